@@ -1,0 +1,271 @@
+"""Login, logout, the staff start page, user administration, and the accounts JSON API."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from aiohttp import web
+
+from accounts.schemas import LoginRequest, Me
+from accounts.service import AccountService, LoginResult
+from core.api import ApiRoutes, json_response, parse_body
+from core.app_keys import cpu_executor_key, sessions_key, settings_key
+from core.errors import NotAuthenticated, RateLimited, ValidationFailed
+from core.http import client_address
+from core.i18n import N_
+from core.principal import Role, Viewer, require_role
+from core.request_keys import viewer_key
+from core.templating import render
+
+SESSION_COOKIE = "kohtaamo_session"
+
+account_service_key = web.AppKey("account_service", AccountService)
+
+pages = web.RouteTableDef()
+api = ApiRoutes("accounts")
+
+
+async def accounts_context(app: web.Application) -> AsyncIterator[None]:
+    app[account_service_key] = AccountService(
+        app[sessions_key], app[settings_key], app[cpu_executor_key]
+    )
+    yield
+
+
+@web.middleware
+async def session_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
+    token = request.cookies.get(SESSION_COOKIE)
+    if token and not request.path.startswith("/static/"):
+        viewer = await request.app[account_service_key].viewer_for_token(token)
+        if viewer is not None:
+            request[viewer_key] = viewer
+    return await handler(request)
+
+
+def current_viewer(request: web.Request, *roles: Role) -> Viewer:
+    return require_role(request.get(viewer_key), *roles)
+
+
+def staff_page(request: web.Request, *roles: Role) -> Viewer:
+    """The logged-in viewer of a staff page; anyone else is sent to the login form first."""
+    viewer = request.get(viewer_key)
+    if viewer is None:
+        raise web.HTTPSeeOther(f"/login?next={request.path}")
+    return require_role(viewer, *roles)
+
+
+def _set_session_cookie(request: web.Request, response: web.StreamResponse, token: str) -> None:
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="Lax",
+        secure=request.app[settings_key].secure_cookies,
+        path="/",
+    )
+
+
+def _safe_next(raw: str | None, fallback: str) -> str:
+    if raw and raw.startswith("/") and not raw.startswith("//") and "\\" not in raw:
+        return raw
+    return fallback
+
+
+# ---- login and logout pages -------------------------------------------------------------------
+
+
+@pages.get("/login", name="login")
+async def login_form(request: web.Request) -> web.Response:
+    if request.get(viewer_key) is not None:
+        raise web.HTTPSeeOther("/staff")
+    context = {
+        "values": {},
+        "errors": {},
+        "next": request.query.get("next", ""),
+        "logged_out": "logged_out" in request.query,
+    }
+    return render(request, "accounts/login.html", context)
+
+
+@pages.post("/login", name="login_submit")
+async def login_submit(request: web.Request) -> web.Response:
+    form = await request.post()
+    values = {"email": str(form.get("email", ""))}
+    next_path = str(form.get("next", ""))
+    password = str(form.get("password", ""))
+    errors: dict[str, str] = {}
+    if not values["email"].strip():
+        errors["email"] = N_("Enter your email address.")
+    if not password:
+        errors["password"] = N_("Enter your password.")
+    context: dict[str, Any] = {
+        "values": values,
+        "errors": errors,
+        "next": next_path,
+        "logged_out": False,
+    }
+    if errors:
+        return render(request, "accounts/login.html", context, status=422)
+    try:
+        result = await request.app[account_service_key].log_in(
+            values["email"], password, client_address(request)
+        )
+    except RateLimited as error:
+        context["errors"] = {"email": error.detail}
+        response = render(request, "accounts/login.html", context, status=429)
+        response.headers["Retry-After"] = str(error.retry_after_seconds)
+        return response
+    except NotAuthenticated as error:
+        context["errors"] = {"email": error.detail}
+        return render(request, "accounts/login.html", context, status=401)
+    redirect = web.HTTPSeeOther(_safe_next(next_path, "/staff"))
+    _set_session_cookie(request, redirect, result.token)
+    raise redirect
+
+
+@pages.post("/logout", name="logout")
+async def logout_submit(request: web.Request) -> web.Response:
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        await request.app[account_service_key].log_out(token)
+    redirect = web.HTTPSeeOther("/login?logged_out=1")
+    redirect.del_cookie(SESSION_COOKIE, path="/")
+    raise redirect
+
+
+@pages.get("/staff", name="staff_home")
+async def staff_home(request: web.Request) -> web.Response:
+    viewer = staff_page(request)
+    return render(request, "accounts/staff_home.html", {"viewer": viewer})
+
+
+# ---- user administration ----------------------------------------------------------------------
+
+
+@pages.get("/admin/users", name="admin_users")
+async def admin_users(request: web.Request) -> web.Response:
+    viewer = staff_page(request, Role.ADMIN)
+    users = await request.app[account_service_key].list_users(viewer)
+    return render(
+        request, "admin/users.html", {"users": users, "notice": request.query.get("notice", "")}
+    )
+
+
+@pages.get("/admin/users/new", name="admin_user_new")
+async def admin_user_new(request: web.Request) -> web.Response:
+    staff_page(request, Role.ADMIN)
+    return render(
+        request,
+        "admin/user_new.html",
+        {"values": {"role": "caseworker"}, "errors": {}, "roles": list(Role)},
+    )
+
+
+@pages.post("/admin/users/new", name="admin_user_create")
+async def admin_user_create(request: web.Request) -> web.Response:
+    viewer = staff_page(request, Role.ADMIN)
+    form = await request.post()
+    values = {key: str(form.get(key, "")) for key in ("email", "name", "role")}
+    password = str(form.get("password", ""))
+    errors: dict[str, str] = {}
+    if values["role"] not in {role.value for role in Role}:
+        errors["role"] = N_("Choose a role.")
+    if not errors:
+        try:
+            await request.app[account_service_key].create_user(
+                viewer,
+                email=values["email"],
+                name=values["name"],
+                role=Role(values["role"]),
+                password=password,
+            )
+        except ValidationFailed as error:
+            errors = error.fields
+    if errors:
+        context = {"values": values, "errors": errors, "roles": list(Role)}
+        return render(request, "admin/user_new.html", context, status=422)
+    raise web.HTTPSeeOther("/admin/users?notice=created")
+
+
+@pages.get("/admin/users/{user_id}", name="admin_user")
+async def admin_user(request: web.Request) -> web.Response:
+    viewer = staff_page(request, Role.ADMIN)
+    user = await request.app[account_service_key].get_user(viewer, request.match_info["user_id"])
+    return render(
+        request,
+        "admin/user.html",
+        {"user": user, "new_password": None, "notice": request.query.get("notice", "")},
+    )
+
+
+@pages.post(
+    "/admin/users/{user_id}/{action:activate|deactivate|end-sessions}", name="admin_user_action"
+)
+async def admin_user_action(request: web.Request) -> web.Response:
+    viewer = staff_page(request, Role.ADMIN)
+    user_id = request.match_info["user_id"]
+    action = request.match_info["action"]
+    service = request.app[account_service_key]
+    if action == "end-sessions":
+        await service.end_all_sessions(viewer, user_id)
+    else:
+        await service.set_active(viewer, user_id, active=action == "activate")
+    raise web.HTTPSeeOther(f"/admin/users/{user_id}?notice={action}")
+
+
+@pages.post("/admin/users/{user_id}/reset-password", name="admin_user_reset")
+async def admin_user_reset(request: web.Request) -> web.Response:
+    viewer = staff_page(request, Role.ADMIN)
+    service = request.app[account_service_key]
+    user_id = request.match_info["user_id"]
+    new_password = await service.reset_password(viewer, user_id)
+    user = await service.get_user(viewer, user_id)
+    return render(
+        request, "admin/user.html", {"user": user, "new_password": new_password, "notice": ""}
+    )
+
+
+# ---- JSON API ---------------------------------------------------------------------------------
+
+
+def _me(viewer: Viewer) -> Me:
+    return Me(id=viewer.user_id, name=viewer.name, email=viewer.email, role=viewer.role)
+
+
+@api.post(
+    "/api/v1/auth/login",
+    summary="Log in and receive a session cookie",
+    body=LoginRequest,
+    response=Me,
+    errors=(401, 429),
+)
+async def api_login(request: web.Request) -> web.Response:
+    credentials = await parse_body(request, LoginRequest)
+    result: LoginResult = await request.app[account_service_key].log_in(
+        credentials.email, credentials.password, client_address(request)
+    )
+    response = json_response(_me(result.viewer))
+    _set_session_cookie(request, response, result.token)
+    return response
+
+
+@api.post("/api/v1/auth/logout", summary="End the current session", status=204)
+async def api_logout(request: web.Request) -> web.Response:
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        await request.app[account_service_key].log_out(token)
+    response = web.Response(status=204)
+    response.del_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@api.get("/api/v1/auth/me", summary="Who is logged in", response=Me, auth=("session",))
+async def api_me(request: web.Request) -> web.Response:
+    return json_response(_me(current_viewer(request)))
+
+
+def setup(app: web.Application) -> None:
+    app.cleanup_ctx.append(accounts_context)
+    app.router.add_routes(pages)
+    app.router.add_routes(api.table)

@@ -1,0 +1,21 @@
+"""The accounts API's request and response bodies (also the source of its OpenAPI schemas)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from core.principal import Role
+
+
+class LoginRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: str = Field(min_length=1, max_length=320)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class Me(BaseModel):
+    id: str
+    name: str
+    email: str
+    role: Role

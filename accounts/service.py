@@ -1,0 +1,381 @@
+"""Accounts: users, passwords, login sessions and the limits on guessing passwords."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import hashlib
+import hmac
+import secrets
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from accounts.models import LoginFailure, Municipality, Unit, User, UserSession
+from core.db import utcnow
+from core.errors import Conflict, NotAuthenticated, NotFound, RateLimited, ValidationFailed
+from core.i18n import N_
+from core.principal import Role, Viewer, require_role
+from core.settings import Settings
+
+MIN_PASSWORD_LENGTH = 12
+SESSION_LIFETIME = timedelta(hours=12)
+LAST_SEEN_RESOLUTION = timedelta(minutes=1)
+
+# The one actor that needs no login: the command line (create-user, demo).
+SYSTEM = Viewer(user_id="system", name="Kohtaamo", email="", role=Role.ADMIN, session_id="")
+
+
+class InvalidCredentials(NotAuthenticated):
+    title = N_("The email address or password is wrong.")
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class UserSummary:
+    id: str
+    email: str
+    name: str
+    role: Role
+    is_active: bool
+    unit_id: str | None
+    created_at: datetime
+    active_sessions: int = 0
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class LoginResult:
+    token: str
+    viewer: Viewer
+
+
+def normalise_email(raw: str) -> str:
+    try:
+        return validate_email(raw.strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError:
+        raise ValidationFailed(
+            {"email": N_("Enter an email address in the correct format, like name@example.com.")}
+        ) from None
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class AccountService:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        settings: Settings,
+        executor: Executor,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._sessions = sessions
+        self._settings = settings
+        self._executor = executor
+        self._clock = clock
+        self._hasher = PasswordHasher()
+        # Verified against when the account does not exist, so that a wrong address takes as
+        # long to refuse as a wrong password.
+        self._dummy_hash = self._hasher.hash(secrets.token_urlsafe(16))
+
+    # ---- passwords ----------------------------------------------------------------------------
+
+    async def _hash_password(self, password: str) -> str:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, self._hasher.hash, password)
+
+    async def _password_matches(self, password_hash: str, password: str) -> bool:
+        loop = asyncio.get_running_loop()
+
+        def verify() -> bool:
+            try:
+                return self._hasher.verify(password_hash, password)
+            except (VerificationError, InvalidHashError):
+                return False
+
+        return await loop.run_in_executor(self._executor, verify)
+
+    @staticmethod
+    def check_password_strength(password: str) -> None:
+        if len(password) < MIN_PASSWORD_LENGTH:
+            raise ValidationFailed(
+                {"password": N_("The password must be at least 12 characters long.")}
+            )
+
+    # ---- users --------------------------------------------------------------------------------
+
+    async def create_user(
+        self,
+        actor: Viewer,
+        *,
+        email: str,
+        name: str,
+        role: Role,
+        password: str,
+        unit_id: str | None = None,
+    ) -> UserSummary:
+        require_role(actor, Role.ADMIN)
+        fields: dict[str, str] = {}
+        try:
+            email = normalise_email(email)
+        except ValidationFailed as error:
+            fields.update(error.fields)
+        name = " ".join(name.split())
+        if not name:
+            fields["name"] = N_("Enter the person's name.")
+        elif len(name) > 200:
+            fields["name"] = N_("The name must be at most 200 characters long.")
+        if len(password) < MIN_PASSWORD_LENGTH:
+            fields["password"] = N_("The password must be at least 12 characters long.")
+        if fields:
+            raise ValidationFailed(fields)
+        password_hash = await self._hash_password(password)
+        async with self._sessions.begin() as session:
+            if await session.scalar(select(User.id).where(User.email == email)):
+                raise ValidationFailed(
+                    {"email": N_("A user with this email address already exists.")}
+                )
+            user = User(
+                email=email,
+                name=name,
+                role=role.value,
+                password_hash=password_hash,
+                unit_id=unit_id,
+            )
+            session.add(user)
+            await session.flush()
+            return _summary(user)
+
+    async def list_users(self, actor: Viewer) -> list[UserSummary]:
+        require_role(actor, Role.ADMIN)
+        now = self._clock()
+        async with self._sessions() as session:
+            active_counts = (
+                select(UserSession.user_id, func.count().label("n"))
+                .where(UserSession.ended_at.is_(None), UserSession.expires_at > now)
+                .group_by(UserSession.user_id)
+                .subquery()
+            )
+            rows = await session.execute(
+                select(User, func.coalesce(active_counts.c.n, 0))
+                .outerjoin(active_counts, active_counts.c.user_id == User.id)
+                .order_by(User.role, User.name)
+            )
+            return [_summary(user, count) for user, count in rows.all()]
+
+    async def get_user(self, actor: Viewer, user_id: str) -> UserSummary:
+        require_role(actor, Role.ADMIN)
+        for user in await self.list_users(actor):
+            if user.id == user_id:
+                return user
+        raise NotFound()
+
+    async def set_active(self, actor: Viewer, user_id: str, *, active: bool) -> None:
+        require_role(actor, Role.ADMIN)
+        if not active and user_id == actor.user_id:
+            raise Conflict(N_("You cannot deactivate your own account."))
+        async with self._sessions.begin() as session:
+            user = await session.get(User, user_id)
+            if user is None:
+                raise NotFound()
+            user.is_active = active
+            if not active:
+                await self._end_sessions(session, user_id, "deactivated")
+
+    async def reset_password(self, actor: Viewer, user_id: str) -> str:
+        """Give the user a new random password (shown once to the admin) and end their sessions."""
+        require_role(actor, Role.ADMIN)
+        new_password = secrets.token_urlsafe(12)
+        password_hash = await self._hash_password(new_password)
+        async with self._sessions.begin() as session:
+            user = await session.get(User, user_id)
+            if user is None:
+                raise NotFound()
+            user.password_hash = password_hash
+            await self._end_sessions(session, user_id, "password reset")
+        return new_password
+
+    async def end_all_sessions(self, actor: Viewer, user_id: str) -> int:
+        require_role(actor, Role.ADMIN)
+        async with self._sessions.begin() as session:
+            if await session.get(User, user_id) is None:
+                raise NotFound()
+            return await self._end_sessions(session, user_id, "ended by admin")
+
+    async def _end_sessions(self, session: AsyncSession, user_id: str, reason: str) -> int:
+        result = await session.execute(
+            update(UserSession)
+            .where(UserSession.user_id == user_id, UserSession.ended_at.is_(None))
+            .values(ended_at=self._clock(), ended_reason=reason)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    # ---- organisation ---------------------------------------------------------------------------
+
+    async def ensure_municipality(self, name: str) -> str:
+        async with self._sessions.begin() as session:
+            existing = await session.scalar(
+                select(Municipality.id).where(Municipality.name == name)
+            )
+            if existing:
+                return existing
+            municipality = Municipality(name=name)
+            session.add(municipality)
+            await session.flush()
+            return municipality.id
+
+    async def ensure_unit(
+        self, municipality_id: str, *, name_fi: str, name_sv: str, name_en: str
+    ) -> str:
+        async with self._sessions.begin() as session:
+            existing = await session.scalar(
+                select(Unit.id).where(
+                    Unit.municipality_id == municipality_id, Unit.name_en == name_en
+                )
+            )
+            if existing:
+                return existing
+            unit = Unit(
+                municipality_id=municipality_id, name_fi=name_fi, name_sv=name_sv, name_en=name_en
+            )
+            session.add(unit)
+            await session.flush()
+            return unit.id
+
+    async def find_user_id(self, email: str) -> str | None:
+        async with self._sessions() as session:
+            return await session.scalar(select(User.id).where(User.email == normalise_email(email)))
+
+    # ---- login sessions -------------------------------------------------------------------------
+
+    def _subjects(self, email: str, address: str) -> tuple[str, str]:
+        key = self._settings.secret_key.encode()
+
+        def keyed(kind: str, value: str) -> str:
+            return kind + ":" + hmac.new(key, value.encode(), hashlib.sha256).hexdigest()[:64]
+
+        return keyed("account", email.strip().lower()), keyed("address", address)
+
+    async def log_in(self, email: str, password: str, client_address: str) -> LoginResult:
+        now = self._clock()
+        window = timedelta(minutes=self._settings.login_window_minutes)
+        subjects = self._subjects(email, client_address)
+        await self._refuse_if_too_many_failures(subjects, now, window)
+        async with self._sessions() as session:
+            user = await session.scalar(select(User).where(User.email == email.strip().lower()))
+        password_hash = user.password_hash if user is not None else self._dummy_hash
+        matches = await self._password_matches(password_hash, password)
+        if user is None or not matches or not user.is_active:
+            async with self._sessions.begin() as session:
+                session.add_all(
+                    LoginFailure(subject=subject, failed_at=now) for subject in subjects
+                )
+            raise InvalidCredentials()
+        token = secrets.token_urlsafe(32)
+        async with self._sessions.begin() as session:
+            await session.execute(delete(LoginFailure).where(LoginFailure.subject == subjects[0]))
+            user_session = UserSession(
+                token_hash=_token_hash(token),
+                user_id=user.id,
+                created_at=now,
+                last_seen_at=now,
+                expires_at=now + SESSION_LIFETIME,
+            )
+            session.add(user_session)
+            await session.flush()
+        return LoginResult(token=token, viewer=_viewer(user, user_session.id))
+
+    async def _refuse_if_too_many_failures(
+        self, subjects: Sequence[str], now: datetime, window: timedelta
+    ) -> None:
+        async with self._sessions() as session:
+            for subject in subjects:
+                recent = (
+                    await session.scalars(
+                        select(LoginFailure.failed_at)
+                        .where(
+                            LoginFailure.subject == subject, LoginFailure.failed_at > now - window
+                        )
+                        .order_by(LoginFailure.failed_at)
+                    )
+                ).all()
+                if len(recent) >= self._settings.login_attempt_limit:
+                    # Free again when the oldest failure that still counts leaves the window.
+                    oldest_counting = recent[-self._settings.login_attempt_limit]
+                    wait = oldest_counting + window - now
+                    raise RateLimited(int(wait.total_seconds()) + 1)
+
+    async def viewer_for_token(self, token: str) -> Viewer | None:
+        """The logged-in user behind a session token, or None if it is unknown, ended or idle too long."""
+        if not token or len(token) > 100:
+            return None
+        now = self._clock()
+        idle_limit = timedelta(minutes=self._settings.session_idle_minutes)
+        async with self._sessions() as session:
+            row = (
+                await session.execute(
+                    select(UserSession, User)
+                    .join(User, User.id == UserSession.user_id)
+                    .where(UserSession.token_hash == _token_hash(token))
+                )
+            ).first()
+        if row is None:
+            return None
+        user_session, user = row
+        if (
+            user_session.ended_at is not None
+            or user_session.expires_at <= now
+            or user_session.last_seen_at + idle_limit <= now
+            or not user.is_active
+        ):
+            return None
+        if now - user_session.last_seen_at >= LAST_SEEN_RESOLUTION:
+            async with self._sessions.begin() as session:
+                await session.execute(
+                    update(UserSession)
+                    .where(UserSession.id == user_session.id)
+                    .values(last_seen_at=now)
+                )
+        return _viewer(user, user_session.id)
+
+    async def log_out(self, token: str) -> None:
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(UserSession)
+                .where(UserSession.token_hash == _token_hash(token), UserSession.ended_at.is_(None))
+                .values(ended_at=self._clock(), ended_reason="logged out")
+            )
+
+    async def prune_login_failures(self) -> None:
+        cutoff = self._clock() - timedelta(minutes=self._settings.login_window_minutes)
+        async with self._sessions.begin() as session:
+            await session.execute(delete(LoginFailure).where(LoginFailure.failed_at <= cutoff))
+
+
+def _viewer(user: User, session_id: str) -> Viewer:
+    return Viewer(
+        user_id=user.id,
+        name=user.name,
+        email=user.email,
+        role=Role(user.role),
+        session_id=session_id,
+    )
+
+
+def _summary(user: User, active_sessions: int = 0) -> UserSummary:
+    return UserSummary(
+        id=user.id,
+        email=user.email,
+        name=user.name,
+        role=Role(user.role),
+        is_active=user.is_active,
+        unit_id=user.unit_id,
+        created_at=user.created_at,
+        active_sessions=int(active_sessions),
+    )

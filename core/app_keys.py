@@ -1,0 +1,19 @@
+"""Typed application keys: every shared resource of an app, found by one name."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+from aiohttp import web
+from babel.support import Translations
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from core.metrics import HttpMetrics
+from core.settings import Settings
+
+settings_key = web.AppKey("settings", Settings)
+engine_key = web.AppKey("engine", AsyncEngine)
+sessions_key = web.AppKey("sessions", async_sessionmaker[AsyncSession])
+catalogs_key = web.AppKey("catalogs", dict[str, Translations])
+metrics_key = web.AppKey("metrics", HttpMetrics)
+cpu_executor_key = web.AppKey("cpu_executor", ThreadPoolExecutor)

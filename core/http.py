@@ -1,0 +1,295 @@
+"""The middlewares every request passes, and the few routes that belong to no domain.
+
+Order (outermost first): request context (id, language, access log, metrics), errors (domain
+errors to problem+json or a translated page), then the accounts session and CSRF checks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import logging
+import secrets
+import time
+import uuid
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy import text
+
+from core.api import ERROR_TITLES, FieldError, Problem, problem_response
+from core.app_keys import engine_key, metrics_key, settings_key
+from core.errors import DomainError, Forbidden, RateLimited, ValidationFailed
+from core.i18n import LANGUAGE_COOKIE, N_, SUPPORTED_LANGUAGES, negotiate_language
+from core.request_keys import csrf_token_key, language_key, request_id_key
+from core.templating import render, translate
+
+access_log = logging.getLogger("kohtaamo.access")
+error_log = logging.getLogger("kohtaamo.error")
+
+CSRF_COOKIE = "kohtaamo_csrf"
+CSRF_FIELD = "csrf_token"
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+ONE_YEAR = 365 * 24 * 3600
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "media-src 'self' blob:",
+        "connect-src 'self'",
+        "font-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    )
+)
+
+HTML_ERROR_MESSAGES = {
+    400: N_("The request could not be understood."),
+    401: N_("Please log in first."),
+    403: N_("You do not have permission to do this."),
+    404: N_("The page or item was not found."),
+    405: N_("This address does not accept that kind of request."),
+    409: N_("This conflicts with the current state."),
+    413: N_("What you sent is too large."),
+    415: N_("This kind of content is not accepted here."),
+    422: N_("Some of the information given is not valid."),
+    429: N_("Too many attempts. Please wait before trying again."),
+}
+
+
+def is_api(request: web.Request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def client_address(request: web.Request) -> str:
+    return request.remote or "unknown"
+
+
+@web.middleware
+async def request_context_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
+    started = time.perf_counter()
+    request[request_id_key] = uuid.uuid4().hex
+    settings = request.app[settings_key]
+    request[language_key] = negotiate_language(
+        request.cookies.get(LANGUAGE_COOKIE),
+        request.headers.get("Accept-Language"),
+        settings.default_language,
+    )
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        return response
+    except web.HTTPException as exception:
+        status = exception.status
+        raise
+    finally:
+        elapsed = time.perf_counter() - started
+        route = _route_name(request)
+        request.app[metrics_key].observe(route, request.method, status, elapsed)
+        # Never the query string, the client's address or anything typed: only what identifies
+        # the kind of request.
+        access_log.info(
+            "request",
+            extra={
+                "request_id": request[request_id_key],
+                "method": request.method,
+                "route": route,
+                "status": status,
+                "duration_ms": round(elapsed * 1000, 2),
+            },
+        )
+
+
+def _route_name(request: web.Request) -> str:
+    resource = request.match_info.route.resource
+    return resource.canonical if resource is not None else "unmatched"
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except web.HTTPException as exception:
+        if exception.status < 400:
+            raise
+        headers = {"Allow": exception.headers["Allow"]} if "Allow" in exception.headers else {}
+        return error_answer(request, exception.status, headers=headers)
+    except RateLimited as error:
+        headers = {"Retry-After": str(error.retry_after_seconds)}
+        return error_answer(request, error.status, detail=error.detail, headers=headers)
+    except ValidationFailed as error:
+        return error_answer(request, error.status, detail=error.detail, fields=error.fields)
+    except DomainError as error:
+        return error_answer(request, error.status, detail=error.detail)
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        error_log.exception("unhandled error", extra={"request_id": request.get(request_id_key)})
+        return error_answer(request, 500)
+
+
+def error_answer(
+    request: web.Request,
+    status: int,
+    *,
+    detail: str | None = None,
+    fields: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+) -> web.Response:
+    request_id = request.get(request_id_key)
+    message = detail or HTML_ERROR_MESSAGES.get(status, N_("Something went wrong on our side."))
+    if is_api(request):
+        problem = Problem(
+            type=f"urn:kohtaamo:problem:{status}",
+            title=ERROR_TITLES.get(status, "Internal server error"),
+            status=status,
+            detail=translate(request, message),
+            instance=request.path,
+            request_id=request_id,
+            errors=[
+                FieldError(field=name, message=translate(request, text))
+                for name, text in (fields or {}).items()
+            ],
+        )
+        return problem_response(problem, headers=headers)
+    response = render(
+        request,
+        "error.html",
+        {"status": status, "message": message, "show_request_id": status >= 500},
+        status=status,
+    )
+    response.headers.update(headers or {})
+    return response
+
+
+class CsrfFailed(Forbidden):
+    title = N_("This form has expired. Go back, reload the page and try again.")
+
+
+def csrf_token_for(secret_key: str, cookie_value: str) -> str:
+    return hmac.new(
+        secret_key.encode(), b"csrf:" + cookie_value.encode(), hashlib.sha256
+    ).hexdigest()
+
+
+@web.middleware
+async def csrf_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
+    """Forms carry a token bound to a per-browser cookie; the API accepts only same-origin writes.
+
+    JSON writes need no token: a cross-site page cannot send application/json without a CORS
+    preflight (which we never grant) and the session cookie is SameSite=Lax. A mismatching
+    Origin header is refused all the same.
+    """
+    settings = request.app[settings_key]
+    cookie = request.cookies.get(CSRF_COOKIE, "")
+    new_cookie = ""
+    if len(cookie) < 32:
+        cookie = new_cookie = secrets.token_urlsafe(32)
+    request[csrf_token_key] = csrf_token_for(settings.secret_key, cookie)
+    if request.method in UNSAFE_METHODS:
+        _check_origin(request, settings.base_url)
+        if not is_api(request):
+            await _check_form_token(request)
+    response = await handler(request)
+    if new_cookie and not response.prepared:
+        response.set_cookie(
+            CSRF_COOKIE,
+            new_cookie,
+            httponly=True,
+            samesite="Lax",
+            secure=settings.secure_cookies,
+            path="/",
+        )
+    return response
+
+
+def _check_origin(request: web.Request, base_url: str) -> None:
+    origin = request.headers.get("Origin")
+    # With Referrer-Policy no-referrer browsers send "Origin: null" even for same-origin writes.
+    if origin is None or origin == "null":
+        return
+    allowed = {base_url, f"{request.scheme}://{request.host}"}
+    if origin not in allowed:
+        raise CsrfFailed()
+
+
+async def _check_form_token(request: web.Request) -> None:
+    if request.content_type not in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        raise CsrfFailed()
+    form = await request.post()
+    submitted = form.get(CSRF_FIELD)
+    if not isinstance(submitted, str) or not hmac.compare_digest(
+        submitted, request[csrf_token_key]
+    ):
+        raise CsrfFailed()
+
+
+async def add_security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    settings = request.app[settings_key]
+    headers = response.headers
+    headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["Referrer-Policy"] = "no-referrer"
+    headers["X-Frame-Options"] = "DENY"
+    headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), payment=()"
+    if settings.secure_cookies:
+        headers["Strict-Transport-Security"] = f"max-age={ONE_YEAR}; includeSubDomains"
+    if request.path.startswith("/static/"):
+        headers.setdefault("Cache-Control", "public, max-age=3600")
+    else:
+        # Pages may hold personal data: never keep them in a shared or back-button cache.
+        headers.setdefault("Cache-Control", "no-store")
+    if request_id := request.get(request_id_key):
+        headers["X-Request-ID"] = request_id
+
+
+# ---- routes that belong to no domain -------------------------------------------------------
+
+routes = web.RouteTableDef()
+
+
+@routes.get("/language", name="language")
+async def choose_language(request: web.Request) -> web.StreamResponse:
+    """Remember the chosen language in a cookie and go back where the reader was."""
+    language = request.query.get("lang", "")
+    next_path = request.query.get("next", "/")
+    if not next_path.startswith("/") or next_path.startswith("//") or "\\" in next_path:
+        next_path = "/"
+    response = web.HTTPSeeOther(next_path)
+    if language in SUPPORTED_LANGUAGES:
+        response.set_cookie(
+            LANGUAGE_COOKIE,
+            language,
+            max_age=ONE_YEAR,
+            samesite="Lax",
+            secure=request.app[settings_key].secure_cookies,
+            path="/",
+        )
+    raise response
+
+
+@routes.get("/healthz", name="healthz")
+async def healthz(request: web.Request) -> web.Response:
+    try:
+        async with request.app[engine_key].connect() as connection:
+            await asyncio.wait_for(connection.execute(text("SELECT 1")), timeout=5)
+    except Exception:
+        error_log.exception("health check failed")
+        return web.json_response({"status": "unavailable", "database": "unreachable"}, status=503)
+    return web.json_response({"status": "ok", "database": "ok"})
+
+
+@routes.get("/metrics", name="metrics")
+async def metrics(request: web.Request) -> web.Response:
+    body = request.app[metrics_key].exposition()
+    return web.Response(
+        body=body, headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"}
+    )

@@ -1,0 +1,182 @@
+"""Settings read from ``KOHTAAMO_*`` environment variables, validated once at start.
+
+A bad value stops the program with exit code 2 and one line naming the variable
+(see ``server.main``); nothing else in the code reads the environment.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from core.i18n import SUPPORTED_LANGUAGES
+
+PREFIX = "KOHTAAMO_"
+DEFAULT_SQLITE_URL = "sqlite+aiosqlite:///var/kohtaamo.sqlite3"
+
+SmtpSecurity = Literal["none", "starttls", "tls"]
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names the variable."""
+
+    def __init__(self, name: str, problem: str) -> None:
+        super().__init__(f"{PREFIX}{name}: {problem}")
+        self.name = name
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Settings:
+    database_url: str = DEFAULT_SQLITE_URL
+    secret_key: str = ""
+    base_url: str = "http://127.0.0.1:8080"
+    time_zone: str = "Europe/Helsinki"
+    default_language: str = "fi"
+    host: str = "127.0.0.1"
+    port: int = 8080
+    environment: Literal["development", "production"] = "development"
+    max_body_bytes: int = 1024 * 1024
+    exit_url: str = "https://yle.fi/saa"
+    session_idle_minutes: int = 8 * 60
+    login_attempt_limit: int = 5
+    login_window_minutes: int = 15
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_security: SmtpSecurity = "none"
+    smtp_username: str = ""
+    smtp_password: str = ""
+    mail_from: str = "kohtaamo@localhost"
+    turn_urls: tuple[str, ...] = ()
+    turn_secret: str = ""
+    log_level: str = "INFO"
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.base_url.startswith("https://")
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def sqlite_path(self) -> Path | None:
+        """The database file of a file-backed SQLite URL, or None."""
+        if not self.is_sqlite:
+            return None
+        path = self.database_url.split(":///", 1)[1].split("?", 1)[0]
+        return None if path in ("", ":memory:") else Path(path)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> Settings:
+        """Build settings from an environment mapping, raising SettingsError on the first bad value."""
+        reader = _Reader(environ)
+        environment = reader.choice("ENVIRONMENT", ("development", "production"), "development")
+        secret_key = reader.text("SECRET_KEY", "")
+        if not secret_key:
+            if environment == "production":
+                raise SettingsError(
+                    "SECRET_KEY", "is required in production (at least 32 characters)"
+                )
+            # Development without a key: sessions and CSRF tokens simply do not survive a restart.
+            secret_key = secrets.token_urlsafe(32)
+        elif len(secret_key) < 32:
+            raise SettingsError("SECRET_KEY", "must be at least 32 characters long")
+        settings = cls(
+            database_url=reader.database_url("DATABASE_URL", DEFAULT_SQLITE_URL),
+            secret_key=secret_key,
+            base_url=reader.url("BASE_URL", "http://127.0.0.1:8080"),
+            time_zone=reader.zone("TIME_ZONE", "Europe/Helsinki"),
+            default_language=reader.choice("DEFAULT_LANGUAGE", SUPPORTED_LANGUAGES, "fi"),
+            host=reader.text("HOST", "127.0.0.1"),
+            port=reader.integer("PORT", 8080, minimum=0, maximum=65535),
+            environment=environment,  # type: ignore[arg-type]
+            max_body_bytes=reader.integer(
+                "MAX_BODY_BYTES", 1024 * 1024, minimum=1024, maximum=2**30
+            ),
+            exit_url=reader.url("EXIT_URL", "https://yle.fi/saa"),
+            session_idle_minutes=reader.integer(
+                "SESSION_IDLE_MINUTES", 480, minimum=5, maximum=10080
+            ),
+            login_attempt_limit=reader.integer("LOGIN_ATTEMPT_LIMIT", 5, minimum=1, maximum=1000),
+            login_window_minutes=reader.integer(
+                "LOGIN_WINDOW_MINUTES", 15, minimum=1, maximum=1440
+            ),
+            smtp_host=reader.text("SMTP_HOST", ""),
+            smtp_port=reader.integer("SMTP_PORT", 25, minimum=1, maximum=65535),
+            smtp_security=reader.choice("SMTP_SECURITY", ("none", "starttls", "tls"), "none"),  # type: ignore[arg-type]
+            smtp_username=reader.text("SMTP_USERNAME", ""),
+            smtp_password=reader.text("SMTP_PASSWORD", ""),
+            mail_from=reader.text("MAIL_FROM", "kohtaamo@localhost"),
+            turn_urls=reader.turn_urls("TURN_URLS"),
+            turn_secret=reader.text("TURN_SECRET", ""),
+            log_level=reader.choice("LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO"),
+        )
+        if settings.turn_urls and not settings.turn_secret:
+            raise SettingsError("TURN_SECRET", "is required when KOHTAAMO_TURN_URLS is set")
+        if environment == "production" and not settings.secure_cookies:
+            raise SettingsError("BASE_URL", "must use https in production")
+        return settings
+
+
+class _Reader:
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self._environ = environ
+
+    def text(self, name: str, default: str) -> str:
+        return self._environ.get(PREFIX + name, default).strip()
+
+    def integer(self, name: str, default: int, *, minimum: int, maximum: int) -> int:
+        raw = self.text(name, str(default))
+        try:
+            value = int(raw)
+        except ValueError:
+            raise SettingsError(name, f"must be a whole number, got {raw!r}") from None
+        if not minimum <= value <= maximum:
+            raise SettingsError(name, f"must be between {minimum} and {maximum}, got {value}")
+        return value
+
+    def choice(self, name: str, allowed: tuple[str, ...], default: str) -> str:
+        value = self.text(name, default)
+        if value not in allowed:
+            raise SettingsError(name, f"must be one of {', '.join(allowed)}, got {value!r}")
+        return value
+
+    def url(self, name: str, default: str) -> str:
+        value = self.text(name, default).rstrip("/")
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise SettingsError(name, f"must be an absolute http(s) URL, got {value!r}")
+        return value
+
+    def zone(self, name: str, default: str) -> str:
+        value = self.text(name, default)
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise SettingsError(name, f"is not a known IANA time zone: {value!r}") from None
+        return value
+
+    def database_url(self, name: str, default: str) -> str:
+        value = self.text(name, default)
+        if value.startswith("sqlite+aiosqlite://") or value.startswith("postgresql+asyncpg://"):
+            return value
+        raise SettingsError(
+            name, f"must start with sqlite+aiosqlite:// or postgresql+asyncpg://, got {value!r}"
+        )
+
+    def turn_urls(self, name: str) -> tuple[str, ...]:
+        urls = tuple(u.strip() for u in self.text(name, "").split(",") if u.strip())
+        for url in urls:
+            if not url.startswith(("turn:", "turns:", "stun:")):
+                raise SettingsError(
+                    name, f"each URL must start with turn:, turns: or stun:, got {url!r}"
+                )
+        return urls

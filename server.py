@@ -1,0 +1,206 @@
+"""Kohtaamo: ``create_app(settings)`` and the command line (serve, migrate, create-user, demo)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import AsyncIterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from aiohttp import web
+
+import accounts.routes
+import calendars.service
+from accounts.service import SYSTEM, AccountService
+from core.api import openapi_document
+from core.app_keys import (
+    catalogs_key,
+    cpu_executor_key,
+    engine_key,
+    metrics_key,
+    sessions_key,
+    settings_key,
+)
+from core.db import create_engine, create_sessionmaker, migrate
+from core.errors import ValidationFailed
+from core.http import (
+    add_security_headers,
+    csrf_middleware,
+    error_middleware,
+    request_context_middleware,
+)
+from core.http import routes as core_routes
+from core.i18n import load_catalogs
+from core.logs import configure_logging
+from core.metrics import HttpMetrics
+from core.principal import Role
+from core.settings import Settings, SettingsError
+from core.templating import render, setup_templates
+
+STATIC_DIR = Path(__file__).resolve().parent / "web" / "static"
+API_TITLE = "Kohtaamo API"
+API_VERSION = "1.0.0"
+
+
+def create_app(settings: Settings) -> web.Application:
+    app = web.Application(
+        client_max_size=settings.max_body_bytes,
+        middlewares=[
+            request_context_middleware,
+            error_middleware,
+            accounts.routes.session_middleware,
+            csrf_middleware,
+        ],
+    )
+    app[settings_key] = settings
+    app[catalogs_key] = load_catalogs()
+    app[metrics_key] = HttpMetrics()
+    setup_templates(app)
+    app.cleanup_ctx.append(_cpu_executor)
+    app.cleanup_ctx.append(_database)
+    app.on_response_prepare.append(add_security_headers)
+
+    accounts.routes.setup(app)
+    app.router.add_routes(core_routes)
+    app.router.add_get("/", _start_page, name="start")
+    app.router.add_static("/static/", STATIC_DIR, name="static")
+
+    document = openapi_document(
+        accounts.routes.api.operations, title=API_TITLE, version=API_VERSION
+    )
+
+    async def openapi(_request: web.Request) -> web.Response:
+        return web.json_response(document)
+
+    app.router.add_get("/api/v1/openapi.json", openapi, name="openapi")
+    return app
+
+
+async def _start_page(request: web.Request) -> web.Response:
+    return render(request, "start.html")
+
+
+async def _cpu_executor(app: web.Application) -> AsyncIterator[None]:
+    # Password hashing and other CPU-heavy work, off the event loop.
+    executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="kohtaamo-cpu")
+    app[cpu_executor_key] = executor
+    yield
+    executor.shutdown(wait=True)
+
+
+async def _database(app: web.Application) -> AsyncIterator[None]:
+    engine = create_engine(app[settings_key].database_url)
+    app[engine_key] = engine
+    app[sessions_key] = create_sessionmaker(engine)
+    yield
+    await engine.dispose()
+
+
+# ---- command line -------------------------------------------------------------------------------
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="server.py", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("serve", help="migrate the database and serve HTTP")
+    commands.add_parser("migrate", help="bring the database schema up to date")
+    create_user = commands.add_parser(
+        "create-user", help="add a staff user; the password is read from stdin"
+    )
+    create_user.add_argument("--role", required=True, choices=[role.value for role in Role])
+    create_user.add_argument("--email", required=True)
+    create_user.add_argument("--name", required=True)
+    create_user.add_argument("--password-stdin", action="store_true", required=True)
+    commands.add_parser("demo", help="load demo data (safe to run again) and print the logins")
+    arguments = parser.parse_args(argv)
+
+    try:
+        settings = Settings.from_env(os.environ)
+    except SettingsError as error:
+        print(f"kohtaamo: configuration error: {error}", file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level)
+
+    if arguments.command == "serve":
+        asyncio.run(_migrate(settings))
+        web.run_app(
+            create_app(settings),
+            host=settings.host,
+            port=settings.port,
+            access_log=None,
+            print=_announce,
+        )
+        return 0
+    if arguments.command == "migrate":
+        asyncio.run(_migrate(settings))
+        print("kohtaamo: database is up to date")
+        return 0
+    if arguments.command == "create-user":
+        password = sys.stdin.readline().rstrip("\n")
+        try:
+            asyncio.run(
+                _create_user(
+                    settings, Role(arguments.role), arguments.email, arguments.name, password
+                )
+            )
+        except ValidationFailed as error:
+            for field, message in error.fields.items():
+                print(f"kohtaamo: {field}: {message}", file=sys.stderr)
+            return 1
+        print(f"kohtaamo: created {arguments.role} {arguments.email}")
+        return 0
+    if arguments.command == "demo":
+        asyncio.run(_migrate(settings))
+        for line in asyncio.run(_load_demo(settings)):
+            print(line)
+        return 0
+    return 2
+
+
+def _announce(message: str) -> None:
+    print(message.replace("======== ", "kohtaamo: ").replace(" ========", ""), flush=True)
+
+
+async def _migrate(settings: Settings) -> None:
+    engine = create_engine(settings.database_url)
+    try:
+        await migrate(engine)
+    finally:
+        await engine.dispose()
+
+
+async def _create_user(
+    settings: Settings, role: Role, email: str, name: str, password: str
+) -> None:
+    engine = create_engine(settings.database_url)
+    executor = ThreadPoolExecutor(max_workers=1)
+    try:
+        service = AccountService(create_sessionmaker(engine), settings, executor)
+        await service.create_user(SYSTEM, email=email, name=name, role=role, password=password)
+    finally:
+        executor.shutdown()
+        await engine.dispose()
+
+
+async def _load_demo(settings: Settings) -> list[str]:
+    from demo import load_demo  # the demo is a command, not part of the running service
+
+    engine = create_engine(settings.database_url)
+    executor = ThreadPoolExecutor(max_workers=1)
+    try:
+        sessions = create_sessionmaker(engine)
+        return await load_demo(
+            AccountService(sessions, settings, executor),
+            calendars.service.CalendarService(sessions),
+            base_url=settings.base_url,
+        )
+    finally:
+        executor.shutdown()
+        await engine.dispose()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

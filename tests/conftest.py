@@ -1,0 +1,172 @@
+"""Shared fixtures: a fresh database per test made by the real migrations, and the real app.
+
+SQLite (default): the migrations run once into a template file, and each test gets its own copy.
+PostgreSQL (``KOHTAAMO_TEST_DATABASE_URL``): a new database is created for the test session and
+migrated once; every table is emptied before each test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import os
+import shutil
+import socket
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from accounts.routes import account_service_key
+from accounts.service import SYSTEM
+from core.db import Base, create_engine, migrate
+from core.principal import Role
+from core.settings import Settings
+from server import create_app
+
+TEST_DATABASE_URL = os.environ.get("KOHTAAMO_TEST_DATABASE_URL", "")
+TEST_SECRET_KEY = "test-secret-key-that-is-long-enough-0123456789"
+PASSWORD = "correct horse battery staple"
+
+
+@dataclasses.dataclass(frozen=True)
+class DatabaseTemplate:
+    url: str
+    sqlite_file: Path | None
+
+
+def _postgres_admin_url(url: str) -> str:
+    return make_url(url).set(database="postgres").render_as_string(hide_password=False)
+
+
+async def _create_postgres_database(url: str, name: str) -> None:
+    engine = create_async_engine(_postgres_admin_url(url), isolation_level="AUTOCOMMIT")
+    async with engine.connect() as connection:
+        await connection.execute(text(f'CREATE DATABASE "{name}"'))
+    await engine.dispose()
+
+
+async def _drop_postgres_database(url: str, name: str) -> None:
+    engine = create_async_engine(_postgres_admin_url(url), isolation_level="AUTOCOMMIT")
+    async with engine.connect() as connection:
+        await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    await engine.dispose()
+
+
+async def _migrate_url(url: str) -> None:
+    engine = create_engine(url)
+    try:
+        await migrate(engine)
+    finally:
+        # Closing SQLite's last connection folds its write-ahead log into the main file, so
+        # copying that one file copies the whole migrated schema.
+        await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DatabaseTemplate]:
+    if TEST_DATABASE_URL:
+        name = f"kohtaamo_test_{uuid.uuid4().hex[:12]}"
+        url = make_url(TEST_DATABASE_URL).set(database=name).render_as_string(hide_password=False)
+        asyncio.run(_create_postgres_database(TEST_DATABASE_URL, name))
+        try:
+            asyncio.run(_migrate_url(url))
+            yield DatabaseTemplate(url=url, sqlite_file=None)
+        finally:
+            asyncio.run(_drop_postgres_database(TEST_DATABASE_URL, name))
+        return
+    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+    asyncio.run(_migrate_url(f"sqlite+aiosqlite:///{path}"))
+    yield DatabaseTemplate(url="", sqlite_file=path)
+
+
+async def fresh_database(template: DatabaseTemplate, directory: Path) -> str:
+    """A database URL whose schema is fully migrated and whose tables are empty."""
+    if template.sqlite_file is not None:
+        path = directory / "kohtaamo.sqlite3"
+        shutil.copyfile(template.sqlite_file, path)
+        return f"sqlite+aiosqlite:///{path}"
+    engine = create_async_engine(template.url)
+    tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
+    async with engine.begin() as connection:
+        await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    await engine.dispose()
+    return template.url
+
+
+@pytest.fixture
+async def database_url(database_template: DatabaseTemplate, tmp_path: Path) -> str:
+    return await fresh_database(database_template, tmp_path)
+
+
+def make_settings(database_url: str, **overrides: str) -> Settings:
+    environ = {
+        "KOHTAAMO_DATABASE_URL": database_url,
+        "KOHTAAMO_SECRET_KEY": TEST_SECRET_KEY,
+        "KOHTAAMO_BASE_URL": "http://127.0.0.1:8080",
+        "KOHTAAMO_DEFAULT_LANGUAGE": "fi",
+    }
+    environ.update({f"KOHTAAMO_{key.upper()}": value for key, value in overrides.items()})
+    return Settings.from_env(environ)
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return make_settings(database_url)
+
+
+@pytest.fixture
+def app(settings: Settings) -> web.Application:
+    return create_app(settings)
+
+
+@pytest.fixture
+async def client(aiohttp_client: Any, app: web.Application) -> TestClient[Any, Any]:
+    return await aiohttp_client(app)
+
+
+async def create_user(app: web.Application, role: Role, email: str, *, name: str = "") -> str:
+    service = app[account_service_key]
+    user = await service.create_user(
+        SYSTEM, email=email, name=name or email.split("@")[0].title(), role=role, password=PASSWORD
+    )
+    return user.id
+
+
+async def log_in(client: TestClient[Any, Any], email: str, password: str = PASSWORD) -> None:
+    response = await client.post("/api/v1/auth/login", json={"email": email, "password": password})
+    assert response.status == 200, await response.text()
+
+
+@pytest.fixture
+async def admin(client: TestClient[Any, Any]) -> AsyncIterator[str]:
+    """An admin logged in on ``client``; yields the admin's user id."""
+    user_id = await create_user(client.app, Role.ADMIN, "admin@example.test", name="Alma Admin")
+    await log_in(client, "admin@example.test")
+    yield user_id
+
+
+# ---- the network fence ------------------------------------------------------------------------
+
+
+def loopback_only() -> bool:
+    """True inside a network namespace whose only interface is loopback (see tests/run-fenced)."""
+    return all(name == "lo" for _, name in socket.if_nameindex())
+
+
+@pytest.fixture
+def fenced_network() -> None:
+    """For tests whose peers would use every interface (WebRTC): refuse to run unfenced."""
+    if loopback_only():
+        return
+    message = "needs a loopback-only network namespace: run it through `make test` (tests/run-fenced)"
+    if os.environ.get("KOHTAAMO_REQUIRE_BROWSER") == "1":
+        pytest.fail(message)
+    pytest.skip(message)
