@@ -18,11 +18,11 @@ UNITS = {
     "adult": ("Aikuissosiaalityö", "Socialt arbete för vuxna", "Adult social work"),
 }
 PEOPLE = (
-    ("admin@demo.kohtaamo.test", "Aino Admin", Role.ADMIN, None),
-    ("intake@demo.kohtaamo.test", "Ilkka Intake", Role.INTAKE, "family"),
-    ("maria.virtanen@demo.kohtaamo.test", "Maria Virtanen", Role.CASEWORKER, "family"),
-    ("johan.lindqvist@demo.kohtaamo.test", "Johan Lindqvist", Role.CASEWORKER, "family"),
-    ("sanna.korhonen@demo.kohtaamo.test", "Sanna Korhonen", Role.CASEWORKER, "adult"),
+    ("admin@demokunta.example", "Aino Admin", Role.ADMIN, None),
+    ("intake@demokunta.example", "Ilkka Intake", Role.INTAKE, "family"),
+    ("maria.virtanen@demokunta.example", "Maria Virtanen", Role.CASEWORKER, "family"),
+    ("johan.lindqvist@demokunta.example", "Johan Lindqvist", Role.CASEWORKER, "family"),
+    ("sanna.korhonen@demokunta.example", "Sanna Korhonen", Role.CASEWORKER, "adult"),
 )
 # Office hours with a lunch break, Monday to Friday; Thursday afternoon is kept for team work.
 WEEKLY_HOURS = [

@@ -9,6 +9,7 @@ import sys
 from collections.abc import AsyncIterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 
@@ -44,6 +45,8 @@ STATIC_DIR = Path(__file__).resolve().parent / "web" / "static"
 API_TITLE = "Kohtaamo API"
 API_VERSION = "1.0.0"
 
+openapi_key = web.AppKey("openapi", dict[str, Any])
+
 
 def create_app(settings: Settings) -> web.Application:
     app = web.Application(
@@ -68,15 +71,15 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get("/", _start_page, name="start")
     app.router.add_static("/static/", STATIC_DIR, name="static")
 
-    document = openapi_document(
+    app[openapi_key] = openapi_document(
         accounts.routes.api.operations, title=API_TITLE, version=API_VERSION
     )
-
-    async def openapi(_request: web.Request) -> web.Response:
-        return web.json_response(document)
-
-    app.router.add_get("/api/v1/openapi.json", openapi, name="openapi")
+    app.router.add_get("/api/v1/openapi.json", _openapi, name="openapi")
     return app
+
+
+async def _openapi(request: web.Request) -> web.Response:
+    return web.json_response(request.app[openapi_key])
 
 
 async def _start_page(request: web.Request) -> web.Response:

@@ -148,8 +148,8 @@ async def log_in(client: TestClient[Any, Any], email: str, password: str = PASSW
 @pytest.fixture
 async def admin(client: TestClient[Any, Any]) -> AsyncIterator[str]:
     """An admin logged in on ``client``; yields the admin's user id."""
-    user_id = await create_user(client.app, Role.ADMIN, "admin@example.test", name="Alma Admin")
-    await log_in(client, "admin@example.test")
+    user_id = await create_user(client.app, Role.ADMIN, "admin@example.com", name="Alma Admin")
+    await log_in(client, "admin@example.com")
     yield user_id
 
 

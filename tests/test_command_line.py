@@ -1,0 +1,86 @@
+"""The command line: create-user reads the password from stdin; demo can run twice."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from tests.conftest import log_in, make_settings
+from server import create_app
+
+REPOSITORY = Path(__file__).resolve().parents[1]
+
+
+def run(database_url: str, *arguments: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("KOHTAAMO_")}
+    environment["KOHTAAMO_DATABASE_URL"] = database_url
+    environment["KOHTAAMO_SECRET_KEY"] = "cli-test-secret-key-0123456789abcdef"
+    return subprocess.run(
+        [sys.executable, "server.py", *arguments],
+        cwd=REPOSITORY,
+        env=environment,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+async def test_create_user_then_log_in_with_that_password(aiohttp_client: Any, database_url: str) -> None:
+    created = run(
+        database_url,
+        "create-user",
+        "--role",
+        "caseworker",
+        "--email",
+        "Maria@Example.com",
+        "--name",
+        "Maria Virtanen",
+        "--password-stdin",
+        stdin="a password from stdin\n",
+    )
+    assert created.returncode == 0, created.stderr
+    assert created.stdout.strip() == "kohtaamo: created caseworker Maria@Example.com"
+    app: web.Application = create_app(make_settings(database_url))
+    client = await aiohttp_client(app)
+    await log_in(client, "maria@example.com", "a password from stdin")
+
+
+def test_create_user_refuses_a_short_password_with_a_clear_message(database_url: str) -> None:
+    refused = run(
+        database_url,
+        "create-user",
+        "--role",
+        "admin",
+        "--email",
+        "a@example.com",
+        "--name",
+        "A",
+        "--password-stdin",
+        stdin="short\n",
+    )
+    assert refused.returncode == 1
+    assert "password: The password must be at least 12 characters long." in refused.stderr
+
+
+async def test_demo_is_idempotent_and_its_logins_work(aiohttp_client: Any, database_url: str) -> None:
+    first = run(database_url, "demo")
+    second = run(database_url, "demo")
+    assert first.returncode == 0, first.stderr
+    assert second.returncode == 0, second.stderr
+    assert first.stdout == second.stdout
+    assert "caseworker maria.virtanen@demokunta.example" in " ".join(first.stdout.split())
+    password = first.stdout.split("password is ")[1].split()[0]
+    app: web.Application = create_app(make_settings(database_url))
+    client = await aiohttp_client(app)
+    await log_in(client, "admin@demokunta.example", password)
+    users = await (await client.get("/admin/users")).text()
+    assert users.count("<tr>") == 1 + 5  # header row and five people, not ten
+    for email in ("intake@demokunta.example", "sanna.korhonen@demokunta.example"):
+        assert email in users
