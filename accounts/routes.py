@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from accounts.schemas import LoginRequest, Me
 from accounts.service import AccountService, LoginResult
@@ -34,7 +35,7 @@ async def accounts_context(app: web.Application) -> AsyncIterator[None]:
 
 
 @web.middleware
-async def session_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
+async def session_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     token = request.cookies.get(SESSION_COOKIE)
     if token and not request.path.startswith("/static/"):
         viewer = await request.app[account_service_key].viewer_for_token(token)

@@ -13,9 +13,9 @@ import logging
 import secrets
 import time
 import uuid
-from typing import Any
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 from sqlalchemy import text
 
 from core.api import ERROR_TITLES, FieldError, Problem, problem_response
@@ -72,7 +72,7 @@ def client_address(request: web.Request) -> str:
 
 
 @web.middleware
-async def request_context_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
+async def request_context_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     started = time.perf_counter()
     request[request_id_key] = uuid.uuid4().hex
     settings = request.app[settings_key]
@@ -113,7 +113,7 @@ def _route_name(request: web.Request) -> str:
 
 
 @web.middleware
-async def error_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
     except web.HTTPException as exception:
@@ -180,7 +180,7 @@ def csrf_token_for(secret_key: str, cookie_value: str) -> str:
 
 
 @web.middleware
-async def csrf_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
+async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Forms carry a token bound to a per-browser cookie; the API accepts only same-origin writes.
 
     JSON writes need no token: a cross-site page cannot send application/json without a CORS
