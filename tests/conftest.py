@@ -166,7 +166,9 @@ def fenced_network() -> None:
     """For tests whose peers would use every interface (WebRTC): refuse to run unfenced."""
     if loopback_only():
         return
-    message = "needs a loopback-only network namespace: run it through `make test` (tests/run-fenced)"
+    message = (
+        "needs a loopback-only network namespace: run it through `make test` (tests/run-fenced)"
+    )
     if os.environ.get("KOHTAAMO_REQUIRE_BROWSER") == "1":
         pytest.fail(message)
     pytest.skip(message)

@@ -10,14 +10,16 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.conftest import log_in, make_settings
 from server import create_app
+from tests.conftest import log_in, make_settings
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 
 
 def run(database_url: str, *arguments: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    environment = {key: value for key, value in os.environ.items() if not key.startswith("KOHTAAMO_")}
+    environment = {
+        key: value for key, value in os.environ.items() if not key.startswith("KOHTAAMO_")
+    }
     environment["KOHTAAMO_DATABASE_URL"] = database_url
     environment["KOHTAAMO_SECRET_KEY"] = "cli-test-secret-key-0123456789abcdef"
     return subprocess.run(
@@ -32,7 +34,9 @@ def run(database_url: str, *arguments: str, stdin: str = "") -> subprocess.Compl
     )
 
 
-async def test_create_user_then_log_in_with_that_password(aiohttp_client: Any, database_url: str) -> None:
+async def test_create_user_then_log_in_with_that_password(
+    aiohttp_client: Any, database_url: str
+) -> None:
     created = run(
         database_url,
         "create-user",
@@ -69,7 +73,9 @@ def test_create_user_refuses_a_short_password_with_a_clear_message(database_url:
     assert "password: The password must be at least 12 characters long." in refused.stderr
 
 
-async def test_demo_is_idempotent_and_its_logins_work(aiohttp_client: Any, database_url: str) -> None:
+async def test_demo_is_idempotent_and_its_logins_work(
+    aiohttp_client: Any, database_url: str
+) -> None:
     first = run(database_url, "demo")
     second = run(database_url, "demo")
     assert first.returncode == 0, first.stderr

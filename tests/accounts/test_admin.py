@@ -20,7 +20,9 @@ async def test_admin_sees_the_user_list(client: TestClient[Any, Any], admin: str
     assert "<td>Administrator</td>" in body
 
 
-async def test_non_admins_are_refused_and_visitors_sent_to_login(client: TestClient[Any, Any]) -> None:
+async def test_non_admins_are_refused_and_visitors_sent_to_login(
+    client: TestClient[Any, Any],
+) -> None:
     anonymous = await client.get("/admin/users", allow_redirects=False)
     assert anonymous.status == 303
     assert anonymous.headers["Location"] == "/login?next=/admin/users"
@@ -31,7 +33,9 @@ async def test_non_admins_are_refused_and_visitors_sent_to_login(client: TestCli
     assert "Sinulla ei ole oikeutta tähän." in await refused.text()
 
 
-async def test_admin_creates_a_user_through_the_form(client: TestClient[Any, Any], admin: str) -> None:
+async def test_admin_creates_a_user_through_the_form(
+    client: TestClient[Any, Any], admin: str
+) -> None:
     form = await (await client.get("/admin/users/new")).text()
     response = await client.post(
         "/admin/users/new",
@@ -84,7 +88,9 @@ async def test_deactivating_a_user_ends_their_sessions(
     assert (await other_browser.get("/api/v1/auth/me")).status == 200
 
     page = await (await client.get(f"/admin/users/{user_id}")).text()
-    response = await client.post(f"/admin/users/{user_id}/deactivate", data={"csrf_token": csrf_token(page)})
+    response = await client.post(
+        f"/admin/users/{user_id}/deactivate", data={"csrf_token": csrf_token(page)}
+    )
     assert "Käyttäjä poistettiin käytöstä ja kirjattiin ulos kaikkialta." in await response.text()
     assert (await other_browser.get("/api/v1/auth/me")).status == 401
     relogin = await other_browser.post(
@@ -114,12 +120,16 @@ async def test_password_reset_shows_a_new_password_once_and_the_old_one_stops_wo
 ) -> None:
     user_id = await create_user(client.app, Role.CASEWORKER, "maria@example.com")
     page = await (await client.get(f"/admin/users/{user_id}")).text()
-    response = await client.post(f"/admin/users/{user_id}/reset-password", data={"csrf_token": csrf_token(page)})
+    response = await client.post(
+        f"/admin/users/{user_id}/reset-password", data={"csrf_token": csrf_token(page)}
+    )
     match = re.search(r'<code class="new-password">([^<]+)</code>', await response.text())
     assert match
     new_password = match.group(1)
     browser = await aiohttp_client(client.server)
-    old = await browser.post("/api/v1/auth/login", json={"email": "maria@example.com", "password": PASSWORD})
+    old = await browser.post(
+        "/api/v1/auth/login", json={"email": "maria@example.com", "password": PASSWORD}
+    )
     assert old.status == 401
     await log_in(browser, "maria@example.com", new_password)
     shown_again = await (await client.get(f"/admin/users/{user_id}")).text()
@@ -128,7 +138,9 @@ async def test_password_reset_shows_a_new_password_once_and_the_old_one_stops_wo
 
 async def test_admin_cannot_deactivate_themself(client: TestClient[Any, Any], admin: str) -> None:
     page = await (await client.get(f"/admin/users/{admin}")).text()
-    response = await client.post(f"/admin/users/{admin}/deactivate", data={"csrf_token": csrf_token(page)})
+    response = await client.post(
+        f"/admin/users/{admin}/deactivate", data={"csrf_token": csrf_token(page)}
+    )
     assert response.status == 409
     assert "Et voi poistaa omaa tiliäsi käytöstä." in await response.text()
     assert (await client.get("/api/v1/auth/me")).status == 200

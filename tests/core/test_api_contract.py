@@ -25,8 +25,8 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from tests.conftest import DatabaseTemplate, fresh_database, make_settings
 from server import create_app, openapi_key
+from tests.conftest import DatabaseTemplate, fresh_database, make_settings
 
 
 class ThreadedServer:
@@ -73,7 +73,9 @@ class ThreadedServer:
 
 
 @pytest.fixture(scope="module")
-def live_api(database_template: DatabaseTemplate, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def live_api(
+    database_template: DatabaseTemplate, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     directory: Path = tmp_path_factory.mktemp("contract")
     database_url = asyncio.run(fresh_database(database_template, directory))
     with ThreadedServer(database_url) as server:
@@ -81,7 +83,9 @@ def live_api(database_template: DatabaseTemplate, tmp_path_factory: pytest.TempP
 
 
 # The document the app serves, built without starting it (it is made from the route declarations).
-schema = schemathesis.openapi.from_dict(create_app(make_settings("sqlite+aiosqlite://"))[openapi_key])
+schema = schemathesis.openapi.from_dict(
+    create_app(make_settings("sqlite+aiosqlite://"))[openapi_key]
+)
 
 
 def test_the_served_document_is_the_one_under_test(live_api: str) -> None:
@@ -95,5 +99,10 @@ def test_api_answers_match_the_openapi_document(case: Any, live_api: str) -> Non
     case.call_and_validate(
         base_url=live_api,
         timeout=10,
-        checks=[not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance],
+        checks=[
+            not_a_server_error,
+            status_code_conformance,
+            content_type_conformance,
+            response_schema_conformance,
+        ],
     )

@@ -46,7 +46,9 @@ async def test_foreign_keys_are_enforced(database_url: str) -> None:
     try:
         with pytest.raises(IntegrityError):
             async with sessions.begin() as session:
-                session.add(UserSession(token_hash="x" * 64, user_id="no-such-user", expires_at=now))
+                session.add(
+                    UserSession(token_hash="x" * 64, user_id="no-such-user", expires_at=now)
+                )
     finally:
         await engine.dispose()
 

@@ -35,7 +35,11 @@ def test_https_base_url_makes_cookies_secure() -> None:
         ("PORT", "eighty", "KOHTAAMO_PORT: must be a whole number, got 'eighty'"),
         ("PORT", "70000", "KOHTAAMO_PORT: must be between 0 and 65535, got 70000"),
         ("TIME_ZONE", "Mars/Olympus", "KOHTAAMO_TIME_ZONE: is not a known IANA time zone"),
-        ("DEFAULT_LANGUAGE", "de", "KOHTAAMO_DEFAULT_LANGUAGE: must be one of fi, sv, en, got 'de'"),
+        (
+            "DEFAULT_LANGUAGE",
+            "de",
+            "KOHTAAMO_DEFAULT_LANGUAGE: must be one of fi, sv, en, got 'de'",
+        ),
         ("DATABASE_URL", "mysql://x", "KOHTAAMO_DATABASE_URL: must start with sqlite+aiosqlite://"),
         ("BASE_URL", "kohtaamo.fi", "KOHTAAMO_BASE_URL: must be an absolute http(s) URL"),
         ("SECRET_KEY", "short", "KOHTAAMO_SECRET_KEY: must be at least 32 characters long"),
@@ -43,7 +47,9 @@ def test_https_base_url_makes_cookies_secure() -> None:
         ("TURN_URLS", "http://turn.example", "KOHTAAMO_TURN_URLS: each URL must start with turn:"),
     ],
 )
-def test_bad_value_names_the_variable_and_the_problem(variable: str, value: str, expected: str) -> None:
+def test_bad_value_names_the_variable_and_the_problem(
+    variable: str, value: str, expected: str
+) -> None:
     with pytest.raises(SettingsError) as raised:
         Settings.from_env({f"KOHTAAMO_{variable}": value})
     assert str(raised.value).startswith(expected)
@@ -62,7 +68,9 @@ def test_turn_urls_need_the_shared_secret() -> None:
 
 
 def test_command_line_stops_with_exit_code_2_and_one_line(tmp_path: Path) -> None:
-    environment = {key: value for key, value in os.environ.items() if not key.startswith("KOHTAAMO_")}
+    environment = {
+        key: value for key, value in os.environ.items() if not key.startswith("KOHTAAMO_")
+    }
     environment["KOHTAAMO_PORT"] = "not-a-port"
     completed = subprocess.run(
         [sys.executable, "server.py", "migrate"],

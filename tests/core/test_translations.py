@@ -24,8 +24,11 @@ def extracted_messages() -> set[str]:
         method_map,
         options,
         keywords={"_": None, "gettext": None, "ngettext": (1, 2), "N_": None},
-        directory_filter=lambda path: not any(
-            part in Path(path).parts for part in (".venv", "tests", "bench", "node_modules", "var")
+        directory_filter=lambda path: (
+            not any(
+                part in Path(path).parts
+                for part in (".venv", "tests", "bench", "node_modules", "var")
+            )
         ),
     ):
         if isinstance(message, tuple):
@@ -51,12 +54,18 @@ def test_every_message_has_a_translation(language: str, messages: set[str]) -> N
     missing = sorted(message for message in messages if not translated.get(message))
     assert missing == [], f"untranslated in {language}: {missing}"
     for message_id, text in translated.items():
-        assert sorted(PLACEHOLDER.findall(message_id)) == sorted(PLACEHOLDER.findall(str(text))), message_id
+        assert sorted(PLACEHOLDER.findall(message_id)) == sorted(PLACEHOLDER.findall(str(text))), (
+            message_id
+        )
 
 
 def test_finnish_and_swedish_are_not_english_copies(messages: set[str]) -> None:
     for language in ("fi", "sv"):
         with (TRANSLATIONS_DIR / language / "LC_MESSAGES" / "messages.po").open("rb") as po_file:
             catalog = read_po(po_file, locale=language)
-        same = [m.id for m in catalog if m.id and m.id == m.string and m.id not in {"Kohtaamo", "Status"}]
+        same = [
+            m.id
+            for m in catalog
+            if m.id and m.id == m.string and m.id not in {"Kohtaamo", "Status"}
+        ]
         assert same == [], f"{language} entries identical to English: {same}"

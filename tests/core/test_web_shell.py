@@ -63,7 +63,9 @@ async def test_every_answer_carries_the_security_headers(client: TestClient[Any,
         assert response.headers["Referrer-Policy"] == "no-referrer"
 
 
-async def test_public_pages_have_the_exit_button_and_a_skip_link(client: TestClient[Any, Any]) -> None:
+async def test_public_pages_have_the_exit_button_and_a_skip_link(
+    client: TestClient[Any, Any],
+) -> None:
     body = await (await client.get("/", headers={"Accept-Language": "en"})).text()
     assert 'href="https://yle.fi/saa"' in body and "Exit this page" in body
     assert '<a class="skip-link" href="#main">Skip to main content</a>' in body
@@ -78,7 +80,9 @@ async def test_public_pages_have_the_exit_button_and_a_skip_link(client: TestCli
         ("en", "The page or item was not found."),
     ],
 )
-async def test_unknown_page_is_a_translated_404(client: TestClient[Any, Any], lang: str, message: str) -> None:
+async def test_unknown_page_is_a_translated_404(
+    client: TestClient[Any, Any], lang: str, message: str
+) -> None:
     response = await client.get("/no/such/page", headers={"Accept-Language": lang})
     assert response.status == 404
     assert response.content_type == "text/html"
@@ -98,7 +102,9 @@ async def test_unknown_api_route_is_problem_json(client: TestClient[Any, Any]) -
 
 async def test_malformed_json_is_a_400_problem(client: TestClient[Any, Any]) -> None:
     response = await client.post(
-        "/api/v1/auth/login", data=b'{"email": "x@example.com", ', headers={"Content-Type": "application/json"}
+        "/api/v1/auth/login",
+        data=b'{"email": "x@example.com", ',
+        headers={"Content-Type": "application/json"},
     )
     assert response.status == 400
     problem = await response.json(content_type=None)
@@ -106,7 +112,9 @@ async def test_malformed_json_is_a_400_problem(client: TestClient[Any, Any]) -> 
 
 
 async def test_wrong_content_type_is_a_415_problem(client: TestClient[Any, Any]) -> None:
-    response = await client.post("/api/v1/auth/login", data="email=x", headers={"Content-Type": "text/plain"})
+    response = await client.post(
+        "/api/v1/auth/login", data="email=x", headers={"Content-Type": "text/plain"}
+    )
     assert response.status == 415
     assert response.content_type == "application/problem+json"
 
@@ -115,7 +123,9 @@ async def test_missing_fields_are_422_with_field_errors_in_the_users_language(
     client: TestClient[Any, Any],
 ) -> None:
     response = await client.post(
-        "/api/v1/auth/login", json={"email": "a@example.com", "extra": 1}, headers={"Accept-Language": "en"}
+        "/api/v1/auth/login",
+        json={"email": "a@example.com", "extra": 1},
+        headers={"Accept-Language": "en"},
     )
     assert response.status == 422
     problem = await response.json(content_type=None)
@@ -131,7 +141,9 @@ async def test_oversized_body_is_413(client: TestClient[Any, Any]) -> None:
     assert response.status == 413
     assert response.content_type == "application/problem+json"
     page = await client.post(
-        "/login", data=io.BytesIO(too_big), headers={"Content-Type": "application/x-www-form-urlencoded"}
+        "/login",
+        data=io.BytesIO(too_big),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
     assert page.status == 413
     assert "Lähettämäsi sisältö on liian suuri." in await page.text()
@@ -156,7 +168,9 @@ async def test_unexpected_error_shows_only_a_request_id_and_logs_the_traceback(
     assert f'<strong class="request-id">{request_id}</strong>' in body
     problem = await api.json(content_type=None)
     assert api.status == 500 and "secret detail" not in json.dumps(problem)
-    logged = [record for record in caplog.records if getattr(record, "request_id", None) == request_id]
+    logged = [
+        record for record in caplog.records if getattr(record, "request_id", None) == request_id
+    ]
     assert logged and logged[0].exc_info is not None
 
 
@@ -195,7 +209,9 @@ async def test_metrics_count_requests_by_route_and_status(client: TestClient[Any
 async def test_openapi_describes_every_api_route(client: TestClient[Any, Any]) -> None:
     document = await (await client.get("/api/v1/openapi.json")).json()
     assert document["openapi"] == "3.1.0"
-    documented = {(method.upper(), path) for path, item in document["paths"].items() for method in item}
+    documented = {
+        (method.upper(), path) for path, item in document["paths"].items() for method in item
+    }
     served = {
         (route.method, route.resource.canonical)
         for route in client.app.router.routes()

@@ -22,12 +22,13 @@ CHROMIUM_FLAGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+CHROMIUM_INSTALLED = CHROMIUM.exists()
 AXE_SCRIPT = (Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text()
 
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Any]:
-    if not CHROMIUM.exists():
+    if not CHROMIUM_INSTALLED:
         reason = f"Chromium not found at {CHROMIUM}"
         if os.environ.get("KOHTAAMO_REQUIRE_BROWSER") == "1":
             pytest.fail(f"{reason}, and KOHTAAMO_REQUIRE_BROWSER=1 forbids skipping")

@@ -40,7 +40,9 @@ async def test_log_in_through_the_form_in_each_language(
     await context.close()
 
 
-async def test_wrong_password_error_summary_links_to_the_field(browser: Any, live_server: TestServer) -> None:
+async def test_wrong_password_error_summary_links_to_the_field(
+    browser: Any, live_server: TestServer
+) -> None:
     page = await browser.new_page(locale="en-GB")
     await page.goto(url_of(live_server, "/language?lang=en&next=/login"))
     await page.get_by_label("Email address").fill("nobody@example.com")
@@ -55,7 +57,9 @@ async def test_wrong_password_error_summary_links_to_the_field(browser: Any, liv
 
 
 @pytest.mark.parametrize("language", list(LANGUAGES))
-async def test_login_admin_and_error_pages_pass_axe(browser: Any, live_server: TestServer, language: str) -> None:
+async def test_login_admin_and_error_pages_pass_axe(
+    browser: Any, live_server: TestServer, language: str
+) -> None:
     await create_user(live_server.app, Role.ADMIN, "aino@example.com", name="Aino Admin")
     await create_user(live_server.app, Role.CASEWORKER, "maria@example.com", name="Maria Virtanen")
     page = await browser.new_page()
