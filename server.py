@@ -14,6 +14,10 @@ from typing import Any
 from aiohttp import web
 
 import accounts.routes
+import booking.pages
+import booking.routes
+import calendars.pages
+import calendars.routes
 import calendars.service
 from accounts.service import SYSTEM, AccountService
 from core.api import openapi_document
@@ -67,12 +71,22 @@ def create_app(settings: Settings) -> web.Application:
     app.on_response_prepare.append(add_security_headers)
 
     accounts.routes.setup(app)
+    calendars.routes.setup(app)
+    booking.routes.setup(app)
+    booking.pages.setup(app)
+    calendars.pages.setup(app)
     app.router.add_routes(core_routes)
     app.router.add_get("/", _start_page, name="start")
     app.router.add_static("/static/", STATIC_DIR, name="static")
 
     app[openapi_key] = openapi_document(
-        accounts.routes.api.operations, title=API_TITLE, version=API_VERSION
+        [
+            *accounts.routes.api.operations,
+            *calendars.routes.api.operations,
+            *booking.routes.api.operations,
+        ],
+        title=API_TITLE,
+        version=API_VERSION,
     )
     app.router.add_get("/api/v1/openapi.json", _openapi, name="openapi")
     return app

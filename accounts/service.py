@@ -49,6 +49,24 @@ class UserSummary:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class UnitInfo:
+    id: str
+    names: dict[str, str]
+    phone: str
+
+    def name_in(self, language: str) -> str:
+        return self.names.get(language) or self.names["en"]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class StaffMember:
+    id: str
+    name: str
+    email: str
+    unit_id: str | None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class LoginResult:
     token: str
     viewer: Viewer
@@ -188,6 +206,16 @@ class AccountService:
             if not active:
                 await self._end_sessions(session, user_id, "deactivated")
 
+    async def assign_unit(self, actor: Viewer, user_id: str, unit_id: str | None) -> None:
+        require_role(actor, Role.ADMIN)
+        async with self._sessions.begin() as session:
+            user = await session.get(User, user_id)
+            if user is None:
+                raise NotFound()
+            if unit_id is not None and await session.get(Unit, unit_id) is None:
+                raise ValidationFailed({"unit_id": N_("Choose one of the units listed.")})
+            user.unit_id = unit_id
+
     async def reset_password(self, actor: Viewer, user_id: str) -> str:
         """Give the user a new random password (shown once to the admin) and end their sessions."""
         require_role(actor, Role.ADMIN)
@@ -247,6 +275,36 @@ class AccountService:
             session.add(unit)
             await session.flush()
             return unit.id
+
+    async def units(self) -> list[UnitInfo]:
+        async with self._sessions() as session:
+            rows = await session.scalars(select(Unit).order_by(Unit.name_fi))
+            return [
+                UnitInfo(
+                    row.id, {"fi": row.name_fi, "sv": row.name_sv, "en": row.name_en}, row.phone
+                )
+                for row in rows
+            ]
+
+    async def caseworkers(
+        self, unit_id: str | None = None, caseworker_ids: Sequence[str] | None = None
+    ) -> list[StaffMember]:
+        """Active caseworkers, of one unit or with the given ids."""
+        async with self._sessions() as session:
+            query = select(User).where(User.role == Role.CASEWORKER.value, User.is_active.is_(True))
+            if unit_id is not None:
+                query = query.where(User.unit_id == unit_id)
+            if caseworker_ids is not None:
+                query = query.where(User.id.in_(caseworker_ids))
+            rows = await session.scalars(query.order_by(User.name))
+            return [StaffMember(row.id, row.name, row.email, row.unit_id) for row in rows]
+
+    async def staff_member(self, user_id: str) -> StaffMember:
+        async with self._sessions() as session:
+            user = await session.get(User, user_id)
+            if user is None:
+                raise NotFound()
+            return StaffMember(user.id, user.name, user.email, user.unit_id)
 
     async def find_user_id(self, email: str) -> str | None:
         async with self._sessions() as session:

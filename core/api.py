@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeVar
 
 from aiohttp import web
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from core.errors import DomainError, ValidationFailed
 from core.i18n import N_
@@ -41,7 +41,12 @@ class FieldError(BaseModel):
 
 
 class Problem(BaseModel):
-    """RFC 9457 problem details, with field errors for validation failures."""
+    """RFC 9457 problem details, with field errors for validation failures.
+
+    Extension members are allowed (e.g. ``alternatives`` when a booked time was just taken).
+    """
+
+    model_config = ConfigDict(extra="allow")
 
     type: str
     title: str

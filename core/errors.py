@@ -19,6 +19,10 @@ class DomainError(Exception):
         super().__init__(detail or self.title)
         self.detail = detail or self.title
 
+    def problem_extensions(self) -> dict[str, object]:
+        """Extra members for the problem+json answer (RFC 9457 extension members)."""
+        return {}
+
 
 class NotFound(DomainError):
     status = 404

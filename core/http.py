@@ -127,7 +127,9 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except ValidationFailed as error:
         return error_answer(request, error.status, detail=error.detail, fields=error.fields)
     except DomainError as error:
-        return error_answer(request, error.status, detail=error.detail)
+        return error_answer(
+            request, error.status, detail=error.detail, extensions=error.problem_extensions()
+        )
     except asyncio.CancelledError:
         raise
     except Exception:
@@ -142,6 +144,7 @@ def error_answer(
     detail: str | None = None,
     fields: dict[str, str] | None = None,
     headers: dict[str, str] | None = None,
+    extensions: dict[str, object] | None = None,
 ) -> web.Response:
     request_id = request.get(request_id_key)
     message = detail or HTML_ERROR_MESSAGES.get(status, N_("Something went wrong on our side."))
@@ -157,6 +160,7 @@ def error_answer(
                 FieldError(field=name, message=translate(request, text))
                 for name, text in (fields or {}).items()
             ],
+            **(extensions or {}),
         )
         return problem_response(problem, headers=headers)
     response = render(

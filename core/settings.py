@@ -54,6 +54,8 @@ class Settings:
     turn_urls: tuple[str, ...] = ()
     turn_secret: str = ""
     log_level: str = "INFO"
+    booking_rate_limit: int = 60
+    ics_fetch_private_addresses: bool = False
 
     @property
     def secure_cookies(self) -> bool:
@@ -118,6 +120,10 @@ class Settings:
             turn_urls=reader.turn_urls("TURN_URLS"),
             turn_secret=reader.text("TURN_SECRET", ""),
             log_level=reader.choice("LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO"),
+            booking_rate_limit=reader.integer(
+                "BOOKING_RATE_LIMIT", 60, minimum=0, maximum=1_000_000
+            ),
+            ics_fetch_private_addresses=reader.flag("ICS_FETCH_PRIVATE_ADDRESSES", False),
         )
         if settings.turn_urls and not settings.turn_secret:
             raise SettingsError("TURN_SECRET", "is required when KOHTAAMO_TURN_URLS is set")
@@ -143,6 +149,12 @@ class _Reader:
             raise SettingsError(name, f"must be between {minimum} and {maximum}, got {value}")
         return value
 
+    def flag(self, name: str, default: bool) -> bool:
+        value = self.text(name, "true" if default else "false").lower()
+        if value not in ("true", "false", "1", "0", "yes", "no"):
+            raise SettingsError(name, f"must be true or false, got {value!r}")
+        return value in ("true", "1", "yes")
+
     def choice(self, name: str, allowed: tuple[str, ...], default: str) -> str:
         value = self.text(name, default)
         if value not in allowed:
@@ -160,7 +172,7 @@ class _Reader:
         value = self.text(name, default)
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder such as 'Europe'
             raise SettingsError(name, f"is not a known IANA time zone: {value!r}") from None
         return value
 

@@ -153,6 +153,23 @@ async def admin(client: TestClient[Any, Any]) -> AsyncIterator[str]:
     yield user_id
 
 
+@pytest.fixture
+async def world(client: TestClient[Any, Any]) -> Any:
+    """A unit with two caseworkers open 08–16 every day and a unit meeting type (tests/booking)."""
+    from tests.booking.conftest import make_world
+
+    return await make_world(client)
+
+
+@pytest.fixture(autouse=True)
+def _forget_vobject_time_zones() -> None:
+    """vobject keeps the first definition of each TZID for the whole process, and icalendar
+    writes only the transitions a file needs: each test's calendars are read on their own."""
+    import vobject.icalendar
+
+    getattr(vobject.icalendar, "__tzidMap").clear()
+
+
 # ---- the network fence ------------------------------------------------------------------------
 
 

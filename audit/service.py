@@ -1,0 +1,77 @@
+"""Writing and reading the access log of client data."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from audit.models import AccessLogEntry
+from core.principal import Role, Viewer, require_role
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class AccessRecord:
+    at: datetime
+    user_id: str | None
+    actor_kind: str
+    action: str
+    subject_type: str
+    subject_id: str
+    purpose: str
+
+
+class AuditLog:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    @staticmethod
+    def add(
+        session: AsyncSession,
+        viewer: Viewer | None,
+        action: str,
+        subject_type: str,
+        subject_ids: Iterable[str],
+        purpose: str,
+    ) -> None:
+        """Record reads inside the caller's transaction: no read is shown unless it is logged."""
+        for subject_id in subject_ids:
+            session.add(
+                AccessLogEntry(
+                    user_id=viewer.user_id if viewer else None,
+                    actor_kind="staff" if viewer else "client",
+                    action=action,
+                    subject_type=subject_type,
+                    subject_id=subject_id,
+                    purpose=purpose,
+                )
+            )
+
+    async def entries_for(
+        self, viewer: Viewer, subject_type: str, subject_id: str
+    ) -> list[AccessRecord]:
+        require_role(viewer, Role.ADMIN)
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                select(AccessLogEntry)
+                .where(
+                    AccessLogEntry.subject_type == subject_type,
+                    AccessLogEntry.subject_id == subject_id,
+                )
+                .order_by(AccessLogEntry.at)
+            )
+            return [
+                AccessRecord(
+                    row.at,
+                    row.user_id,
+                    row.actor_kind,
+                    row.action,
+                    row.subject_type,
+                    row.subject_id,
+                    row.purpose,
+                )
+                for row in rows
+            ]
