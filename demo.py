@@ -1,14 +1,22 @@
-"""Demo data: a municipality, two units, three caseworkers with working hours, intake and admin.
+"""Demo data: a municipality with two units, three caseworkers with working hours and meeting
+types, an intake worker, an admin, and a few bookings in the coming weeks.
 
 Running it again changes nothing that is already there and prints the same logins.
 """
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import time, timedelta
 
 from accounts.service import SYSTEM, AccountService
-from calendars.service import CalendarService, OpeningInterval
+from booking.service import BookingRequest, BookingService, ClientDetails
+from calendars.service import (
+    CalendarService,
+    MeetingTypeFields,
+    OpeningInterval,
+    PreMeetingQuestion,
+)
+from core.db import utcnow
 from core.principal import Role
 
 DEMO_PASSWORD = "kohtaamo-demo-2026"
@@ -31,16 +39,74 @@ WEEKLY_HOURS = [
     for start, end in ((time(8, 30), time(11, 30)), (time(12, 15), time(15, 45)))
     if not (day == 3 and start.hour >= 12)
 ]
+TOPIC = PreMeetingQuestion(
+    id="topic",
+    kind="text",
+    label={
+        "fi": "Mistä haluaisit puhua tapaamisessa?",
+        "sv": "Vad vill du prata om på mötet?",
+        "en": "What would you like to talk about in the meeting?",
+    },
+)
+INTERPRETER = PreMeetingQuestion(
+    id="interpreter",
+    kind="yes_no",
+    label={
+        "fi": "Tarvitsetko tulkin?",
+        "sv": "Behöver du tolk?",
+        "en": "Do you need an interpreter?",
+    },
+)
+MEETING_TYPES = (
+    MeetingTypeFields(
+        name_fi="Seurantatapaaminen videolla",
+        name_sv="Uppföljningsmöte på video",
+        name_en="Video follow-up",
+        duration_minutes=45,
+        buffer_after_minutes=15,
+        modes=("video", "phone"),
+        asks_pre_meeting_form=True,
+        pre_meeting_questions=(TOPIC, INTERPRETER),
+    ),
+    MeetingTypeFields(
+        name_fi="Tapaaminen toimistolla",
+        name_sv="Möte på byrån",
+        name_en="Meeting at the office",
+        duration_minutes=60,
+        buffer_before_minutes=15,
+        buffer_after_minutes=15,
+        modes=("in_person",),
+        address="Sosiaalitoimisto, Kauppakatu 1 A, 2. krs / Socialbyrån, Handelsgatan 1 A, vån. 2",
+        asks_pre_meeting_form=True,
+        pre_meeting_questions=(TOPIC, INTERPRETER),
+    ),
+    MeetingTypeFields(
+        name_fi="Puhelinaika",
+        name_sv="Telefontid",
+        name_en="Phone call",
+        duration_minutes=30,
+        modes=("phone",),
+    ),
+)
+DEMO_CLIENTS = (
+    ("Liisa Esimerkki", "liisa.esimerkki@example.com", "fi"),
+    ("Erik Exempel", "erik.exempel@example.com", "sv"),
+    ("Amira Example", "amira.example@example.com", "en"),
+    ("Pekka Puhelin", "pekka.puhelin@example.com", "fi"),
+)
 
 
 async def load_demo(
-    accounts: AccountService, calendars: CalendarService, *, base_url: str
+    accounts: AccountService, calendars: CalendarService, bookings: BookingService, *, base_url: str
 ) -> list[str]:
     municipality_id = await accounts.ensure_municipality(MUNICIPALITY)
     unit_ids = {
         key: await accounts.ensure_unit(municipality_id, name_fi=fi, name_sv=sv, name_en=en)
         for key, (fi, sv, en) in UNITS.items()
     }
+    for unit_id in unit_ids.values():
+        for fields in MEETING_TYPES:
+            await calendars.ensure_meeting_type(fields, unit_id=unit_id)
     lines = [f"Kohtaamo demo at {base_url}/login — every demo user's password is {DEMO_PASSWORD}"]
     for email, name, role, unit in PEOPLE:
         user_id = await accounts.find_user_id(email)
@@ -56,5 +122,42 @@ async def load_demo(
             user_id = user.id
         if role is Role.CASEWORKER:
             await calendars.set_working_hours(user_id, "Europe/Helsinki", WEEKLY_HOURS)
+            await calendars.set_profile(
+                user_id, time_zone="Europe/Helsinki", languages=("fi", "sv", "en")
+            )
         lines.append(f"  {role.value:<10} {email}")
+    await _book_demo_meetings(bookings, calendars, unit_ids["family"])
     return lines
+
+
+async def _book_demo_meetings(
+    bookings: BookingService, calendars: CalendarService, unit_id: str
+) -> None:
+    """A few bookings spread over the coming weeks, so the calendars look lived in."""
+    meeting_types = await calendars.unit_meeting_types(unit_id)
+    today = utcnow().date()
+    for number, (name, email, language) in enumerate(DEMO_CLIENTS):
+        if await bookings.has_live_booking(email):
+            continue
+        meeting_type = meeting_types[number % len(meeting_types)]
+        first_day = today + timedelta(days=2 + 4 * number)
+        slots = await bookings.slots(
+            meeting_type.id,
+            unit_id=unit_id,
+            first_day=first_day,
+            last_day=first_day + timedelta(days=6),
+        )
+        if not slots:
+            continue
+        slot = slots[len(slots) // 3]
+        await bookings.book(
+            BookingRequest(
+                meeting_type_id=meeting_type.id,
+                unit_id=unit_id,
+                start=slot.start,
+                mode=meeting_type.modes[0],
+                language=language,
+                client=ClientDetails(name=name, email=email),
+                answers={"topic": "Demo"} if meeting_type.asks_pre_meeting_form else {},
+            )
+        )

@@ -20,6 +20,8 @@ import calendars.pages
 import calendars.routes
 import calendars.service
 from accounts.service import SYSTEM, AccountService
+from audit.service import AuditLog
+from booking.service import BookingService
 from core.api import openapi_document
 from core.app_keys import (
     catalogs_key,
@@ -209,11 +211,12 @@ async def _load_demo(settings: Settings) -> list[str]:
     executor = ThreadPoolExecutor(max_workers=1)
     try:
         sessions = create_sessionmaker(engine)
-        return await load_demo(
-            AccountService(sessions, settings, executor),
-            calendars.service.CalendarService(sessions),
-            base_url=settings.base_url,
+        accounts = AccountService(sessions, settings, executor)
+        calendar_service = calendars.service.CalendarService(sessions)
+        bookings = BookingService(
+            sessions, settings, accounts, calendar_service, AuditLog(sessions)
         )
+        return await load_demo(accounts, calendar_service, bookings, base_url=settings.base_url)
     finally:
         executor.shutdown()
         await engine.dispose()

@@ -520,6 +520,17 @@ class BookingService:
 
     # ---- reading ---------------------------------------------------------------------------------
 
+    async def has_live_booking(self, client_email: str) -> bool:
+        """Whether someone with this email holds a confirmed booking (the demo's idempotency)."""
+        client_key = self._client_key(ClientDetails(name="", email=client_email.strip()))
+        async with self._sessions() as session:
+            found = await session.scalar(
+                select(Booking.id)
+                .where(Booking.client_key == client_key, Booking.status == CONFIRMED)
+                .limit(1)
+            )
+        return found is not None
+
     async def booking(self, access: Access, booking_id: str | None = None) -> BookingView:
         """One booking, for its client (by manage token) or its caseworker or an admin."""
         async with self._sessions.begin() as session:
