@@ -197,11 +197,7 @@ async def api_slots(request: web.Request) -> web.Response:
 
 
 async def zones_of(request: web.Request, caseworker_ids: set[str]) -> dict[str, ZoneInfo]:
-    calendars = request.app[calendar_service_key]
-    return {
-        caseworker_id: ZoneInfo(await calendars.time_zone_of(caseworker_id))
-        for caseworker_id in caseworker_ids
-    }
+    return await request.app[calendar_service_key].time_zones_of(sorted(caseworker_ids))
 
 
 # ---- bookings ---------------------------------------------------------------------------------

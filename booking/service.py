@@ -301,22 +301,25 @@ class BookingService:
         return found
 
     async def _availability(
+        self, caseworker_ids: Sequence[str], window_start: datetime, window_end: datetime
+    ) -> dict[str, Availability]:
+        """Calendar availability with the live bookings added to what blocks."""
+        calendar = await self._calendars.availability(caseworker_ids, window_start, window_end)
+        return await self._with_bookings(calendar, window_start, window_end)
+
+    async def _with_bookings(
         self,
-        caseworker_ids: Sequence[str],
+        availabilities: Mapping[str, Availability],
         window_start: datetime,
         window_end: datetime,
         *,
         ignore_booking: str | None = None,
     ) -> dict[str, Availability]:
-        """Calendar availability with the live bookings added to what blocks."""
-        availabilities = await self._calendars.availability(
-            caseworker_ids, window_start, window_end
-        )
         async with self._sessions() as session:
             query = select(
                 Booking.caseworker_id, Booking.blocked_from, Booking.blocked_until
             ).where(
-                Booking.caseworker_id.in_(caseworker_ids),
+                Booking.caseworker_id.in_(list(availabilities)),
                 Booking.status != CANCELLED,
                 Booking.blocked_until > window_start,
                 Booking.blocked_from < window_end,
@@ -324,7 +327,7 @@ class BookingService:
             if ignore_booking is not None:
                 query = query.where(Booking.id != ignore_booking)
             rows = (await session.execute(query)).all()
-        extra: dict[str, list[Interval]] = {caseworker_id: [] for caseworker_id in caseworker_ids}
+        extra: dict[str, list[Interval]] = {caseworker_id: [] for caseworker_id in availabilities}
         for caseworker_id, blocked_from, blocked_until in rows:
             extra[caseworker_id].append(Interval(blocked_from, blocked_until))
         return {
@@ -395,7 +398,7 @@ class BookingService:
             raise ValidationFailed(
                 {"start": N_("This time cannot be booked. Choose one of the free times.")}
             )
-        with_bookings = await self._availability([person.id for person in people], *window)
+        with_bookings = await self._with_bookings(calendar_only, *window)
         candidates = [
             person for person in people if is_bookable(with_bookings[person.id], rules, start, now)
         ]
@@ -664,9 +667,7 @@ class BookingService:
             raise ValidationFailed(
                 {"start": N_("This time cannot be booked. Choose one of the free times.")}
             )
-        others = await self._availability(
-            [current.caseworker_id], *window, ignore_booking=current.id
-        )
+        others = await self._with_bookings(calendar_only, *window, ignore_booking=current.id)
         person = await self._accounts.staff_member(current.caseworker_id)
         if not is_bookable(others[current.caseworker_id], rules, start, now):
             raise SlotTaken(await self._alternatives(meeting_type, [person], start))

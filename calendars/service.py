@@ -255,6 +255,19 @@ class CalendarService:
             calendar = await session.get(CaseworkerCalendar, caseworker_id)
             return calendar.time_zone if calendar else DEFAULT_ZONE
 
+    async def time_zones_of(self, caseworker_ids: Sequence[str]) -> dict[str, ZoneInfo]:
+        async with self._sessions() as session:
+            rows = await session.execute(
+                select(CaseworkerCalendar.caseworker_id, CaseworkerCalendar.time_zone).where(
+                    CaseworkerCalendar.caseworker_id.in_(caseworker_ids)
+                )
+            )
+            found = {caseworker_id: zone for caseworker_id, zone in rows.all()}
+        return {
+            caseworker_id: ZoneInfo(found.get(caseworker_id, DEFAULT_ZONE))
+            for caseworker_id in caseworker_ids
+        }
+
     async def languages_of(self, caseworker_ids: Sequence[str]) -> dict[str, tuple[str, ...]]:
         async with self._sessions() as session:
             rows = await session.scalars(
