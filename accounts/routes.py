@@ -8,7 +8,7 @@ from typing import Any
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from accounts.schemas import LoginRequest, Me
+from accounts.schemas import LoginRequest, Me, UnitDetail, UnitIn, UnitList
 from accounts.service import AccountService, LoginResult
 from core.api import ApiRoutes, json_response, parse_body
 from core.app_keys import cpu_executor_key, sessions_key, settings_key
@@ -264,6 +264,39 @@ async def api_logout(request: web.Request) -> web.Response:
 @api.get("/api/v1/auth/me", summary="Who is logged in", response=Me, auth=("session",))
 async def api_me(request: web.Request) -> web.Response:
     return json_response(_me(current_viewer(request)))
+
+
+@api.get(
+    "/api/v1/admin/units",
+    summary="All units (admin)",
+    response=UnitList,
+    auth=("session",),
+    errors=(403,),
+)
+async def api_admin_units(request: web.Request) -> web.Response:
+    current_viewer(request, Role.ADMIN)
+    units = await request.app[account_service_key].units()
+    return json_response(
+        UnitList(
+            units=[UnitDetail(id=unit.id, name=unit.names, phone=unit.phone) for unit in units]
+        )
+    )
+
+
+@api.post(
+    "/api/v1/admin/units",
+    summary="Add a unit (admin)",
+    body=UnitIn,
+    response=UnitDetail,
+    status=201,
+    auth=("session",),
+    errors=(403,),
+)
+async def api_admin_add_unit(request: web.Request) -> web.Response:
+    viewer = current_viewer(request, Role.ADMIN)
+    body = await parse_body(request, UnitIn)
+    unit = await request.app[account_service_key].create_unit(viewer, None, body.name, body.phone)
+    return json_response(UnitDetail(id=unit.id, name=unit.names, phone=unit.phone), status=201)
 
 
 def setup(app: web.Application) -> None:

@@ -19,3 +19,20 @@ class Me(BaseModel):
     name: str
     email: str
     role: Role
+
+
+class UnitIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: dict[str, str] = Field(description="fi, sv and en", max_length=3)
+    phone: str = Field(default="", max_length=40)
+
+
+class UnitDetail(BaseModel):
+    id: str
+    name: dict[str, str]
+    phone: str
+
+
+class UnitList(BaseModel):
+    units: list[UnitDetail]

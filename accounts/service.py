@@ -258,6 +258,43 @@ class AccountService:
             await session.flush()
             return municipality.id
 
+    async def create_unit(
+        self, actor: Viewer, municipality_id: str | None, names: dict[str, str], phone: str = ""
+    ) -> UnitInfo:
+        """A new unit; without a municipality id, in the service's only municipality."""
+        require_role(actor, Role.ADMIN)
+        fields = {
+            f"name.{language}": N_("Enter a name of at most 200 characters.")
+            for language in ("fi", "sv", "en")
+            if not 0 < len(names.get(language, "").strip()) <= 200
+        }
+        if len(phone) > 40:
+            fields["phone"] = N_("Enter a phone number, like 040 123 4567 or +46 70 123 45 67.")
+        if fields:
+            raise ValidationFailed(fields)
+        async with self._sessions.begin() as session:
+            if municipality_id is None:
+                municipality_id = await session.scalar(
+                    select(Municipality.id).order_by(Municipality.created_at).limit(1)
+                )
+            if municipality_id is None:
+                municipality = Municipality(name="Kohtaamo")
+                session.add(municipality)
+                await session.flush()
+                municipality_id = municipality.id
+            unit = Unit(
+                municipality_id=municipality_id,
+                name_fi=names["fi"].strip(),
+                name_sv=names["sv"].strip(),
+                name_en=names["en"].strip(),
+                phone=phone.strip(),
+            )
+            session.add(unit)
+            await session.flush()
+            return UnitInfo(
+                unit.id, {"fi": unit.name_fi, "sv": unit.name_sv, "en": unit.name_en}, unit.phone
+            )
+
     async def ensure_unit(
         self, municipality_id: str, *, name_fi: str, name_sv: str, name_en: str
     ) -> str:

@@ -40,7 +40,7 @@ from calendars.service import (
 )
 from core.api import ApiRoutes, json_response, parse_body
 from core.app_keys import sessions_key, settings_key
-from core.errors import ValidationFailed
+from core.errors import NotFound, ValidationFailed
 from core.i18n import N_
 from core.principal import Role, Viewer, require_role
 from core.request_keys import viewer_key
@@ -330,13 +330,67 @@ async def api_add_meeting_type(request: web.Request) -> web.Response:
     errors=(403, 404),
 )
 async def api_patch_meeting_type(request: web.Request) -> web.Response:
-    viewer = caseworker(request)
+    return await patch_meeting_type(request, caseworker(request))
+
+
+async def patch_meeting_type(request: web.Request, viewer: Viewer) -> web.Response:
     patch = await parse_body(request, MeetingTypePatch)
     service = request.app[calendar_service_key]
     current = await service.meeting_type(request.match_info["meeting_type_id"])
     merged = meeting_type_body(current).model_copy(update=patch.model_dump(exclude_none=True))
     info = await service.update_meeting_type(viewer, current.id, meeting_type_fields(merged))
     return json_response(meeting_type_detail(info))
+
+
+@api.get(
+    "/api/v1/admin/units/{unit_id}/meeting-types",
+    summary="A unit's meeting types (admin)",
+    response=MeetingTypesOut,
+    auth=ME,
+    errors=(403,),
+)
+async def api_unit_meeting_types(request: web.Request) -> web.Response:
+    require_role(request.get(viewer_key), Role.ADMIN)
+    offered = await request.app[calendar_service_key].unit_meeting_types(
+        request.match_info["unit_id"]
+    )
+    return json_response(
+        MeetingTypesOut(meeting_types=[meeting_type_detail(item) for item in offered])
+    )
+
+
+@api.post(
+    "/api/v1/admin/units/{unit_id}/meeting-types",
+    summary="Add a meeting type for every caseworker of a unit (admin)",
+    body=MeetingTypeBody,
+    response=MeetingTypeDetail,
+    status=201,
+    auth=ME,
+    errors=(403,),
+)
+async def api_add_unit_meeting_type(request: web.Request) -> web.Response:
+    viewer = require_role(request.get(viewer_key), Role.ADMIN)
+    body = await parse_body(request, MeetingTypeBody)
+    unit_id = request.match_info["unit_id"]
+    if unit_id not in {unit.id for unit in await request.app[account_service_key].units()}:
+        raise NotFound()
+    info = await request.app[calendar_service_key].create_meeting_type(
+        viewer, meeting_type_fields(body), unit_id=unit_id
+    )
+    return json_response(meeting_type_detail(info), status=201)
+
+
+@api.patch(
+    "/api/v1/admin/meeting-types/{meeting_type_id}",
+    summary="Change a unit's meeting type (admin)",
+    body=MeetingTypePatch,
+    response=MeetingTypeDetail,
+    auth=ME,
+    errors=(403, 404),
+)
+async def api_patch_unit_meeting_type(request: web.Request) -> web.Response:
+    viewer = require_role(request.get(viewer_key), Role.ADMIN)
+    return await patch_meeting_type(request, viewer)
 
 
 def import_out(info: ImportInfo) -> CalendarImportOut:

@@ -11,6 +11,7 @@ from icalendar import Calendar
 
 from accounts.service import SYSTEM
 from calendars.routes import calendar_service_key
+from calendars.service import OpeningInterval
 from core.principal import Role, Viewer
 from server import create_app
 from tests.booking.conftest import HELSINKI, BookingWorld, booking_body, make_world
@@ -283,3 +284,86 @@ async def test_only_caseworkers_use_the_calendar_api(
 
 def test_a_day_is_long_enough_for_the_fixtures() -> None:
     assert timedelta(hours=8) > timedelta(minutes=45)
+
+
+async def test_admin_adds_units_and_their_meeting_types(
+    client: TestClient[Any, Any], admin: str
+) -> None:
+    unit = await client.post(
+        "/api/v1/admin/units", json={"name": {"fi": "Aikuiset", "sv": "Vuxna", "en": "Adults"}}
+    )
+    assert unit.status == 201, await unit.text()
+    unit_id = (await unit.json())["id"]
+    body = {
+        "name": {"fi": "Puhelu", "sv": "Samtal", "en": "Call"},
+        "duration_minutes": 30,
+        "modes": ["phone"],
+    }
+    created = await client.post(f"/api/v1/admin/units/{unit_id}/meeting-types", json=body)
+    assert created.status == 201, await created.text()
+    meeting_type = await created.json()
+    assert meeting_type["unit_id"] == unit_id
+    patched = await client.patch(
+        f"/api/v1/admin/meeting-types/{meeting_type['id']}", json={"is_active": False}
+    )
+    assert (await patched.json())["is_active"] is False
+    listed = await (await client.get(f"/api/v1/admin/units/{unit_id}/meeting-types")).json()
+    assert [item["id"] for item in listed["meeting_types"]] == [meeting_type["id"]]
+    assert (await client.post("/api/v1/admin/units/nope/meeting-types", json=body)).status == 404
+    bad = await client.post("/api/v1/admin/units", json={"name": {"fi": "Vain suomeksi"}})
+    assert {error["field"] for error in (await bad.json(content_type=None))["errors"]} == {
+        "name.sv",
+        "name.en",
+    }
+    units = await (await client.get("/api/v1/admin/units")).json()
+    assert [item["name"]["en"] for item in units["units"]] == ["Adults"]
+
+
+async def test_caseworkers_cannot_use_the_admin_api(
+    client: TestClient[Any, Any], world: BookingWorld
+) -> None:
+    await log_in(client, "maria@example.com")
+    assert (await client.get("/api/v1/admin/units")).status == 403
+    assert (
+        await client.patch(
+            f"/api/v1/admin/meeting-types/{world.meeting_type_id}", json={"is_active": False}
+        )
+    ).status == 403
+
+
+async def test_slots_and_bookings_across_the_spring_clock_change_in_stockholm(
+    client: TestClient[Any, Any], world: BookingWorld
+) -> None:
+    """Sunday 28 March 2027: Stockholm moves from +01:00 to +02:00 at 02:00."""
+    from zoneinfo import ZoneInfo
+
+    from booking.routes import booking_service_key
+
+    stockholm = ZoneInfo("Europe/Stockholm")
+    calendars = client.app[calendar_service_key]
+    await calendars.set_working_hours(
+        world.maria,
+        "Europe/Stockholm",
+        [OpeningInterval(day, time(9, 0), time(12, 0)) for day in range(7)],
+    )
+    client.app[booking_service_key]._clock = lambda: datetime(2027, 3, 20, 12, 0, tzinfo=HELSINKI)  # noqa: SLF001
+    url = f"/api/v1/slots?meeting_type_id={world.meeting_type_id}&caseworker_id={world.maria}&from=2027-03-27&to=2027-03-28"
+    slots = (await (await client.get(url)).json())["slots"]
+    firsts: dict[str, str] = {}
+    for slot in slots:
+        firsts.setdefault(slot["start"][:10], slot["start"])
+    # 09:00 local on both days: 08:00 UTC on Saturday (+01:00), 07:00 UTC on Sunday (+02:00).
+    assert firsts == {
+        "2027-03-27": "2027-03-27T09:00:00+01:00",
+        "2027-03-28": "2027-03-28T09:00:00+02:00",
+    }
+    booked = await client.post(
+        "/api/v1/bookings", json=booking_body(world, datetime(2027, 3, 28, 9, 0, tzinfo=stockholm))
+    )
+    assert booked.status == 201, await booked.text()
+    body = await booked.json()
+    assert (body["start"], body["end"]) == (
+        "2027-03-28T09:00:00+02:00",
+        "2027-03-28T09:45:00+02:00",
+    )
+    assert datetime.fromisoformat(body["start"]).astimezone(ZoneInfo("UTC")).hour == 7
