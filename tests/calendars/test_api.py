@@ -346,7 +346,7 @@ async def test_slots_and_bookings_across_the_spring_clock_change_in_stockholm(
         "Europe/Stockholm",
         [OpeningInterval(day, time(9, 0), time(12, 0)) for day in range(7)],
     )
-    client.app[booking_service_key]._clock = lambda: datetime(2027, 3, 20, 12, 0, tzinfo=HELSINKI)  # noqa: SLF001
+    client.app[booking_service_key]._clock = lambda: datetime(2027, 3, 20, 12, 0, tzinfo=HELSINKI)
     url = f"/api/v1/slots?meeting_type_id={world.meeting_type_id}&caseworker_id={world.maria}&from=2027-03-27&to=2027-03-28"
     slots = (await (await client.get(url)).json())["slots"]
     firsts: dict[str, str] = {}
