@@ -336,6 +336,12 @@ class AccountService:
             rows = await session.scalars(query.order_by(User.name))
             return [StaffMember(row.id, row.name, row.email, row.unit_id) for row in rows]
 
+    async def staff_members(self, user_ids: Sequence[str]) -> list[StaffMember]:
+        """Staff by id, active or not (a deactivated caseworker's old bookings still show them)."""
+        async with self._sessions() as session:
+            rows = await session.scalars(select(User).where(User.id.in_(user_ids)))
+            return [StaffMember(row.id, row.name, row.email, row.unit_id) for row in rows]
+
     async def staff_member(self, user_id: str) -> StaffMember:
         async with self._sessions() as session:
             user = await session.get(User, user_id)

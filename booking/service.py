@@ -592,7 +592,7 @@ class BookingService:
             self._audit.add(
                 session, viewer, "booking.list", "booking", [row.id for row in rows], "own agenda"
             )
-        return [await self._view(row) for row in rows]
+        return await self._views(rows)
 
     async def feed(self, caseworker_id: str) -> bytes:
         """The caseworker's subscription feed: their live bookings from 30 days back."""
@@ -617,7 +617,7 @@ class BookingService:
                 [row.id for row in rows],
                 "calendar subscription",
             )
-        views = [await self._view(row) for row in rows]
+        views = await self._views(rows)
         zone_name = await self._calendars.time_zone_of(caseworker_id)
         person = await self._accounts.staff_member(caseworker_id)
         return calendar_feed_ics(
@@ -709,29 +709,55 @@ class BookingService:
         meeting_type: MeetingTypeInfo | None = None,
         person: StaffMember | None = None,
     ) -> BookingView:
-        meeting_type = meeting_type or await self._calendars.meeting_type(row.meeting_type_id)
-        person = person or await self._accounts.staff_member(row.caseworker_id)
-        return BookingView(
-            id=row.id,
-            status=row.status,
-            start=row.starts_at,
-            end=row.ends_at,
-            caseworker=person,
-            zone_name=await self._calendars.time_zone_of(row.caseworker_id),
-            meeting_type=meeting_type,
-            mode=row.mode,
-            language=row.language,
-            client_name=row.client_name,
-            client_email=row.client_email,
-            client_phone=row.client_phone,
-            answers=dict(row.answers or {}),
-            ical_uid=row.ical_uid,
-            ical_sequence=row.ical_sequence,
-            cancelled_by=row.cancelled_by,
-            cancel_reason=row.cancel_reason,
-            assigned_from_unit_id=row.assigned_from_unit_id,
-            created_at=row.created_at,
+        [view] = await self._views(
+            [row],
+            meeting_types={meeting_type.id: meeting_type} if meeting_type else None,
+            people={person.id: person} if person else None,
         )
+        return view
+
+    async def _views(
+        self,
+        rows: Sequence[Booking],
+        *,
+        meeting_types: Mapping[str, MeetingTypeInfo] | None = None,
+        people: Mapping[str, StaffMember] | None = None,
+    ) -> list[BookingView]:
+        """Views of many bookings with one lookup each for meeting types, people and zones."""
+        caseworker_ids = sorted({row.caseworker_id for row in rows})
+        if meeting_types is None:
+            meeting_types = await self._calendars.meeting_types_by_id(
+                {row.meeting_type_id for row in rows}
+            )
+        if people is None:
+            people = {
+                person.id: person for person in await self._accounts.staff_members(caseworker_ids)
+            }
+        zones = await self._calendars.time_zones_of(caseworker_ids)
+        return [
+            BookingView(
+                id=row.id,
+                status=row.status,
+                start=row.starts_at,
+                end=row.ends_at,
+                caseworker=people[row.caseworker_id],
+                zone_name=zones[row.caseworker_id].key,
+                meeting_type=meeting_types[row.meeting_type_id],
+                mode=row.mode,
+                language=row.language,
+                client_name=row.client_name,
+                client_email=row.client_email,
+                client_phone=row.client_phone,
+                answers=dict(row.answers or {}),
+                ical_uid=row.ical_uid,
+                ical_sequence=row.ical_sequence,
+                cancelled_by=row.cancelled_by,
+                cancel_reason=row.cancel_reason,
+                assigned_from_unit_id=row.assigned_from_unit_id,
+                created_at=row.created_at,
+            )
+            for row in rows
+        ]
 
     def manage_url(self, token: str) -> str:
         return f"{self._settings.base_url}/manage/{token}"

@@ -602,6 +602,15 @@ class CalendarService:
                 raise NotFound()
             return _meeting_type_info(row)
 
+    async def meeting_types_by_id(
+        self, meeting_type_ids: Iterable[str]
+    ) -> dict[str, MeetingTypeInfo]:
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                select(MeetingType).where(MeetingType.id.in_(list(meeting_type_ids)))
+            )
+            return {row.id: _meeting_type_info(row) for row in rows}
+
     async def meeting_types_for(
         self, caseworkers: Sequence[tuple[str, str | None]], *, active_only: bool = True
     ) -> dict[str, list[MeetingTypeInfo]]:
