@@ -93,14 +93,20 @@ async def test_demo_is_idempotent_and_its_logins_work(
         assert email in users
 
 
-async def test_demo_calendars_have_meeting_types_bookings_and_free_slots(aiohttp_client: Any, database_url: str) -> None:
+async def test_demo_calendars_have_meeting_types_bookings_and_free_slots(
+    aiohttp_client: Any, database_url: str
+) -> None:
     assert run(database_url, "demo").returncode == 0
     run(database_url, "demo")
     app: web.Application = create_app(make_settings(database_url))
     client = await aiohttp_client(app)
-    units = (await (await client.get("/api/v1/units", headers={"Accept-Language": "en"})).json())["units"]
+    units = (await (await client.get("/api/v1/units", headers={"Accept-Language": "en"})).json())[
+        "units"
+    ]
     family = next(unit for unit in units if unit["name"] == "Family services")
-    people = (await (await client.get(f"/api/v1/caseworkers?unit_id={family['id']}")).json())["caseworkers"]
+    people = (await (await client.get(f"/api/v1/caseworkers?unit_id={family['id']}")).json())[
+        "caseworkers"
+    ]
     durations = sorted(item["duration_minutes"] for item in people[0]["meeting_types"])
     assert durations == [30, 45, 60]
     video = next(item for item in people[0]["meeting_types"] if item["duration_minutes"] == 45)
@@ -112,7 +118,9 @@ async def test_demo_calendars_have_meeting_types_bookings_and_free_slots(aiohttp
     booked = 0
     for person in ("maria.virtanen", "johan.lindqvist"):
         await log_in(client, f"{person}@demokunta.example", "kohtaamo-demo-2026")
-        agenda = await client.get(f"/api/v1/me/bookings?from={today}&to={today + timedelta(days=30)}")
+        agenda = await client.get(
+            f"/api/v1/me/bookings?from={today}&to={today + timedelta(days=30)}"
+        )
         booked += len((await agenda.json())["bookings"])
         await client.post("/api/v1/auth/logout")
     assert booked == 4  # the demo's four clients, booked once even though the demo ran twice
