@@ -123,7 +123,7 @@ async def load_demo(
         if role is Role.CASEWORKER:
             await calendars.set_working_hours(user_id, "Europe/Helsinki", WEEKLY_HOURS)
             await calendars.set_profile(
-                user_id, time_zone="Europe/Helsinki", languages=("fi", "sv", "en")
+                SYSTEM, user_id, time_zone="Europe/Helsinki", languages=("fi", "sv", "en")
             )
         lines.append(f"  {role.value:<10} {email}")
     await _book_demo_meetings(bookings, calendars, unit_ids["family"])

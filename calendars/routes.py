@@ -39,7 +39,7 @@ from calendars.service import (
     PreMeetingQuestion,
 )
 from core.api import ApiRoutes, json_response, parse_body
-from core.app_keys import sessions_key, settings_key
+from core.app_keys import cpu_executor_key, sessions_key, settings_key
 from core.errors import NotFound, ValidationFailed
 from core.i18n import N_
 from core.principal import Role, Viewer, require_role
@@ -99,7 +99,9 @@ async def calendars_context(app: web.Application) -> AsyncIterator[None]:
         timeout=timeout, headers={"User-Agent": "Kohtaamo calendar import"}
     ) as http:
         service = CalendarService(
-            app[sessions_key], ics_fetcher(http, allow_private=settings.ics_fetch_private_addresses)
+            app[sessions_key],
+            ics_fetcher(http, allow_private=settings.ics_fetch_private_addresses),
+            executor=app[cpu_executor_key],
         )
         app[calendar_service_key] = service
         refresher = asyncio.create_task(_refresh_forever(service))

@@ -3,11 +3,14 @@ types and the private subscription feed token. Booking asks this service for ava
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import functools
 import hashlib
 import secrets
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from concurrent.futures import Executor
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -243,10 +246,13 @@ class CalendarService:
         sessions: async_sessionmaker[AsyncSession],
         fetch_ics: IcsFetcher | None = None,
         clock: Callable[[], datetime] = utcnow,
+        executor: Executor | None = None,
     ) -> None:
         self._sessions = sessions
         self._fetch_ics = fetch_ics
         self._clock = clock
+        # Parsing and expanding a large calendar is CPU work: keep it off the event loop.
+        self._executor = executor
 
     # ---- zone, languages and weekly hours ---------------------------------------------------
 
@@ -281,8 +287,9 @@ class CalendarService:
         }
 
     async def set_profile(
-        self, caseworker_id: str, *, time_zone: str, languages: Sequence[str]
+        self, viewer: Viewer | None, caseworker_id: str, *, time_zone: str, languages: Sequence[str]
     ) -> None:
+        _own_calendar(viewer, caseworker_id)
         _check_zone(time_zone)
         if not languages or any(language not in SUPPORTED_LANGUAGES for language in languages):
             raise ValidationFailed({"languages": N_("Choose at least one language.")})
@@ -471,7 +478,11 @@ class CalendarService:
                 {"url": N_("Enter the calendar's address, starting with https://.")}
             )
         url = "https://" + url.removeprefix("webcal://") if url.startswith("webcal://") else url
-        busy = await self._parse(caseworker_id, await self._fetch(url))
+        try:
+            busy = await self._parse(caseworker_id, await self._fetch(url))
+        except IcsImportError as error:
+            # The person typed an address: the problem belongs to that field.
+            raise ValidationFailed({"url": error.fields["ics"]}) from None
         async with self._sessions.begin() as session:
             row = CalendarImport(caseworker_id=caseworker_id, source_url=url)
             session.add(row)
@@ -534,7 +545,10 @@ class CalendarService:
     async def _parse(self, caseworker_id: str, data: bytes) -> list[Interval]:
         zone = ZoneInfo(await self.time_zone_of(caseworker_id))
         now = self._clock()
-        busy = parse_busy_times(data, now - IMPORT_WINDOW_PAST, now + IMPORT_WINDOW_FUTURE, zone)
+        parse = functools.partial(
+            parse_busy_times, data, now - IMPORT_WINDOW_PAST, now + IMPORT_WINDOW_FUTURE, zone
+        )
+        busy = await asyncio.get_running_loop().run_in_executor(self._executor, parse)
         return [Interval(item.start, item.end) for item in busy]
 
     async def _replace_busy(
@@ -583,7 +597,6 @@ class CalendarService:
     async def update_meeting_type(
         self, viewer: Viewer | None, meeting_type_id: str, fields: MeetingTypeFields
     ) -> MeetingTypeInfo:
-        fields.check()
         async with self._sessions.begin() as session:
             row = await session.get(MeetingType, meeting_type_id)
             if row is None:
@@ -592,6 +605,7 @@ class CalendarService:
                 _own_calendar(viewer, row.caseworker_id)
             else:
                 require_role(viewer, Role.ADMIN)
+            fields.check()
             _apply_fields(row, fields)
             return _meeting_type_info(row)
 

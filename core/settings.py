@@ -40,7 +40,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8080
     environment: Literal["development", "production"] = "development"
-    max_body_bytes: int = 1024 * 1024
+    max_body_bytes: int = 6 * 1024 * 1024
     exit_url: str = "https://yle.fi/saa"
     session_idle_minutes: int = 8 * 60
     login_attempt_limit: int = 5
@@ -101,7 +101,7 @@ class Settings:
             port=reader.integer("PORT", 8080, minimum=0, maximum=65535),
             environment=environment,  # type: ignore[arg-type]
             max_body_bytes=reader.integer(
-                "MAX_BODY_BYTES", 1024 * 1024, minimum=1024, maximum=2**30
+                "MAX_BODY_BYTES", 6 * 1024 * 1024, minimum=1024, maximum=2**30
             ),
             exit_url=reader.url("EXIT_URL", "https://yle.fi/saa"),
             session_idle_minutes=reader.integer(

@@ -134,7 +134,7 @@ async def test_missing_fields_are_422_with_field_errors_in_the_users_language(
 
 
 async def test_oversized_body_is_413(client: TestClient[Any, Any]) -> None:
-    too_big = b"{" + b" " * (1024 * 1024 + 10) + b"}"
+    too_big = b"{" + b" " * (6 * 1024 * 1024 + 10) + b"}"
     response = await client.post(
         "/api/v1/auth/login", data=io.BytesIO(too_big), headers={"Content-Type": "application/json"}
     )
