@@ -15,7 +15,7 @@ import secrets
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
-from typing import Literal
+from typing import Literal, Protocol
 from zoneinfo import ZoneInfo
 
 import phonenumbers
@@ -24,7 +24,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from accounts.service import AccountService, StaffMember
+from accounts.service import AccountService, StaffMember, UnitInfo
 from audit.service import AuditLog
 from booking.invitation import Invitation, calendar_feed_ics, invitation_ics
 from booking.models import CANCELLED, COMPLETED, CONFIRMED, NO_SHOW, Booking
@@ -39,7 +39,7 @@ from booking.slots import (
     nearest_free,
 )
 from calendars.service import CalendarService, MeetingTypeInfo
-from core.db import utcnow
+from core.db import new_id, utcnow
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.i18n import N_, SUPPORTED_LANGUAGES
 from core.principal import Role, Viewer
@@ -132,6 +132,24 @@ class BookingView:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class BookingChange:
+    """What happened to a booking, with everything a notice about it needs."""
+
+    kind: Literal["created", "rescheduled", "cancelled"]
+    booking: BookingView
+    unit: UnitInfo | None
+    ics: bytes
+    # The client's links; None when the change was made without the client's token.
+    manage_url: str | None
+    join_url: str | None
+
+
+class BookingChangeListener(Protocol):
+    async def booking_changed(self, session: AsyncSession, change: BookingChange) -> None:
+        """Called inside the change's transaction: what it writes commits or rolls back with it."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class BookingCreated:
     booking: BookingView
     manage_token: str
@@ -214,6 +232,43 @@ def rules_of(meeting_type: MeetingTypeInfo) -> SlotRules:
     )
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Context:
+    meeting_type: MeetingTypeInfo
+    person: StaffMember
+    zone_name: str
+    unit: UnitInfo | None
+
+    def present(self, row: Booking) -> BookingView:
+        return _present(row, self.meeting_type, self.person, self.zone_name)
+
+
+def _present(
+    row: Booking, meeting_type: MeetingTypeInfo, person: StaffMember, zone_name: str
+) -> BookingView:
+    return BookingView(
+        id=row.id,
+        status=row.status,
+        start=row.starts_at,
+        end=row.ends_at,
+        caseworker=person,
+        zone_name=zone_name,
+        meeting_type=meeting_type,
+        mode=row.mode,
+        language=row.language,
+        client_name=row.client_name,
+        client_email=row.client_email,
+        client_phone=row.client_phone,
+        answers=dict(row.answers or {}),
+        ical_uid=row.ical_uid,
+        ical_sequence=row.ical_sequence,
+        cancelled_by=row.cancelled_by,
+        cancel_reason=row.cancel_reason,
+        assigned_from_unit_id=row.assigned_from_unit_id,
+        created_at=row.created_at,
+    )
+
+
 class BookingService:
     def __init__(
         self,
@@ -223,7 +278,9 @@ class BookingService:
         calendars: CalendarService,
         audit: AuditLog,
         clock: Callable[[], datetime] = utcnow,
+        listener: BookingChangeListener | None = None,
     ) -> None:
+        self._listener = listener
         self._sessions = sessions
         self._settings = settings
         self._accounts = accounts
@@ -411,6 +468,8 @@ class BookingService:
         for person in candidates:
             token = secrets.token_urlsafe(32)
             row = Booking(
+                id=new_id(),
+                created_at=now,
                 caseworker_id=person.id,
                 meeting_type_id=meeting_type.id,
                 assigned_from_unit_id=request.unit_id,
@@ -430,19 +489,22 @@ class BookingService:
             )
             blocked = buffered(row.starts_at, row.ends_at, rules)
             row.blocked_from, row.blocked_until = blocked.start, blocked.end
-            if await self._insert(row, meeting_type):
-                return BookingCreated(await self._view(row, meeting_type, person), token)
+            context = await self._context(meeting_type, person)
+            if await self._insert(row, context, token):
+                return BookingCreated(context.present(row), token)
         raise SlotTaken(await self._alternatives(meeting_type, people, start))
 
-    async def _insert(self, row: Booking, meeting_type: MeetingTypeInfo) -> bool:
+    async def _insert(self, row: Booking, context: _Context, token: str) -> bool:
         """Store the booking unless it overlaps a live one; False when another booking won."""
         try:
             async with self._sessions.begin() as session:
                 await self._lock_client(session, row.client_key)
-                await self._check_client_limit(session, row.client_key, meeting_type)
+                await self._check_client_limit(session, row.client_key, context.meeting_type)
                 if await self._overlaps(session, row):
                     return False
                 session.add(row)
+                await session.flush()
+                await self._announce(session, "created", context.present(row), context.unit, token)
         except IntegrityError:
             # PostgreSQL's exclusion constraint: a concurrent booking committed first.
             return False
@@ -520,6 +582,26 @@ class BookingService:
         return hmac.new(
             self._settings.secret_key.encode(), identity.encode(), hashlib.sha256
         ).hexdigest()
+
+    async def _announce(
+        self,
+        session: AsyncSession,
+        kind: Literal["created", "rescheduled", "cancelled"],
+        view: BookingView,
+        unit: UnitInfo | None,
+        token: str | None,
+    ) -> None:
+        if self._listener is None:
+            return
+        change = BookingChange(
+            kind=kind,
+            booking=view,
+            unit=unit,
+            ics=self.invitation_ics(view, token),
+            manage_url=self.manage_url(token) if token else None,
+            join_url=self.join_url(token) if token and view.mode == "video" else None,
+        )
+        await self._listener.booking_changed(session, change)
 
     # ---- reading ---------------------------------------------------------------------------------
 
@@ -636,8 +718,14 @@ class BookingService:
             raise ValidationFailed(
                 {"reason": N_("The message must be at most 1000 characters long.")}
             )
+        async with self._sessions() as session:
+            current = await self._authorised_row(session, access, booking_id)
+        context = await self._context(
+            await self._calendars.meeting_type(current.meeting_type_id),
+            await self._accounts.staff_member(current.caseworker_id),
+        )
         async with self._sessions.begin() as session:
-            row = await self._authorised_row(session, access, booking_id)
+            row = await self._authorised_row(session, access, current.id)
             if row.status != CONFIRMED:
                 raise Conflict(N_("This booking has already been cancelled or has taken place."))
             if isinstance(access, ManageToken) and row.starts_at <= self._clock():
@@ -647,7 +735,10 @@ class BookingService:
             row.cancel_reason = reason or None
             row.status_changed_at = self._clock()
             row.ical_sequence += 1
-        return await self._view(row)
+            view = context.present(row)
+            token = access.value if isinstance(access, ManageToken) else None
+            await self._announce(session, "cancelled", view, context.unit, token)
+        return view
 
     async def reschedule(
         self, access: Access, new_start: datetime, booking_id: str | None = None
@@ -672,6 +763,7 @@ class BookingService:
         if not is_bookable(others[current.caseworker_id], rules, start, now):
             raise SlotTaken(await self._alternatives(meeting_type, [person], start))
         blocked = buffered(start, start + rules.duration, rules)
+        context = await self._context(meeting_type, person)
         try:
             async with self._sessions.begin() as session:
                 row = await self._authorised_row(session, access, current.id)
@@ -682,9 +774,13 @@ class BookingService:
                 if await self._overlaps(session, row):
                     raise SlotTaken([])
                 row.ical_sequence += 1
+                await session.flush()
+                view = context.present(row)
+                token = access.value if isinstance(access, ManageToken) else None
+                await self._announce(session, "rescheduled", view, context.unit, token)
         except IntegrityError:
             raise SlotTaken(await self._alternatives(meeting_type, [person], start)) from None
-        return await self._view(row, meeting_type, person)
+        return view
 
     async def record_outcome(
         self, viewer: Viewer, booking_id: str, outcome: Literal["completed", "no_show"]
@@ -703,61 +799,41 @@ class BookingService:
 
     # ---- presenting --------------------------------------------------------------------------------
 
-    async def _view(
-        self,
-        row: Booking,
-        meeting_type: MeetingTypeInfo | None = None,
-        person: StaffMember | None = None,
-    ) -> BookingView:
-        [view] = await self._views(
-            [row],
-            meeting_types={meeting_type.id: meeting_type} if meeting_type else None,
-            people={person.id: person} if person else None,
-        )
+    async def _view(self, row: Booking) -> BookingView:
+        [view] = await self._views([row])
         return view
 
-    async def _views(
-        self,
-        rows: Sequence[Booking],
-        *,
-        meeting_types: Mapping[str, MeetingTypeInfo] | None = None,
-        people: Mapping[str, StaffMember] | None = None,
-    ) -> list[BookingView]:
+    async def _views(self, rows: Sequence[Booking]) -> list[BookingView]:
         """Views of many bookings with one lookup each for meeting types, people and zones."""
         caseworker_ids = sorted({row.caseworker_id for row in rows})
-        if meeting_types is None:
-            meeting_types = await self._calendars.meeting_types_by_id(
-                {row.meeting_type_id for row in rows}
-            )
-        if people is None:
-            people = {
-                person.id: person for person in await self._accounts.staff_members(caseworker_ids)
-            }
+        meeting_types = await self._calendars.meeting_types_by_id(
+            {row.meeting_type_id for row in rows}
+        )
+        people = {
+            person.id: person for person in await self._accounts.staff_members(caseworker_ids)
+        }
         zones = await self._calendars.time_zones_of(caseworker_ids)
         return [
-            BookingView(
-                id=row.id,
-                status=row.status,
-                start=row.starts_at,
-                end=row.ends_at,
-                caseworker=people[row.caseworker_id],
-                zone_name=zones[row.caseworker_id].key,
-                meeting_type=meeting_types[row.meeting_type_id],
-                mode=row.mode,
-                language=row.language,
-                client_name=row.client_name,
-                client_email=row.client_email,
-                client_phone=row.client_phone,
-                answers=dict(row.answers or {}),
-                ical_uid=row.ical_uid,
-                ical_sequence=row.ical_sequence,
-                cancelled_by=row.cancelled_by,
-                cancel_reason=row.cancel_reason,
-                assigned_from_unit_id=row.assigned_from_unit_id,
-                created_at=row.created_at,
+            _present(
+                row,
+                meeting_types[row.meeting_type_id],
+                people[row.caseworker_id],
+                zones[row.caseworker_id].key,
             )
             for row in rows
         ]
+
+    async def _context(self, meeting_type: MeetingTypeInfo, person: StaffMember) -> _Context:
+        """What presenting and announcing a booking needs, read before its write transaction.
+
+        On SQLite a second connection inside a write transaction would wait for that very
+        transaction's lock, so nothing inside one may open another session.
+        """
+        zone = (await self._calendars.time_zones_of([person.id]))[person.id]
+        unit = next(
+            (unit for unit in await self._accounts.units() if unit.id == person.unit_id), None
+        )
+        return _Context(meeting_type, person, zone.key, unit)
 
     def manage_url(self, token: str) -> str:
         return f"{self._settings.base_url}/manage/{token}"
