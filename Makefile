@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 FENCE := $(shell [ "$$(id -u)" = 0 ] && unshare -n true 2>/dev/null && echo tests/run-fenced)
 PYTEST_ARGS ?=
 
-.PHONY: run test lint typecheck pytest messages clean
+.PHONY: run test lint typecheck pytest messages bench clean
 
 run: $(VENV)/.installed
 	$(BIN)/python server.py demo
@@ -25,6 +25,12 @@ typecheck: $(VENV)/.installed-test
 
 pytest: $(VENV)/.installed-test
 	$(FENCE) $(BIN)/pytest $(PYTEST_ARGS)
+
+# Benchmarks print Markdown tables; docs/benchmarks.md records a run on the project machine.
+bench: $(VENV)/.installed-test
+	$(BIN)/python bench/bench_slots.py
+	$(BIN)/python bench/bench_booking.py --database sqlite
+	$(BIN)/python bench/bench_booking.py --database postgresql
 
 # Re-extract the messages from code and templates into the fi/sv/en catalogs.
 messages: $(VENV)/.installed

@@ -172,7 +172,9 @@ def normalise_phone(raw: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-def _normalise_client(client: ClientDetails) -> ClientDetails:
+def check_client(client: ClientDetails, *, mode: str | None = None) -> ClientDetails:
+    """The client's details normalised (email, phone in E.164), or ValidationFailed naming each
+    bad ``client.*`` field. A phone meeting needs a phone number."""
     fields: dict[str, str] = {}
     name = " ".join(client.name.split())
     if not name:
@@ -197,6 +199,8 @@ def _normalise_client(client: ClientDetails) -> ClientDetails:
         fields["client.contact"] = N_(
             "Give an email address or a phone number, so that we can reach you."
         )
+    elif mode == "phone" and phone is None:
+        fields["client.phone"] = N_("Give a phone number, so that the caseworker can call you.")
     if fields:
         raise ValidationFailed(fields)
     return ClientDetails(name=name, email=email, phone=phone)
@@ -336,7 +340,9 @@ class BookingService:
         unit_id: str | None = None,
         first_day: date,
         last_day: date,
+        ignore_booking: str | None = None,
     ) -> list[Slot]:
+        """Free slots on these local days; ``ignore_booking`` frees the time of a booking being moved."""
         if last_day < first_day:
             raise ValidationFailed({"to": N_("The end date must not be before the start date.")})
         if (last_day - first_day).days + 1 > MAX_SEARCH_DAYS:
@@ -346,8 +352,11 @@ class BookingService:
         )
         window_start = datetime.combine(first_day, datetime.min.time(), UTC) - timedelta(days=1)
         window_end = datetime.combine(last_day, datetime.min.time(), UTC) + timedelta(days=2)
-        availabilities = await self._availability(
+        calendar = await self._calendars.availability(
             [person.id for person in people], window_start, window_end
+        )
+        availabilities = await self._with_bookings(
+            calendar, window_start, window_end, ignore_booking=ignore_booking
         )
         rules = rules_of(meeting_type)
         now = self._clock()
@@ -430,7 +439,7 @@ class BookingService:
         if request.language not in SUPPORTED_LANGUAGES:
             fields["language"] = N_("Choose Finnish, Swedish or English.")
         try:
-            client = _normalise_client(request.client)
+            client = check_client(request.client, mode=request.mode)
         except ValidationFailed as error:
             fields.update(error.fields)
         try:

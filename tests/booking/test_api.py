@@ -266,6 +266,7 @@ async def test_first_available_in_the_unit_spreads_bookings_fairly(
         ({"client": {"name": "Liisa", "email": "not-an-email"}}, "client.email"),
         ({"client": {"name": "Liisa", "phone": "12"}}, "client.phone"),
         ({"client": {"name": " ", "email": "l@example.com"}}, "client.name"),
+        ({"mode": "phone", "client": {"name": "Liisa", "email": "l@example.com"}}, "client.phone"),
         ({"answers": {"secret": "x"}}, "answers.secret"),
         ({"start": "2030-01-01T10:00:00"}, "start"),
     ],

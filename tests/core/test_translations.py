@@ -69,3 +69,13 @@ def test_finnish_and_swedish_are_not_english_copies(messages: set[str]) -> None:
             if m.id and m.id == m.string and m.id not in {"Kohtaamo", "Status"}
         ]
         assert same == [], f"{language} entries identical to English: {same}"
+
+
+def test_catalogs_hold_no_messages_the_code_no_longer_uses(messages: set[str]) -> None:
+    for language in SUPPORTED_LANGUAGES:
+        with (TRANSLATIONS_DIR / language / "LC_MESSAGES" / "messages.po").open("rb") as po_file:
+            catalog = read_po(po_file, locale=language)
+        stale = sorted(
+            message.id for message in catalog if message.id and message.id not in messages
+        )
+        assert stale == [], f"{language} has unused entries (run make messages): {stale}"
