@@ -460,3 +460,21 @@ async def test_postgresql_itself_refuses_overlapping_live_bookings(
             insert,
             {"id": "x2", "status": "cancelled", "token": "t2", "uid": "u2", "source": first["id"]},
         )
+
+
+async def test_the_client_sees_the_caseworkers_cancellation_message(
+    client: TestClient[Any, Any], world: BookingWorld
+) -> None:
+    booking = await (
+        await client.post("/api/v1/bookings", json=booking_body(world, world.tomorrow_at(9)))
+    ).json()
+    await log_in(client, "maria@example.com")
+    cancelled = await client.post(
+        f"/api/v1/bookings/{booking['id']}/cancel",
+        json={"reason": "Olen sairaana, varaathan uuden ajan."},
+    )
+    assert (await cancelled.json())["cancelled_by"] == "caseworker"
+    await client.post("/api/v1/auth/logout")
+    page = await (await client.get(f"/manage/{booking['manage_token']}")).text()
+    assert "Maria Virtanen perui tämän tapaamisen." in page
+    assert "Olen sairaana, varaathan uuden ajan." in page
