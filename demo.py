@@ -89,10 +89,10 @@ MEETING_TYPES = (
     ),
 )
 DEMO_CLIENTS = (
-    ("Liisa Esimerkki", "liisa.esimerkki@example.com", "fi"),
-    ("Erik Exempel", "erik.exempel@example.com", "sv"),
-    ("Amira Example", "amira.example@example.com", "en"),
-    ("Pekka Puhelin", "pekka.puhelin@example.com", "fi"),
+    ("Liisa Esimerkki", "liisa.esimerkki@example.com", "040 123 4501", "fi"),
+    ("Erik Exempel", "erik.exempel@example.com", "040 123 4502", "sv"),
+    ("Amira Example", "amira.example@example.com", "040 123 4503", "en"),
+    ("Pekka Puhelin", "pekka.puhelin@example.com", "040 123 4504", "fi"),
 )
 
 
@@ -136,7 +136,7 @@ async def _book_demo_meetings(
     """A few bookings spread over the coming weeks, so the calendars look lived in."""
     meeting_types = await calendars.unit_meeting_types(unit_id)
     today = utcnow().date()
-    for number, (name, email, language) in enumerate(DEMO_CLIENTS):
+    for number, (name, email, phone, language) in enumerate(DEMO_CLIENTS):
         if await bookings.has_live_booking(email):
             continue
         meeting_type = meeting_types[number % len(meeting_types)]
@@ -157,7 +157,7 @@ async def _book_demo_meetings(
                 start=slot.start,
                 mode=meeting_type.modes[0],
                 language=language,
-                client=ClientDetails(name=name, email=email),
+                client=ClientDetails(name=name, email=email, phone=phone),
                 answers={"topic": "Demo"} if meeting_type.asks_pre_meeting_form else {},
             )
         )

@@ -15,10 +15,10 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.models import LoginFailure, Municipality, Unit, User, UserSession
-from core.db import utcnow
+from core.db import Sessions, utcnow
 from core.errors import Conflict, NotAuthenticated, NotFound, RateLimited, ValidationFailed
 from core.i18n import N_
 from core.principal import Role, Viewer, require_role
@@ -88,7 +88,7 @@ def _token_hash(token: str) -> str:
 class AccountService:
     def __init__(
         self,
-        sessions: async_sessionmaker[AsyncSession],
+        sessions: Sessions,
         settings: Settings,
         executor: Executor,
         clock: Callable[[], datetime] = utcnow,

@@ -7,9 +7,10 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from audit.models import AccessLogEntry
+from core.db import Sessions
 from core.principal import Role, Viewer, require_role
 
 
@@ -25,7 +26,7 @@ class AccessRecord:
 
 
 class AuditLog:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: Sessions) -> None:
         self._sessions = sessions
 
     @staticmethod

@@ -22,7 +22,7 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.service import AccountService, StaffMember, UnitInfo
 from audit.service import AuditLog
@@ -39,7 +39,7 @@ from booking.slots import (
     nearest_free,
 )
 from calendars.service import CalendarService, MeetingTypeInfo
-from core.db import new_id, utcnow
+from core.db import Sessions, new_id, utcnow
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.i18n import N_, SUPPORTED_LANGUAGES
 from core.principal import Role, Viewer
@@ -276,7 +276,7 @@ def _present(
 class BookingService:
     def __init__(
         self,
-        sessions: async_sessionmaker[AsyncSession],
+        sessions: Sessions,
         settings: Settings,
         accounts: AccountService,
         calendars: CalendarService,

@@ -15,7 +15,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import delete, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.slots import Availability, Interval, Opening
 from calendars.ics_import import IcsImportError, parse_busy_times
@@ -28,7 +28,7 @@ from calendars.models import (
     MeetingType,
     WorkingHours,
 )
-from core.db import utcnow
+from core.db import Sessions, utcnow
 from core.errors import Forbidden, NotFound, ValidationFailed
 from core.i18n import N_, SUPPORTED_LANGUAGES
 from core.principal import Role, Viewer, require_role
@@ -243,7 +243,7 @@ def _own_calendar(viewer: Viewer | None, caseworker_id: str) -> Viewer:
 class CalendarService:
     def __init__(
         self,
-        sessions: async_sessionmaker[AsyncSession],
+        sessions: Sessions,
         fetch_ics: IcsFetcher | None = None,
         clock: Callable[[], datetime] = utcnow,
         executor: Executor | None = None,

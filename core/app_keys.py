@@ -6,14 +6,15 @@ from concurrent.futures import ThreadPoolExecutor
 
 from aiohttp import web
 from babel.support import Translations
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from core.db import Sessions
 from core.metrics import HttpMetrics
 from core.settings import Settings
 
 settings_key = web.AppKey("settings", Settings)
 engine_key = web.AppKey("engine", AsyncEngine)
-sessions_key = web.AppKey("sessions", async_sessionmaker[AsyncSession])
+sessions_key = web.AppKey("sessions", Sessions)
 catalogs_key = web.AppKey("catalogs", dict[str, Translations])
 metrics_key = web.AppKey("metrics", HttpMetrics)
 cpu_executor_key = web.AppKey("cpu_executor", ThreadPoolExecutor)

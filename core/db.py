@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -72,13 +73,34 @@ def create_engine(database_url: str) -> AsyncEngine:
         _ensure_sqlite_directory(database_url)
         engine = create_async_engine(database_url, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _configure_sqlite_connection)
-        event.listen(engine.sync_engine, "begin", _begin_sqlite_immediately)
+        event.listen(engine.sync_engine, "begin", _begin_sqlite_transaction)
         return engine
     return create_async_engine(database_url, pool_size=10, max_overflow=20, pool_pre_ping=True)
 
 
-def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
+class Sessions:
+    """Units of work: ``sessions()`` to read, ``sessions.begin()`` for a transaction that writes.
+
+    The difference matters on SQLite only: a writing transaction takes the write lock when it
+    begins (see ``_begin_sqlite_transaction``); a reading one does not, so readers never queue
+    behind writers.
+    """
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._read = async_sessionmaker(engine, expire_on_commit=False)
+        self._write = async_sessionmaker(
+            engine.execution_options(kohtaamo_writes=True), expire_on_commit=False
+        )
+
+    def __call__(self) -> AsyncSession:
+        return self._read()
+
+    def begin(self) -> AbstractAsyncContextManager[AsyncSession]:
+        return self._write.begin()
+
+
+def create_sessionmaker(engine: AsyncEngine) -> Sessions:
+    return Sessions(engine)
 
 
 def _ensure_sqlite_directory(database_url: str) -> None:
@@ -98,12 +120,15 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _begin_sqlite_immediately(connection: Connection) -> None:
-    # Every transaction takes SQLite's write lock up front. Writers are then serialized, so a
-    # check-then-insert inside one transaction cannot interleave with another writer's, and a
-    # reader never has to be upgraded to a writer mid-transaction (which SQLite answers with
-    # "database is locked" instead of waiting).
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+def _begin_sqlite_transaction(connection: Connection) -> None:
+    # A transaction that writes takes SQLite's write lock up front. Writers are then serialized,
+    # so a check-then-insert inside one transaction cannot interleave with another writer's, and
+    # no transaction has to be upgraded from reader to writer halfway (which SQLite answers with
+    # "database is locked" instead of waiting). Readers begin deferred and read a snapshot (WAL).
+    if connection.get_execution_options().get("kohtaamo_writes"):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        connection.exec_driver_sql("BEGIN")
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
