@@ -172,27 +172,34 @@ class AccountService:
 
     async def list_users(self, actor: Viewer) -> list[UserSummary]:
         require_role(actor, Role.ADMIN)
-        now = self._clock()
-        async with self._sessions() as session:
-            active_counts = (
-                select(UserSession.user_id, func.count().label("n"))
-                .where(UserSession.ended_at.is_(None), UserSession.expires_at > now)
-                .group_by(UserSession.user_id)
-                .subquery()
-            )
-            rows = await session.execute(
-                select(User, func.coalesce(active_counts.c.n, 0))
-                .outerjoin(active_counts, active_counts.c.user_id == User.id)
-                .order_by(User.role, User.name)
-            )
-            return [_summary(user, count) for user, count in rows.all()]
+        return await self._summaries()
 
     async def get_user(self, actor: Viewer, user_id: str) -> UserSummary:
         require_role(actor, Role.ADMIN)
-        for user in await self.list_users(actor):
-            if user.id == user_id:
-                return user
-        raise NotFound()
+        found = await self._summaries(user_id)
+        if not found:
+            raise NotFound()
+        return found[0]
+
+    async def _summaries(self, user_id: str | None = None) -> list[UserSummary]:
+        """Users with their count of live sessions; all of them, or the one with ``user_id``."""
+        now = self._clock()
+        active_counts = (
+            select(UserSession.user_id, func.count().label("n"))
+            .where(UserSession.ended_at.is_(None), UserSession.expires_at > now)
+            .group_by(UserSession.user_id)
+            .subquery()
+        )
+        query = (
+            select(User, func.coalesce(active_counts.c.n, 0))
+            .outerjoin(active_counts, active_counts.c.user_id == User.id)
+            .order_by(User.role, User.name)
+        )
+        if user_id is not None:
+            query = query.where(User.id == user_id)
+        async with self._sessions() as session:
+            rows = await session.execute(query)
+            return [_summary(user, count) for user, count in rows.all()]
 
     async def set_active(self, actor: Viewer, user_id: str, *, active: bool) -> None:
         require_role(actor, Role.ADMIN)
