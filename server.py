@@ -19,6 +19,7 @@ import booking.routes
 import calendars.pages
 import calendars.routes
 import calendars.service
+import notifications.routes
 from accounts.service import SYSTEM, AccountService
 from audit.service import AuditLog
 from booking.service import BookingService
@@ -74,6 +75,7 @@ def create_app(settings: Settings) -> web.Application:
 
     accounts.routes.setup(app)
     calendars.routes.setup(app)
+    notifications.routes.setup(app)
     booking.routes.setup(app)
     booking.pages.setup(app)
     calendars.pages.setup(app)

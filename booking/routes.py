@@ -30,6 +30,7 @@ from booking.schemas import (
 )
 from booking.service import (
     Access,
+    BookingChangeListener,
     BookingRequest,
     BookingService,
     BookingView,
@@ -47,6 +48,8 @@ from core.request_keys import language_key, viewer_key
 
 booking_service_key = web.AppKey("booking_service", BookingService)
 booking_limiter_key = web.AppKey("booking_limiter", RequestLimiter)
+# Set by whoever listens to booking changes (notifications) before the booking service starts.
+booking_listener_key = web.AppKey("booking_listener", BookingChangeListener)
 
 api = ApiRoutes("booking")
 feed_routes = web.RouteTableDef()
@@ -61,6 +64,7 @@ async def booking_context(app: web.Application) -> AsyncIterator[None]:
         app[account_service_key],
         app[calendar_service_key],
         AuditLog(app[sessions_key]),
+        listener=app.get(booking_listener_key),
     )
     app[booking_limiter_key] = RequestLimiter(settings.booking_rate_limit)
     yield

@@ -478,7 +478,7 @@ class BookingService:
             token = secrets.token_urlsafe(32)
             row = Booking(
                 id=new_id(),
-                created_at=now,
+                created_at=now.astimezone(UTC),
                 caseworker_id=person.id,
                 meeting_type_id=meeting_type.id,
                 assigned_from_unit_id=request.unit_id,

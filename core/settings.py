@@ -55,6 +55,9 @@ class Settings:
     turn_secret: str = ""
     log_level: str = "INFO"
     booking_rate_limit: int = 60
+    sms_url: str = ""
+    sms_token: str = ""
+    reminder_minutes: tuple[int, ...] = (24 * 60, 60)
     ics_fetch_private_addresses: bool = False
 
     @property
@@ -124,7 +127,12 @@ class Settings:
                 "BOOKING_RATE_LIMIT", 60, minimum=0, maximum=1_000_000
             ),
             ics_fetch_private_addresses=reader.flag("ICS_FETCH_PRIVATE_ADDRESSES", False),
+            sms_url=reader.url("SMS_URL", "") if reader.text("SMS_URL", "") else "",
+            sms_token=reader.text("SMS_TOKEN", ""),
+            reminder_minutes=reader.minutes_list("REMINDER_MINUTES", "1440,60"),
         )
+        if settings.sms_url and not settings.sms_token:
+            raise SettingsError("SMS_TOKEN", "is required when KOHTAAMO_SMS_URL is set")
         if settings.turn_urls and not settings.turn_secret:
             raise SettingsError("TURN_SECRET", "is required when KOHTAAMO_TURN_URLS is set")
         if environment == "production" and not settings.secure_cookies:
@@ -148,6 +156,20 @@ class _Reader:
         if not minimum <= value <= maximum:
             raise SettingsError(name, f"must be between {minimum} and {maximum}, got {value}")
         return value
+
+    def minutes_list(self, name: str, default: str) -> tuple[int, ...]:
+        raw = self.text(name, default)
+        try:
+            values = tuple(
+                sorted({int(part) for part in raw.split(",") if part.strip()}, reverse=True)
+            )
+        except ValueError:
+            raise SettingsError(
+                name, f"must be whole minutes separated by commas, got {raw!r}"
+            ) from None
+        if any(not 1 <= value <= 60 * 24 * 14 for value in values):
+            raise SettingsError(name, "each reminder must be 1 to 20160 minutes before the meeting")
+        return values
 
     def flag(self, name: str, default: bool) -> bool:
         value = self.text(name, "true" if default else "false").lower()

@@ -12,6 +12,7 @@ import accounts.models  # noqa: F401  (registers the tables on Base.metadata)
 import audit.models  # noqa: F401
 import booking.models  # noqa: F401
 import calendars.models  # noqa: F401
+import notifications.models  # noqa: F401
 from core.db import Base, create_engine
 from core.settings import DEFAULT_SQLITE_URL
 

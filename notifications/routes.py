@@ -1,0 +1,117 @@
+"""Wiring notifications into the app: the notifier for bookings, and the leader's outbox sender.
+
+The instance holding the scheduler lock (core.leadership) runs an APScheduler AsyncIOScheduler
+whose jobs live in the project's database (SQLAlchemy job store, table ``apscheduler_jobs``);
+its one job drains the outbox every few seconds. The reminders themselves are outbox rows (see
+notifications/service.py), so they need no job of their own and survive restarts with the data.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import aiohttp
+from aiohttp import web
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy.engine import make_url
+
+from booking.routes import booking_listener_key
+from core.app_keys import engine_key, sessions_key, settings_key
+from core.leadership import Leadership
+from core.settings import Settings
+from notifications.outbox import DrainResult, OutboxSender
+from notifications.senders import HttpSmsSender, LogSender, Sender, SmtpSender
+from notifications.service import BookingNotifier
+
+log = logging.getLogger("kohtaamo.notifications")
+
+notifier_key = web.AppKey("booking_notifier", BookingNotifier)
+outbox_sender_key = web.AppKey("outbox_sender", OutboxSender)
+leadership_key = web.AppKey("leadership", Leadership)
+DRAIN_SECONDS = 5
+
+
+def sync_database_url(database_url: str) -> str:
+    """The same database for APScheduler's job store, which speaks synchronous SQLAlchemy."""
+    url = make_url(database_url)
+    driver = "sqlite" if url.drivername.startswith("sqlite") else "postgresql+psycopg"
+    return url.set(drivername=driver).render_as_string(hide_password=False)
+
+
+def senders_for(settings: Settings, http: aiohttp.ClientSession) -> dict[str, Sender]:
+    email: Sender = SmtpSender(settings) if settings.smtp_host else LogSender()
+    sms: Sender = (
+        HttpSmsSender(http, settings.sms_url, settings.sms_token)
+        if settings.sms_url
+        else LogSender()
+    )
+    return {"email": email, "sms": sms}
+
+
+async def notifications_context(app: web.Application) -> AsyncIterator[None]:
+    settings = app[settings_key]
+    notifier = BookingNotifier(settings.base_url, settings.reminder_minutes)
+    app[notifier_key] = notifier
+    app[booking_listener_key] = notifier
+    async with aiohttp.ClientSession() as http:
+        sender = OutboxSender(app[sessions_key], senders_for(settings, http))
+        app[outbox_sender_key] = sender
+        scheduler: AsyncIOScheduler | None = None
+
+        async def drain() -> None:
+            result = await sender.drain()
+            if result != DrainResult():
+                log.info("outbox drained", extra=dataclasses.asdict(result))
+
+        async def lead() -> None:
+            nonlocal scheduler
+            scheduler = AsyncIOScheduler(
+                jobstores={
+                    "default": SQLAlchemyJobStore(url=sync_database_url(settings.database_url))
+                },
+                timezone="UTC",
+            )
+            scheduler.start()
+            scheduler.add_job(
+                "notifications.routes:drain_job",
+                "interval",
+                seconds=DRAIN_SECONDS,
+                id="outbox-drain",
+                replace_existing=True,
+                coalesce=True,
+                max_instances=1,
+                kwargs={"database_url": settings.database_url},
+            )
+            _drainers[settings.database_url] = drain
+            await drain()  # what came due while no instance was leading goes out at once
+
+        async def step_down() -> None:
+            nonlocal scheduler
+            _drainers.pop(settings.database_url, None)
+            if scheduler is not None:
+                scheduler.shutdown(wait=False)
+                scheduler = None
+
+        leadership = Leadership(app[engine_key], on_gain=lead, on_loss=step_down)
+        app[leadership_key] = leadership
+        leadership.start()
+        yield
+        await leadership.stop()
+
+
+# APScheduler stores a job by the textual name of its function, so the job finds the running
+# app's drain here, by database. Only the leader registers one.
+_drainers: dict[str, Callable[[], Awaitable[None]]] = {}
+
+
+async def drain_job(database_url: str) -> None:
+    drain = _drainers.get(database_url)
+    if drain is not None:
+        await drain()
+
+
+def setup(app: web.Application) -> None:
+    app.cleanup_ctx.append(notifications_context)

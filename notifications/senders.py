@@ -1,0 +1,102 @@
+"""Delivering one message: email by SMTP (aiosmtplib), SMS by a generic HTTP gateway, or the log."""
+
+from __future__ import annotations
+
+import logging
+from email.message import EmailMessage
+from email.utils import make_msgid
+from typing import Protocol
+
+import aiohttp
+import aiosmtplib
+
+from core.settings import Settings
+from notifications.models import OutboxMessage
+
+log = logging.getLogger("kohtaamo.notifications")
+
+
+class DeliveryFailed(Exception):
+    """The message could not be delivered now; the outbox tries again later."""
+
+
+class Sender(Protocol):
+    async def send(self, message: OutboxMessage) -> bool:
+        """Deliver the message; True if it really went out, False if it was only logged."""
+
+
+def email_of(message: OutboxMessage, mail_from: str) -> EmailMessage:
+    """multipart/mixed: the text and HTML alternatives, and the .ics as a calendar attachment."""
+    email = EmailMessage()
+    email["From"] = mail_from
+    email["To"] = message.recipient
+    email["Subject"] = message.subject
+    email["Message-ID"] = make_msgid(domain=mail_from.rsplit("@", 1)[-1])
+    email["Content-Language"] = message.language
+    email.set_content(message.body_text)
+    if message.body_html:
+        email.add_alternative(message.body_html, subtype="html")
+    if message.ics is not None:
+        email.add_attachment(
+            message.ics,
+            maintype="text",
+            subtype="calendar",
+            filename="kohtaamo.ics",
+            params={"method": message.ics_method or "REQUEST"},
+        )
+    return email
+
+
+class SmtpSender:
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+
+    async def send(self, message: OutboxMessage) -> bool:
+        settings = self._settings
+        try:
+            await aiosmtplib.send(
+                email_of(message, settings.mail_from),
+                hostname=settings.smtp_host,
+                port=settings.smtp_port,
+                username=settings.smtp_username or None,
+                password=settings.smtp_password or None,
+                use_tls=settings.smtp_security == "tls",
+                start_tls=settings.smtp_security == "starttls",
+                timeout=20,
+            )
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
+            raise DeliveryFailed(f"SMTP: {type(error).__name__}") from error
+        return True
+
+
+class HttpSmsSender:
+    """POST {"to": "+358…", "text": "…"} with a bearer token to the operator's gateway."""
+
+    def __init__(self, http: aiohttp.ClientSession, url: str, token: str) -> None:
+        self._http = http
+        self._url = url
+        self._token = token
+
+    async def send(self, message: OutboxMessage) -> bool:
+        try:
+            async with self._http.post(
+                self._url,
+                json={"to": message.recipient, "text": message.body_text},
+                headers={"Authorization": f"Bearer {self._token}"},
+                timeout=aiohttp.ClientTimeout(total=10),
+            ) as answer:
+                if not 200 <= answer.status < 300:
+                    raise DeliveryFailed(f"SMS gateway answered {answer.status}")
+        except (aiohttp.ClientError, TimeoutError) as error:
+            raise DeliveryFailed(f"SMS gateway: {type(error).__name__}") from error
+        return True
+
+
+class LogSender:
+    """Development: the message goes to the log (kind and channel only, never its text)."""
+
+    async def send(self, message: OutboxMessage) -> bool:
+        log.info(
+            "message written to the log", extra={"kind": message.kind, "channel": message.channel}
+        )
+        return False

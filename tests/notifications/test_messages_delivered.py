@@ -1,0 +1,257 @@
+"""Booking changes reach the client through a real SMTP server and an SMS gateway, once each."""
+
+from __future__ import annotations
+
+import email
+import socket
+from collections.abc import Iterator
+from datetime import timedelta
+from email import policy
+from email.message import Message
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+from aiosmtpd.controller import Controller
+from icalendar import Calendar
+
+from core.db import utcnow
+from notifications.routes import outbox_sender_key
+from server import create_app
+from tests.booking.conftest import BookingWorld, booking_body, make_world
+from tests.conftest import make_settings
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.messages: list[tuple[list[str], Message]] = []
+
+    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
+        self.messages.append(
+            (
+                list(envelope.rcpt_tos),
+                email.message_from_bytes(envelope.content, policy=policy.default),
+            )
+        )
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class SmtpServer:
+    """A real SMTP server on 127.0.0.1 that can go down and come back on the same port."""
+
+    def __init__(self, inbox: Inbox) -> None:
+        self.inbox = inbox
+        self.port = free_port()
+        self._controller: Controller | None = None
+
+    def start(self) -> None:
+        self._controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
+        self._controller.start()
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Inbox, SmtpServer]]:
+    inbox = Inbox()
+    server = SmtpServer(inbox)
+    server.start()
+    yield inbox, server
+    server.stop()
+
+
+@pytest.fixture
+async def sms_gateway(aiohttp_server: Any) -> tuple[list[dict[str, Any]], TestServer]:
+    received: list[dict[str, Any]] = []
+
+    async def receive(request: web.Request) -> web.Response:
+        received.append({"auth": request.headers.get("Authorization"), **(await request.json())})
+        return web.json_response({"ok": True})
+
+    gateway = web.Application()
+    gateway.router.add_post("/sms", receive)
+    return received, await aiohttp_server(gateway, host="127.0.0.1")
+
+
+@pytest.fixture
+async def messaging(
+    aiohttp_client: Any,
+    database_url: str,
+    smtp: tuple[Inbox, SmtpServer],
+    sms_gateway: tuple[list[dict[str, Any]], TestServer],
+) -> tuple[TestClient[Any, Any], BookingWorld, Inbox, list[dict[str, Any]], SmtpServer]:
+    inbox, controller = smtp
+    received, gateway = sms_gateway
+    settings = make_settings(
+        database_url,
+        smtp_host="127.0.0.1",
+        smtp_port=str(controller.port),
+        mail_from="ajanvaraus@demokunta.example",
+        sms_url=str(gateway.make_url("/sms")),
+        sms_token="gateway-token",
+    )
+    client = await aiohttp_client(create_app(settings))
+    world = await make_world(client)
+    return client, world, inbox, received, controller
+
+
+def parts(message: Message) -> dict[str, Message]:
+    return {part.get_content_type(): part for part in message.walk() if not part.is_multipart()}
+
+
+async def drain(client: TestClient[Any, Any], after: timedelta = timedelta(0)) -> None:
+    sender = client.app[outbox_sender_key]
+    sender._clock = lambda: utcnow() + after
+    await sender.drain()
+
+
+async def test_booking_sends_a_confirmation_in_the_clients_language_by_email_and_sms(
+    messaging: Any,
+) -> None:
+    client, world, inbox, received, _controller = messaging
+    body = booking_body(world, world.tomorrow_at(10), language="sv", answers={})
+    booked = await (await client.post("/api/v1/bookings", json=body)).json()
+    await drain(client)
+    [(recipients, message)] = inbox.messages
+    assert recipients == ["liisa@example.com"]
+    assert message["Subject"].startswith("Din tid är bokad:")
+    found = parts(message)
+    assert set(found) == {"text/plain", "text/html", "text/calendar"}
+    text = found["text/plain"].get_payload(decode=True).decode()
+    assert "kl. 10.00" in text
+    assert booked["manage_url"] in text and booked["join_url"] in text
+    assert "<img" not in found["text/html"].get_payload(decode=True).decode()
+    calendar = Calendar.from_ical(found["text/calendar"].get_payload(decode=True))
+    assert calendar["METHOD"] == "REQUEST"
+    assert found["text/calendar"].get_param("method") == "REQUEST"
+    [sms] = received
+    assert sms["auth"] == "Bearer gateway-token"
+    assert sms["to"] == "+358401234567"
+    assert "är bokad" in sms["text"]
+    # Draining again sends nothing more.
+    await drain(client)
+    assert len(inbox.messages) == 1 and len(received) == 1
+
+
+async def test_reminders_come_once_each_when_due_and_never_after_a_cancel(messaging: Any) -> None:
+    client, world, inbox, received, _controller = messaging
+    start = world.tomorrow_at(15)
+    first = booking_body(world, start, client={"name": "Eka", "email": "eka@example.com"})
+    second = booking_body(
+        world,
+        start,
+        caseworker_id=world.johan,
+        client={"name": "Toka", "email": "toka@example.com"},
+    )
+    await client.post("/api/v1/bookings", json=first)
+    cancelled = await (await client.post("/api/v1/bookings", json=second)).json()
+    await client.post(
+        f"/api/v1/bookings/{cancelled['id']}/cancel",
+        json={},
+        headers={"Authorization": f"Bearer {cancelled['manage_token']}"},
+    )
+    await drain(client)
+    subjects = sorted(message["Subject"].split(":")[0] for _, message in inbox.messages)
+    assert subjects == ["Aikasi on peruttu", "Aikasi on varattu", "Aikasi on varattu"]
+    until_meeting = start - utcnow()
+    # An hour before the meeting both reminders are due; each comes once, to the booked client only.
+    await drain(client, after=until_meeting - timedelta(minutes=59))
+    await drain(client, after=until_meeting - timedelta(minutes=30))
+    reminders = [
+        (to, message)
+        for to, message in inbox.messages
+        if message["Subject"].startswith("Muistutus")
+    ]
+    assert [to for to, _ in reminders] == [["eka@example.com"], ["eka@example.com"]]
+    assert received == []
+
+
+async def test_a_reminder_missed_while_down_goes_out_if_the_meeting_has_not_begun(
+    aiohttp_client: Any, database_url: str, smtp: tuple[Inbox, SmtpServer]
+) -> None:
+    inbox, controller = smtp
+    settings = make_settings(
+        database_url, smtp_host="127.0.0.1", smtp_port=str(controller.port), reminder_minutes="60"
+    )
+    first = await aiohttp_client(create_app(settings))
+    world = await make_world(first)
+    await first.post(
+        "/api/v1/bookings",
+        json=booking_body(
+            world, world.tomorrow_at(12), client={"name": "A", "email": "a@example.com"}
+        ),
+    )
+    await drain(first)
+    await first.close()  # the service stops
+    assert len(inbox.messages) == 1
+
+    restarted = await aiohttp_client(create_app(settings))
+    late = (
+        world.tomorrow_at(12) - utcnow() - timedelta(minutes=20)
+    )  # due 40 minutes ago, meeting in 20
+    await drain(restarted, after=late)
+    await drain(restarted, after=late + timedelta(minutes=5))
+    assert [message["Subject"].split(":")[0] for _, message in inbox.messages] == [
+        "Aikasi on varattu",
+        "Muistutus",
+    ]
+    # After the meeting has begun a reminder is not worth sending; nothing else is pending anyway.
+    await drain(restarted, after=late + timedelta(hours=2))
+    assert len(inbox.messages) == 2
+
+
+async def test_smtp_down_for_a_while_delays_messages_but_loses_and_doubles_none(
+    messaging: Any,
+) -> None:
+    client, world, inbox, _received, controller = messaging
+    controller.stop()
+    await client.post(
+        "/api/v1/bookings",
+        json=booking_body(
+            world, world.tomorrow_at(9), client={"name": "A", "email": "a@example.com"}
+        ),
+    )
+    await drain(client)
+    await drain(client, after=timedelta(seconds=30))  # not yet time to try again
+    assert inbox.messages == []
+    controller.start()
+    await drain(client, after=timedelta(minutes=2))
+    await drain(client, after=timedelta(minutes=10))
+    assert [to for to, _ in inbox.messages] == [["a@example.com"]]
+
+
+async def test_two_senders_draining_at_once_deliver_each_message_once(messaging: Any) -> None:
+    """As if two instances drained together: the claim lets only one of them send a message."""
+    import asyncio
+
+    from core.app_keys import sessions_key
+    from core.settings import Settings
+    from notifications.outbox import OutboxSender
+    from notifications.senders import SmtpSender
+
+    client, world, inbox, _received, _server = messaging
+    for number in range(6):
+        body = booking_body(
+            world,
+            world.tomorrow_at(8 + 2 * (number // 2)),
+            caseworker_id=(world.maria, world.johan)[number % 2],
+            client={"name": f"C{number}", "email": f"c{number}@example.com"},
+        )
+        assert (await client.post("/api/v1/bookings", json=body)).status == 201
+    settings: Settings = client.app[outbox_sender_key]._senders["email"]._settings
+    other = OutboxSender(
+        client.app[sessions_key], {"email": SmtpSender(settings), "sms": SmtpSender(settings)}
+    )
+    await asyncio.gather(client.app[outbox_sender_key].drain(), other.drain())
+    delivered = sorted(to[0] for to, _ in inbox.messages)
+    assert delivered == [f"c{number}@example.com" for number in range(6)]
