@@ -101,6 +101,33 @@ TEXTS: dict[str, dict[str, str]] = {
 }
 
 
+STAFF_TEXTS = {
+    "fi": {
+        "created": ("Uusi varaus: {when}", "Sinulle on varattu uusi tapaaminen: {type}, {when}."),
+        "cancelled": ("Varaus peruttu: {when}", "Tapaaminen on peruttu: {type}, {when}."),
+    },
+    "sv": {
+        "created": ("Ny bokning: {when}", "Ett nytt möte har bokats hos dig: {type}, {when}."),
+        "cancelled": ("Bokning avbokad: {when}", "Mötet har avbokats: {type}, {when}."),
+    },
+    "en": {
+        "created": (
+            "New booking: {when}",
+            "A new meeting has been booked with you: {type}, {when}.",
+        ),
+        "cancelled": (
+            "Booking cancelled: {when}",
+            "The meeting has been cancelled: {type}, {when}.",
+        ),
+    },
+}
+STAFF_LINK = {
+    "fi": "Varauksen tiedot: {link}",
+    "sv": "Bokningens uppgifter: {link}",
+    "en": "Booking details: {link}",
+}
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class Email:
     to: str
@@ -210,3 +237,22 @@ def _as_html(text: str, language: str) -> str:
     # The same words as the text part, escaped; links are plain and untracked, no images.
     paragraphs = "".join(f"<p>{html.escape(line)}</p>" for line in text.split("\n") if line)
     return f'<!DOCTYPE html><html lang="{language}"><body>{paragraphs}</body></html>'
+
+
+def caseworker_notice(change: BookingChange, *, base_url: str, language: str) -> Email | None:
+    """A new or cancelled booking, told to the caseworker: no client details, only a link in."""
+    if change.kind not in STAFF_TEXTS[language]:
+        return None
+    booking = change.booking
+    when = local_time(booking.start, booking.zone_name, language)
+    subject, lead = STAFF_TEXTS[language][change.kind]
+    link = STAFF_LINK[language].format(link=f"{base_url}/caseworker/bookings/{booking.id}")
+    text = "\n".join(
+        (lead.format(type=booking.meeting_type.name_in(language), when=when), "", link)
+    )
+    return Email(
+        to=booking.caseworker.email,
+        subject=subject.format(when=when),
+        text=text,
+        html=_as_html(text, language),
+    )

@@ -53,7 +53,9 @@ def senders_for(settings: Settings, http: aiohttp.ClientSession) -> dict[str, Se
 
 async def notifications_context(app: web.Application) -> AsyncIterator[None]:
     settings = app[settings_key]
-    notifier = BookingNotifier(settings.base_url, settings.reminder_minutes)
+    notifier = BookingNotifier(
+        settings.base_url, settings.reminder_minutes, staff_language=settings.default_language
+    )
     app[notifier_key] = notifier
     app[booking_listener_key] = notifier
     async with aiohttp.ClientSession() as http:

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from booking.service import BookingChange
 from core.db import utcnow
 from notifications import outbox
-from notifications.messages import Kind, channels, client_email, client_sms
+from notifications.messages import Kind, caseworker_notice, channels, client_email, client_sms
 from notifications.models import OutboxMessage
 
 KIND_OF_CHANGE: dict[str, Kind] = {
@@ -34,7 +34,9 @@ class BookingNotifier:
         base_url: str,
         reminder_minutes: Sequence[int],
         clock: Callable[[], datetime] = utcnow,
+        staff_language: str = "fi",
     ) -> None:
+        self._staff_language = staff_language
         self._base_url = base_url
         self._reminder_minutes = tuple(reminder_minutes)
         self._clock = clock
@@ -47,6 +49,22 @@ class BookingNotifier:
             await outbox.withdraw_pending(session, booking.id, "reminder")
         if change.kind in ("created", "rescheduled"):
             messages += self._reminders(change)
+        notice = caseworker_notice(change, base_url=self._base_url, language=self._staff_language)
+        if notice is not None:
+            messages.append(
+                OutboxMessage(
+                    idempotency_key=f"booking:{booking.id}:caseworker-{change.kind}:{booking.ical_sequence}",
+                    booking_id=booking.id,
+                    kind=f"caseworker-{change.kind}",
+                    channel="email",
+                    recipient=notice.to,
+                    language=self._staff_language,
+                    subject=notice.subject,
+                    body_text=notice.text,
+                    body_html=notice.html,
+                    send_after=self._clock(),
+                )
+            )
         await outbox.add(session, messages)
 
     def _reminders(self, change: BookingChange) -> list[OutboxMessage]:

@@ -122,8 +122,7 @@ async def test_booking_sends_a_confirmation_in_the_clients_language_by_email_and
     body = booking_body(world, world.tomorrow_at(10), language="sv", answers={})
     booked = await (await client.post("/api/v1/bookings", json=body)).json()
     await drain(client)
-    [(recipients, message)] = inbox.messages
-    assert recipients == ["liisa@example.com"]
+    [(_recipients, message)] = [item for item in inbox.messages if item[0] == ["liisa@example.com"]]
     assert message["Subject"].startswith("Din tid är bokad:")
     found = parts(message)
     assert set(found) == {"text/plain", "text/html", "text/calendar"}
@@ -138,9 +137,15 @@ async def test_booking_sends_a_confirmation_in_the_clients_language_by_email_and
     assert sms["auth"] == "Bearer gateway-token"
     assert sms["to"] == "+358401234567"
     assert "är bokad" in sms["text"]
+    # The caseworker hears of it too, in the service's language, without the client's details.
+    [(_to, notice)] = [item for item in inbox.messages if item[0] == ["maria@example.com"]]
+    assert notice["Subject"].startswith("Uusi varaus:")
+    notice_text = parts(notice)["text/plain"].get_payload(decode=True).decode()
+    assert f"/caseworker/bookings/{booked['id']}" in notice_text
+    assert "Liisa" not in notice_text and "liisa@example.com" not in notice_text
     # Draining again sends nothing more.
     await drain(client)
-    assert len(inbox.messages) == 1 and len(received) == 1
+    assert len(inbox.messages) == 2 and len(received) == 1
 
 
 async def test_reminders_come_once_each_when_due_and_never_after_a_cancel(messaging: Any) -> None:
@@ -161,8 +166,15 @@ async def test_reminders_come_once_each_when_due_and_never_after_a_cancel(messag
         headers={"Authorization": f"Bearer {cancelled['manage_token']}"},
     )
     await drain(client)
-    subjects = sorted(message["Subject"].split(":")[0] for _, message in inbox.messages)
+    clients = {"eka@example.com", "toka@example.com"}
+    subjects = sorted(
+        message["Subject"].split(":")[0] for to, message in inbox.messages if to[0] in clients
+    )
     assert subjects == ["Aikasi on peruttu", "Aikasi on varattu", "Aikasi on varattu"]
+    notices = sorted(
+        message["Subject"].split(":")[0] for to, message in inbox.messages if to[0] not in clients
+    )
+    assert notices == ["Uusi varaus", "Uusi varaus", "Varaus peruttu"]
     until_meeting = start - utcnow()
     # An hour before the meeting both reminders are due; each comes once, to the booked client only.
     await drain(client, after=until_meeting - timedelta(minutes=59))
@@ -193,7 +205,7 @@ async def test_a_reminder_missed_while_down_goes_out_if_the_meeting_has_not_begu
     )
     await drain(first)
     await first.close()  # the service stops
-    assert len(inbox.messages) == 1
+    assert len(inbox.messages) == 2  # the confirmation and the caseworker's notice
 
     restarted = await aiohttp_client(create_app(settings))
     late = (
@@ -201,13 +213,15 @@ async def test_a_reminder_missed_while_down_goes_out_if_the_meeting_has_not_begu
     )  # due 40 minutes ago, meeting in 20
     await drain(restarted, after=late)
     await drain(restarted, after=late + timedelta(minutes=5))
-    assert [message["Subject"].split(":")[0] for _, message in inbox.messages] == [
-        "Aikasi on varattu",
-        "Muistutus",
+    to_client = [
+        message["Subject"].split(":")[0]
+        for to, message in inbox.messages
+        if to == ["a@example.com"]
     ]
+    assert to_client == ["Aikasi on varattu", "Muistutus"]
     # After the meeting has begun a reminder is not worth sending; nothing else is pending anyway.
     await drain(restarted, after=late + timedelta(hours=2))
-    assert len(inbox.messages) == 2
+    assert len(inbox.messages) == 3
 
 
 async def test_smtp_down_for_a_while_delays_messages_but_loses_and_doubles_none(
@@ -227,7 +241,7 @@ async def test_smtp_down_for_a_while_delays_messages_but_loses_and_doubles_none(
     controller.start()
     await drain(client, after=timedelta(minutes=2))
     await drain(client, after=timedelta(minutes=10))
-    assert [to for to, _ in inbox.messages] == [["a@example.com"]]
+    assert sorted(to[0] for to, _ in inbox.messages) == ["a@example.com", "maria@example.com"]
 
 
 async def test_two_senders_draining_at_once_deliver_each_message_once(messaging: Any) -> None:
@@ -253,5 +267,6 @@ async def test_two_senders_draining_at_once_deliver_each_message_once(messaging:
         client.app[sessions_key], {"email": SmtpSender(settings), "sms": SmtpSender(settings)}
     )
     await asyncio.gather(client.app[outbox_sender_key].drain(), other.drain())
-    delivered = sorted(to[0] for to, _ in inbox.messages)
+    delivered = sorted(to[0] for to, _ in inbox.messages if to[0].startswith("c"))
     assert delivered == [f"c{number}@example.com" for number in range(6)]
+    assert len(inbox.messages) == 12  # and one notice per booking to its caseworker
