@@ -18,10 +18,13 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.engine import make_url
 
+from accounts.routes import staff_page
 from booking.routes import booking_listener_key
 from core.app_keys import engine_key, sessions_key, settings_key
 from core.leadership import Leadership
+from core.principal import Role
 from core.settings import Settings
+from core.templating import render
 from notifications.outbox import DrainResult, OutboxSender
 from notifications.senders import HttpSmsSender, LogSender, Sender, SmtpSender
 from notifications.service import BookingNotifier
@@ -115,5 +118,49 @@ async def drain_job(database_url: str) -> None:
         await drain()
 
 
+# ---- the admin's view of messages that could not be delivered -------------------------------
+
+pages = web.RouteTableDef()
+
+
+def masked(recipient: str) -> str:
+    """Enough of an address or number to tell messages apart, not enough to read it off."""
+    if "@" in recipient:
+        name, domain = recipient.split("@", 1)
+        return f"{name[:1]}…@{domain}"
+    return f"{recipient[:4]}…{recipient[-2:]}"
+
+
+@pages.get("/admin/messages", name="admin_messages")
+async def failed_messages(request: web.Request) -> web.Response:
+    staff_page(request, Role.ADMIN)
+    messages = await request.app[outbox_sender_key].failed_messages()
+    rows = [
+        {
+            "id": message.id,
+            "kind": message.kind,
+            "channel": message.channel,
+            "recipient": masked(message.recipient),
+            "attempts": message.attempts,
+            "last_error": message.last_error or "",
+            "created_at": message.created_at,
+        }
+        for message in messages
+    ]
+    return render(
+        request,
+        "admin/messages.html",
+        {"messages": rows, "notice": request.query.get("notice", "")},
+    )
+
+
+@pages.post("/admin/messages/{message_id}/retry", name="admin_message_retry")
+async def retry_message(request: web.Request) -> web.Response:
+    staff_page(request, Role.ADMIN)
+    await request.app[outbox_sender_key].retry(request.match_info["message_id"])
+    raise web.HTTPSeeOther("/admin/messages?notice=retried")
+
+
 def setup(app: web.Application) -> None:
     app.cleanup_ctx.append(notifications_context)
+    app.router.add_routes(pages)

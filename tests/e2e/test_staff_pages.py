@@ -71,7 +71,7 @@ async def test_login_admin_and_error_pages_pass_axe(
     await page.get_by_label(password_label).fill(PASSWORD)
     await page.get_by_role("button", name=button).click()
     await page.wait_for_url("**/staff")
-    for path in ("/admin/users", "/admin/users/new", "/no-such-page"):
+    for path in ("/admin/users", "/admin/users/new", "/admin/messages", "/no-such-page"):
         response = await page.goto(url_of(live_server, path))
         assert response is not None
         assert await serious_accessibility_violations(page) == [], path
