@@ -132,5 +132,7 @@ class MeetingType(Base):
     # [{"id": "topic", "kind": "text" | "yes_no", "label": {"fi": …, "sv": …, "en": …}}]
     pre_meeting_questions: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     max_active_bookings_per_client: Mapped[int] = mapped_column(Integer, default=1)
+    # Minutes before the meeting to remind the client; empty: the service's default reminders.
+    reminder_minutes: Mapped[list[int]] = mapped_column(JSON, default=list, server_default="[]")
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

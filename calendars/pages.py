@@ -892,6 +892,8 @@ def read_meeting_type(
         asks_pre_meeting_form=values["asks_pre_meeting_form"],
         # The questions themselves are not edited on this page; they stay as they are.
         pre_meeting_questions=current.pre_meeting_questions if current else (),
+        # Nor are the reminder times (the API sets them); they stay as they are.
+        reminder_minutes=current.reminder_minutes if current else (),
         is_active=values["is_active"],
         **numbers,
     )

@@ -253,6 +253,7 @@ def meeting_type_fields(body: MeetingTypeBody) -> MeetingTypeFields:
         ),
         max_active_bookings_per_client=body.max_active_bookings_per_client,
         is_active=body.is_active,
+        reminder_minutes=tuple(body.reminder_minutes),
     )
 
 
@@ -274,6 +275,7 @@ def meeting_type_body(info: MeetingTypeInfo) -> MeetingTypeBody:
         ],
         max_active_bookings_per_client=info.max_active_bookings_per_client,
         is_active=info.is_active,
+        reminder_minutes=list(info.reminder_minutes),
     )
 
 

@@ -59,6 +59,11 @@ class MeetingTypeBody(Strict):
     pre_meeting_questions: list[QuestionBody] = Field(default_factory=list, max_length=10)
     max_active_bookings_per_client: int = 1
     is_active: bool = True
+    reminder_minutes: list[int] = Field(
+        default_factory=list,
+        max_length=4,
+        description="minutes before; empty: the service's default",
+    )
 
 
 class MeetingTypePatch(Strict):
@@ -75,6 +80,7 @@ class MeetingTypePatch(Strict):
     pre_meeting_questions: list[QuestionBody] | None = Field(default=None, max_length=10)
     max_active_bookings_per_client: int | None = None
     is_active: bool | None = None
+    reminder_minutes: list[int] | None = Field(default=None, max_length=4)
 
 
 class MeetingTypeDetail(MeetingTypeBody):

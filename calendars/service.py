@@ -101,6 +101,7 @@ class MeetingTypeInfo:
     pre_meeting_questions: tuple[PreMeetingQuestion, ...]
     max_active_bookings_per_client: int
     is_active: bool
+    reminder_minutes: tuple[int, ...] = ()
 
     def name_in(self, language: str) -> str:
         return self.names.get(language) or self.names["en"]
@@ -125,6 +126,7 @@ class MeetingTypeFields:
     pre_meeting_questions: tuple[PreMeetingQuestion, ...] = ()
     max_active_bookings_per_client: int = 1
     is_active: bool = True
+    reminder_minutes: tuple[int, ...] = ()  # empty: the service's default reminders
 
     def check(self) -> None:
         fields: dict[str, str] = {}
@@ -146,6 +148,12 @@ class MeetingTypeFields:
                 fields[name] = N_("Enter a number in the allowed range.")
         if not self.modes or any(mode not in MODES for mode in self.modes):
             fields["modes"] = N_("Choose at least one way of meeting.")
+        if len(self.reminder_minutes) > 4 or any(
+            not 1 <= value <= 20160 for value in self.reminder_minutes
+        ):
+            fields["reminder_minutes"] = N_(
+                "Give at most four reminders, each 1 to 20160 minutes before."
+            )
         if "in_person" in self.modes and not self.address.strip():
             fields["address"] = N_("Enter the address for meetings in person.")
         if fields:
@@ -175,6 +183,7 @@ def _meeting_type_info(row: MeetingType) -> MeetingTypeInfo:
         ),
         max_active_bookings_per_client=row.max_active_bookings_per_client,
         is_active=row.is_active,
+        reminder_minutes=tuple(row.reminder_minutes or ()),
     )
 
 
@@ -199,6 +208,7 @@ def _apply_fields(row: MeetingType, fields: MeetingTypeFields) -> None:
     ]
     row.max_active_bookings_per_client = fields.max_active_bookings_per_client
     row.is_active = fields.is_active
+    row.reminder_minutes = sorted(set(fields.reminder_minutes), reverse=True)
 
 
 def check_intervals(intervals: Iterable[OpeningInterval]) -> list[OpeningInterval]:

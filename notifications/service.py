@@ -71,7 +71,7 @@ class BookingNotifier:
         booking = change.booking
         now = self._clock()
         reminders: list[OutboxMessage] = []
-        for minutes in self._reminder_minutes:
+        for minutes in booking.meeting_type.reminder_minutes or self._reminder_minutes:
             due = booking.start - timedelta(minutes=minutes)
             # A reminder already due when the booking is made would only repeat the confirmation.
             if due <= now:

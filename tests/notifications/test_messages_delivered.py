@@ -270,3 +270,48 @@ async def test_two_senders_draining_at_once_deliver_each_message_once(messaging:
     delivered = sorted(to[0] for to, _ in inbox.messages if to[0].startswith("c"))
     assert delivered == [f"c{number}@example.com" for number in range(6)]
     assert len(inbox.messages) == 12  # and one notice per booking to its caseworker
+
+
+async def test_a_meeting_type_can_have_its_own_reminders(
+    aiohttp_client: Any, database_url: str, smtp: tuple[Inbox, SmtpServer]
+) -> None:
+    inbox, server = smtp
+    settings = make_settings(database_url, smtp_host="127.0.0.1", smtp_port=str(server.port))
+    client = await aiohttp_client(create_app(settings))
+    world = await make_world(client, reminder_minutes=(120,))
+    start = world.tomorrow_at(14)
+    body = booking_body(world, start, client={"name": "A", "email": "a@example.com"})
+    assert (await client.post("/api/v1/bookings", json=body)).status == 201
+    until = start - utcnow()
+    for minutes_before in (
+        1400,
+        119,
+        59,
+    ):  # the service default (24 h, 1 h) would send at 1440 and 60
+        await drain(client, after=until - timedelta(minutes=minutes_before))
+    reminders = [
+        message for to, message in inbox.messages if message["Subject"].startswith("Muistutus")
+    ]
+    assert len(reminders) == 1
+
+
+async def test_reminder_times_are_checked(
+    client: TestClient[Any, Any], world: BookingWorld
+) -> None:
+    from tests.conftest import log_in
+
+    await log_in(client, "maria@example.com")
+    body = {
+        "name": {"fi": "Puhelu", "sv": "Samtal", "en": "Call"},
+        "duration_minutes": 30,
+        "modes": ["phone"],
+        "reminder_minutes": [0, 60],
+    }
+    answer = await client.post("/api/v1/me/meeting-types", json=body)
+    assert answer.status == 422
+    assert [error["field"] for error in (await answer.json(content_type=None))["errors"]] == [
+        "reminder_minutes"
+    ]
+    body["reminder_minutes"] = [30, 2880]
+    created = await (await client.post("/api/v1/me/meeting-types", json=body)).json()
+    assert created["reminder_minutes"] == [2880, 30]
