@@ -1,0 +1,129 @@
+"""Two server processes on one PostgreSQL database: each message, reminders included, goes out once."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import os
+import subprocess
+import sys
+from datetime import datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from accounts.service import SYSTEM
+from calendars.routes import calendar_service_key
+from calendars.service import MeetingTypeFields, OpeningInterval
+from core.db import utcnow
+from server import create_app
+from tests.booking.conftest import HELSINKI, booking_body, make_world
+from tests.conftest import TEST_SECRET_KEY, make_settings
+from tests.notifications.conftest import Inbox, SmtpServer, free_port
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+
+
+async def wait_for(condition: Any, seconds: float) -> bool:
+    deadline = asyncio.get_running_loop().time() + seconds
+    while asyncio.get_running_loop().time() < deadline:
+        if condition():
+            return True
+        await asyncio.sleep(0.2)
+    return bool(condition())
+
+
+async def test_two_instances_send_the_confirmation_and_the_reminder_once(
+    aiohttp_client: Any, database_url: str, smtp: tuple[Inbox, SmtpServer]
+) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("several instances share PostgreSQL; SQLite serves one instance")
+    inbox, server = smtp
+    # The next free slot a few minutes ahead, with a reminder that comes due within a minute.
+    now = utcnow()
+    start = now.astimezone(HELSINKI).replace(second=0, microsecond=0) + timedelta(minutes=3)
+    start += timedelta(minutes=-start.minute % 15)
+    if start.time() > time(23, 30):  # keep the 15-minute meeting inside the day's opening
+        start = datetime.combine(start.date() + timedelta(days=1), time(0, 0), HELSINKI)
+    reminder = math.floor((start - now).total_seconds() / 60)
+    client = await aiohttp_client(create_app(make_settings(database_url)))
+    world = await make_world(client)
+    calendars = client.app[calendar_service_key]
+    all_day = [OpeningInterval(day, time(0, 0), time(23, 59)) for day in range(7)]
+    await calendars.set_working_hours(world.maria, "Europe/Helsinki", all_day)
+    short = await calendars.create_meeting_type(
+        SYSTEM,
+        MeetingTypeFields(
+            name_fi="Lyhyt",
+            name_sv="Kort",
+            name_en="Short",
+            duration_minutes=15,
+            minimum_notice_minutes=0,
+            reminder_minutes=(reminder,),
+        ),
+        caseworker_id=world.maria,
+    )
+    await client.close()
+
+    environment = {
+        key: value for key, value in os.environ.items() if not key.startswith("KOHTAAMO_")
+    }
+    environment.update(
+        KOHTAAMO_DATABASE_URL=database_url,
+        KOHTAAMO_SECRET_KEY=TEST_SECRET_KEY,
+        KOHTAAMO_SMTP_HOST="127.0.0.1",
+        KOHTAAMO_SMTP_PORT=str(server.port),
+        KOHTAAMO_LOG_LEVEL="WARNING",
+    )
+    ports = [free_port(), free_port()]
+    processes = [
+        subprocess.Popen(  # noqa: ASYNC220  (two servers that outlive many awaits)
+            [sys.executable, "server.py", "serve"],
+            cwd=REPOSITORY,
+            env={**environment, "KOHTAAMO_PORT": str(port)},
+        )
+        for port in ports
+    ]
+    try:
+        async with aiohttp.ClientSession() as http:
+
+            async def healthy(port: int) -> bool:
+                try:
+                    async with http.get(f"http://127.0.0.1:{port}/healthz") as answer:
+                        return answer.status == 200
+                except aiohttp.ClientError:
+                    return False
+
+            for port in ports:
+                for _ in range(100):
+                    if await healthy(port):
+                        break
+                    await asyncio.sleep(0.1)
+            body = booking_body(
+                world,
+                start,
+                meeting_type_id=short.id,
+                client={"name": "A", "email": "a@example.com"},
+            )
+            async with http.post(
+                f"http://127.0.0.1:{ports[1]}/api/v1/bookings", json=body
+            ) as answer:
+                assert answer.status == 201, await answer.text()
+
+        def subjects() -> list[str]:
+            return [
+                message["Subject"].split(":")[0]
+                for to, message in inbox.messages
+                if to == ["a@example.com"]
+            ]
+
+        assert await wait_for(lambda: "Muistutus" in subjects(), seconds=90), subjects()
+        await asyncio.sleep(12)  # two more drain rounds on both instances
+        assert sorted(subjects()) == ["Aikasi on varattu", "Muistutus"]
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=30)
