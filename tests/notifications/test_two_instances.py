@@ -14,13 +14,12 @@ from typing import Any
 import aiohttp
 import pytest
 
-from accounts.service import SYSTEM
 from calendars.routes import calendar_service_key
-from calendars.service import MeetingTypeFields, OpeningInterval
+from calendars.service import OpeningInterval
 from core.db import utcnow
 from server import create_app
 from tests.booking.conftest import HELSINKI, booking_body, make_world
-from tests.conftest import TEST_SECRET_KEY, make_settings
+from tests.conftest import PASSWORD, TEST_SECRET_KEY, make_settings
 from tests.notifications.conftest import Inbox, SmtpServer, free_port
 
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -41,29 +40,11 @@ async def test_two_instances_send_the_confirmation_and_the_reminder_once(
     if not database_url.startswith("postgresql"):
         pytest.skip("several instances share PostgreSQL; SQLite serves one instance")
     inbox, server = smtp
-    # The next free slot a few minutes ahead, with a reminder that comes due within a minute.
-    now = utcnow()
-    start = now.astimezone(HELSINKI).replace(second=0, microsecond=0) + timedelta(minutes=3)
-    start += timedelta(minutes=-start.minute % 15)
-    if start.time() > time(23, 30):  # keep the 15-minute meeting inside the day's opening
-        start = datetime.combine(start.date() + timedelta(days=1), time(0, 0), HELSINKI)
-    reminder = math.floor((start - now).total_seconds() / 60)
     client = await aiohttp_client(create_app(make_settings(database_url)))
     world = await make_world(client)
-    calendars = client.app[calendar_service_key]
     all_day = [OpeningInterval(day, time(0, 0), time(23, 59)) for day in range(7)]
-    await calendars.set_working_hours(world.maria, "Europe/Helsinki", all_day)
-    short = await calendars.create_meeting_type(
-        SYSTEM,
-        MeetingTypeFields(
-            name_fi="Lyhyt",
-            name_sv="Kort",
-            name_en="Short",
-            duration_minutes=15,
-            minimum_notice_minutes=0,
-            reminder_minutes=(reminder,),
-        ),
-        caseworker_id=world.maria,
+    await client.app[calendar_service_key].set_working_hours(
+        world.maria, "Europe/Helsinki", all_day
     )
     await client.close()
 
@@ -87,7 +68,7 @@ async def test_two_instances_send_the_confirmation_and_the_reminder_once(
         for port in ports
     ]
     try:
-        async with aiohttp.ClientSession() as http:
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
 
             async def healthy(port: int) -> bool:
                 try:
@@ -101,10 +82,32 @@ async def test_two_instances_send_the_confirmation_and_the_reminder_once(
                     if await healthy(port):
                         break
                     await asyncio.sleep(0.1)
+            # With both servers up: the next slot a few minutes ahead, on a meeting type whose
+            # reminder comes due 10 to 70 seconds from now.
+            now = utcnow()
+            start = now.astimezone(HELSINKI).replace(second=0, microsecond=0) + timedelta(minutes=3)
+            start += timedelta(minutes=-start.minute % 15)
+            if start.time() > time(23, 30):  # keep the 15-minute meeting inside the day's opening
+                start = datetime.combine(start.date() + timedelta(days=1), time(0, 0), HELSINKI)
+            reminder = math.floor((start - now - timedelta(seconds=10)).total_seconds() / 60)
+            base = f"http://127.0.0.1:{ports[0]}"
+            login = {"email": "maria@example.com", "password": PASSWORD}
+            async with http.post(f"{base}/api/v1/auth/login", json=login) as answer:
+                assert answer.status == 200
+            short = {
+                "name": {"fi": "Lyhyt", "sv": "Kort", "en": "Short"},
+                "duration_minutes": 15,
+                "minimum_notice_minutes": 0,
+                "modes": ["video"],
+                "reminder_minutes": [reminder],
+            }
+            async with http.post(f"{base}/api/v1/me/meeting-types", json=short) as answer:
+                assert answer.status == 201, await answer.text()
+                meeting_type_id = (await answer.json())["id"]
             body = booking_body(
                 world,
                 start,
-                meeting_type_id=short.id,
+                meeting_type_id=meeting_type_id,
                 client={"name": "A", "email": "a@example.com"},
             )
             async with http.post(
@@ -119,7 +122,7 @@ async def test_two_instances_send_the_confirmation_and_the_reminder_once(
                 if to == ["a@example.com"]
             ]
 
-        assert await wait_for(lambda: "Muistutus" in subjects(), seconds=90), subjects()
+        assert await wait_for(lambda: "Muistutus" in subjects(), seconds=150), subjects()
         await asyncio.sleep(12)  # two more drain rounds on both instances
         assert sorted(subjects()) == ["Aikasi on varattu", "Muistutus"]
     finally:
