@@ -82,6 +82,7 @@ MEETING_TYPE_ORDER = (
     *MEETING_TYPE_NUMBERS,
     "modes",
     "address",
+    "reminder_minutes",
     "asks_pre_meeting_form",
     "is_active",
 )
@@ -857,6 +858,7 @@ def meeting_type_values(info: MeetingTypeInfo | None) -> dict[str, Any]:
     values.update({f"name_{language}": names.get(language, "") for language in ("fi", "sv", "en")})
     values.update(
         address=source.address,
+        reminder_minutes=", ".join(str(minutes) for minutes in source.reminder_minutes),
         modes=list(source.modes),
         asks_pre_meeting_form=source.asks_pre_meeting_form,
         is_active=source.is_active,
@@ -870,7 +872,14 @@ def read_meeting_type(
     """What was typed (to show again), the fields to save, and the numbers that are not numbers."""
     values: dict[str, Any] = {
         name: _text(form, name)
-        for name in ("name_fi", "name_sv", "name_en", "address", *MEETING_TYPE_NUMBERS)
+        for name in (
+            "name_fi",
+            "name_sv",
+            "name_en",
+            "address",
+            "reminder_minutes",
+            *MEETING_TYPE_NUMBERS,
+        )
     }
     values["modes"] = [mode for mode in MODES if mode in form.getall("modes", [])]
     values["asks_pre_meeting_form"] = form.get("asks_pre_meeting_form") == "yes"
@@ -883,6 +892,15 @@ def read_meeting_type(
         except ValueError:
             errors[name] = N_("Enter a whole number.")
             numbers[name] = 0
+    try:
+        reminders = tuple(
+            int(part) for part in values["reminder_minutes"].replace(",", " ").split()
+        )
+    except ValueError:
+        errors["reminder_minutes"] = N_(
+            "Give at most four reminders, each 1 to 20160 minutes before."
+        )
+        reminders = ()
     fields = MeetingTypeFields(
         name_fi=values["name_fi"],
         name_sv=values["name_sv"],
@@ -892,8 +910,7 @@ def read_meeting_type(
         asks_pre_meeting_form=values["asks_pre_meeting_form"],
         # The questions themselves are not edited on this page; they stay as they are.
         pre_meeting_questions=current.pre_meeting_questions if current else (),
-        # Nor are the reminder times (the API sets them); they stay as they are.
-        reminder_minutes=current.reminder_minutes if current else (),
+        reminder_minutes=reminders,
         is_active=values["is_active"],
         **numbers,
     )

@@ -841,3 +841,25 @@ async def test_the_outcome_is_recorded_once_the_meeting_has_started(
     )
     assert too_early.status == 409
     assert "The outcome can be recorded once the meeting has started." in await too_early.text()
+
+
+async def test_a_meeting_type_form_sets_its_reminders(
+    client: TestClient[Any, Any], office: Office
+) -> None:
+    await log_in(client, "maria@example.com")
+    path = "/caseworker/calendar/meeting-types/new"
+    bad = await post_form(
+        client, path, {**GOOD_MEETING_TYPE, "reminder_minutes": "a day before"}, **EN
+    )
+    assert bad.status == 422
+    assert "Give at most four reminders, each 1 to 20160 minutes before." in await bad.text()
+    saved = await post_form(
+        client, path, {**GOOD_MEETING_TYPE, "reminder_minutes": "30, 2880"}, **EN
+    )
+    assert saved.status == 200
+    calendars = client.app[calendar_service_key]
+    offered = await calendars.meeting_types_for([(office.maria, office.unit_id)])
+    (own,) = [item for item in offered[office.maria] if item.caseworker_id == office.maria]
+    assert own.reminder_minutes == (2880, 30)
+    form = await (await client.get(f"/caseworker/calendar/meeting-types/{own.id}")).text()
+    assert 'value="2880, 30"' in form

@@ -250,3 +250,50 @@ async def test_reminder_times_are_checked(
     body["reminder_minutes"] = [30, 2880]
     created = await (await client.post("/api/v1/me/meeting-types", json=body)).json()
     assert created["reminder_minutes"] == [2880, 30]
+
+
+async def test_messages_never_carry_the_pre_meeting_answers(
+    aiohttp_client: Any, database_url: str, smtp: tuple[Inbox, SmtpServer]
+) -> None:
+    from calendars.service import PreMeetingQuestion
+
+    inbox, server = smtp
+    settings = make_settings(database_url, smtp_host="127.0.0.1", smtp_port=str(server.port))
+    client = await aiohttp_client(create_app(settings))
+    question = PreMeetingQuestion(
+        id="topic", kind="text", label={"fi": "Aihe", "sv": "Ämne", "en": "Topic"}
+    )
+    world = await make_world(client, asks_pre_meeting_form=True, pre_meeting_questions=(question,))
+    secret = "Päihdeongelma ja velat"
+    body = booking_body(world, world.tomorrow_at(11), answers={"topic": secret})
+    assert (await client.post("/api/v1/bookings", json=body)).status == 201
+    await drain(client)
+    await drain(client, after=world.tomorrow_at(11) - utcnow() - timedelta(minutes=30))  # reminders
+    assert len(inbox.messages) >= 3
+    for _to, message in inbox.messages:
+        for part in message.walk():
+            if not part.is_multipart():
+                assert secret not in part.get_payload(decode=True).decode()
+
+
+async def test_without_an_smtp_server_messages_go_to_the_log(
+    client: TestClient[Any, Any], world: BookingWorld
+) -> None:
+    from sqlalchemy import select
+
+    from core.app_keys import sessions_key
+    from notifications.models import SENT_TO_LOG, OutboxMessage
+
+    assert (
+        await client.post("/api/v1/bookings", json=booking_body(world, world.tomorrow_at(9)))
+    ).status == 201
+    await drain(client)
+    async with client.app[sessions_key]() as session:
+        statuses = set(
+            (
+                await session.scalars(
+                    select(OutboxMessage.status).where(OutboxMessage.kind == "confirmation")
+                )
+            ).all()
+        )
+    assert statuses == {SENT_TO_LOG}
