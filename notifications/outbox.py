@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 
@@ -30,6 +31,8 @@ from notifications.models import (
     OutboxMessage,
 )
 from notifications.senders import DeliveryFailed, Sender
+
+log = logging.getLogger("kohtaamo.notifications")
 
 MAX_ATTEMPTS = 8
 STALE_CLAIM = timedelta(minutes=10)
@@ -122,7 +125,11 @@ class OutboxSender:
             return "expired"
         try:
             delivered = await self._senders[message.channel].send(message)
-        except DeliveryFailed as error:
+        except Exception as error:
+            # An unexpected error counts as a failed try too, so the message still ends as
+            # failed after the last one instead of looping through stale claims forever.
+            if not isinstance(error, DeliveryFailed):
+                log.exception("sending a message failed unexpectedly", extra={"kind": message.kind})
             attempts = message.attempts + 1
             if attempts >= MAX_ATTEMPTS:
                 await self._mark(
@@ -131,6 +138,7 @@ class OutboxSender:
                 return "failed"
             await self._mark(
                 message.id,
+                status=PENDING,  # due again at send_after, not only once the claim goes stale
                 attempts=attempts,
                 last_error=str(error),
                 send_after=now + retry_delay(attempts),
