@@ -20,6 +20,8 @@ import calendars.pages
 import calendars.routes
 import calendars.service
 import notifications.routes
+import video.pages
+import video.routes
 from accounts.service import SYSTEM, AccountService
 from audit.service import AuditLog
 from booking.service import BookingService
@@ -79,6 +81,8 @@ def create_app(settings: Settings) -> web.Application:
     booking.routes.setup(app)
     booking.pages.setup(app)
     calendars.pages.setup(app)
+    video.routes.setup(app)
+    video.pages.setup(app)
     app.router.add_routes(core_routes)
     app.router.add_get("/", _start_page, name="start")
     app.router.add_static("/static/", STATIC_DIR, name="static")
@@ -88,6 +92,7 @@ def create_app(settings: Settings) -> web.Application:
             *accounts.routes.api.operations,
             *calendars.routes.api.operations,
             *booking.routes.api.operations,
+            *video.routes.api.operations,
         ],
         title=API_TITLE,
         version=API_VERSION,

@@ -47,7 +47,7 @@ from calendars.routes import calendar_service_key
 from calendars.service import MeetingTypeInfo
 from core.app_keys import settings_key
 from core.db import utcnow
-from core.errors import NotFound, ValidationFailed
+from core.errors import ValidationFailed
 from core.i18n import LANGUAGE_NAMES, N_, SUPPORTED_LANGUAGES
 from core.request_keys import csrf_token_key, language_key
 from core.templating import render, translate
@@ -1244,15 +1244,6 @@ async def manage_booking_ics(request: web.Request) -> web.Response:
     return ics_response(
         request.app[booking_service_key].invitation_ics(view, token), "kohtaamo.ics"
     )
-
-
-@pages.get(f"{MANAGE}/join", name="manage_booking_join")
-async def manage_booking_join(request: web.Request) -> web.Response:
-    limit_public(request)
-    token, view = await _booking_of(request)
-    if view.mode != "video":
-        raise NotFound()
-    return render(request, "booking/join.html", _booking_context(request, token, view))
 
 
 async def _show_reschedule(

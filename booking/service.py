@@ -121,6 +121,8 @@ class BookingView:
     cancel_reason: str | None
     assigned_from_unit_id: str | None
     created_at: datetime
+    # A protected client's video meetings are relay-only: nobody sees their IP address.
+    protected: bool = False
 
     @property
     def zone(self) -> ZoneInfo:
@@ -270,6 +272,7 @@ def _present(
         cancel_reason=row.cancel_reason,
         assigned_from_unit_id=row.assigned_from_unit_id,
         created_at=row.created_at,
+        protected=row.protected,
     )
 
 
@@ -635,6 +638,18 @@ class BookingService:
                 )
         return await self._view(row)
 
+    async def booking_for_invited_guest(self, booking_id: str) -> BookingView:
+        """A booking for the video service, which has checked a guest's invitation link itself.
+
+        Not in the staff access log: the guest is no staff member and is shown only the meeting's
+        title, time and participants' names.
+        """
+        async with self._sessions() as session:
+            row = await session.get(Booking, booking_id)
+        if row is None:
+            raise NotFound()
+        return await self._view(row)
+
     async def _authorised_row(
         self, session: AsyncSession, access: Access, booking_id: str | None
     ) -> Booking:
@@ -804,6 +819,15 @@ class BookingService:
                 raise Conflict(N_("The outcome can be recorded once the meeting has started."))
             row.status = COMPLETED if outcome == "completed" else NO_SHOW
             row.status_changed_at = self._clock()
+        return await self._view(row)
+
+    async def set_protected(self, viewer: Viewer, booking_id: str, protected: bool) -> BookingView:
+        """Mark the client as protected (or not); only the booking's caseworker may."""
+        async with self._sessions.begin() as session:
+            row = await self._authorised_row(session, viewer, booking_id)
+            if viewer.role is not Role.CASEWORKER:
+                raise Forbidden()
+            row.protected = protected
         return await self._view(row)
 
     # ---- presenting --------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ ERROR_TITLES = {
     415: "Unsupported media type",
     422: "Validation failed",
     429: "Too many requests",
+    503: "Service unavailable",
 }
 
 

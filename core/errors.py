@@ -55,10 +55,21 @@ class ValidationFailed(DomainError):
         self.fields = dict(fields)
 
 
-class RateLimited(DomainError):
-    status = 429
-    title = N_("Too many attempts. Please wait before trying again.")
+class TryLater(DomainError):
+    """Refused for now; answered with ``Retry-After``."""
 
     def __init__(self, retry_after_seconds: int, detail: str | None = None) -> None:
         super().__init__(detail)
         self.retry_after_seconds = max(1, retry_after_seconds)
+
+
+class RateLimited(TryLater):
+    status = 429
+    title = N_("Too many attempts. Please wait before trying again.")
+
+
+class Busy(TryLater):
+    """A bounded resource (such as the video connection test) is fully in use."""
+
+    status = 503
+    title = N_("The service is busy. Please try again in a moment.")

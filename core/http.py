@@ -20,7 +20,7 @@ from sqlalchemy import text
 
 from core.api import ERROR_TITLES, FieldError, Problem, problem_response
 from core.app_keys import engine_key, metrics_key, settings_key
-from core.errors import DomainError, Forbidden, RateLimited, ValidationFailed
+from core.errors import DomainError, Forbidden, TryLater, ValidationFailed
 from core.i18n import LANGUAGE_COOKIE, N_, SUPPORTED_LANGUAGES, negotiate_language
 from core.request_keys import csrf_token_key, language_key, request_id_key
 from core.templating import render, translate
@@ -121,7 +121,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             raise
         headers = {"Allow": exception.headers["Allow"]} if "Allow" in exception.headers else {}
         return error_answer(request, exception.status, headers=headers)
-    except RateLimited as error:
+    except TryLater as error:
         headers = {"Retry-After": str(error.retry_after_seconds)}
         return error_answer(request, error.status, detail=error.detail, headers=headers)
     except ValidationFailed as error:
@@ -243,7 +243,8 @@ async def add_security_headers(request: web.Request, response: web.StreamRespons
     headers["Referrer-Policy"] = "no-referrer"
     headers["X-Frame-Options"] = "DENY"
     headers["Cross-Origin-Opener-Policy"] = "same-origin"
-    headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), payment=()"
+    # The video room sets its own, allowing the camera and microphone there only.
+    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
     if settings.secure_cookies:
         headers["Strict-Transport-Security"] = f"max-age={ONE_YEAR}; includeSubDomains"
     if request.path.startswith("/static/"):

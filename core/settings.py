@@ -59,6 +59,12 @@ class Settings:
     sms_token: str = ""
     reminder_minutes: tuple[int, ...] = (24 * 60, 60)
     ics_fetch_private_addresses: bool = False
+    # Video rooms open this many minutes before the start and close 30 minutes after the end.
+    video_open_minutes: int = 15
+    # Relay-only ICE for every meeting, not just protected bookings (the production default).
+    video_relay_only: bool = False
+    video_test_limit: int = 4
+    video_heartbeat_seconds: int = 10
 
     @property
     def secure_cookies(self) -> bool:
@@ -130,6 +136,12 @@ class Settings:
             sms_url=reader.url("SMS_URL", "") if reader.text("SMS_URL", "") else "",
             sms_token=reader.text("SMS_TOKEN", ""),
             reminder_minutes=reader.minutes_list("REMINDER_MINUTES", "1440,60"),
+            video_open_minutes=reader.integer("VIDEO_OPEN_MINUTES", 15, minimum=0, maximum=240),
+            video_relay_only=reader.flag("VIDEO_RELAY_ONLY", environment == "production"),
+            video_test_limit=reader.integer("VIDEO_TEST_LIMIT", 4, minimum=0, maximum=1000),
+            video_heartbeat_seconds=reader.integer(
+                "VIDEO_HEARTBEAT_SECONDS", 10, minimum=1, maximum=60
+            ),
         )
         if settings.sms_url and not settings.sms_token:
             raise SettingsError("SMS_TOKEN", "is required when KOHTAAMO_SMS_URL is set")
@@ -137,6 +149,10 @@ class Settings:
             raise SettingsError("TURN_SECRET", "is required when KOHTAAMO_TURN_URLS is set")
         if environment == "production" and not settings.secure_cookies:
             raise SettingsError("BASE_URL", "must use https in production")
+        if settings.video_relay_only and not any(
+            url.startswith(("turn:", "turns:")) for url in settings.turn_urls
+        ):
+            raise SettingsError("VIDEO_RELAY_ONLY", "needs a TURN server in KOHTAAMO_TURN_URLS")
         return settings
 
 

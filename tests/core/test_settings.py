@@ -86,3 +86,19 @@ def test_command_line_stops_with_exit_code_2_and_one_line(tmp_path: Path) -> Non
     assert completed.stderr.splitlines() == [
         "kohtaamo: configuration error: KOHTAAMO_PORT: must be a whole number, got 'not-a-port'"
     ]
+
+
+def test_production_relays_every_meeting_and_so_needs_a_turn_server() -> None:
+    production = {
+        "KOHTAAMO_ENVIRONMENT": "production",
+        "KOHTAAMO_SECRET_KEY": "k" * 40,
+        "KOHTAAMO_BASE_URL": "https://kohtaamo.example.fi",
+    }
+    with pytest.raises(SettingsError, match="KOHTAAMO_VIDEO_RELAY_ONLY: needs a TURN server"):
+        Settings.from_env(production)
+    with_turn = Settings.from_env(
+        production
+        | {"KOHTAAMO_TURN_URLS": "turns:turn.example.fi:443", "KOHTAAMO_TURN_SECRET": "s"}
+    )
+    assert with_turn.video_relay_only
+    assert not Settings.from_env({}).video_relay_only

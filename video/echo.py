@@ -1,0 +1,100 @@
+"""The connection test: a server-side aiortc peer that sends the browser's camera and microphone
+straight back, so a client sees and hears their own round trip before the meeting.
+
+It is the only media the server handles, so it is bounded: at most ``limit`` tests at once per
+process, each closed after ``max_seconds``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from aiortc import (
+    MediaStreamTrack,
+    RTCConfiguration,
+    RTCIceServer,
+    RTCIceTransportPolicy,
+    RTCPeerConnection,
+    RTCSessionDescription,
+)
+
+from core.errors import Busy, ValidationFailed
+from core.i18n import N_
+
+log = logging.getLogger("kohtaamo.video")
+
+MAX_TEST_SECONDS = 60
+
+
+def rtc_configuration(ice: dict[str, Any]) -> RTCConfiguration:
+    """The meeting's ICE configuration for aiortc. ``iceServers`` is always given, even empty:
+    with none, aiortc would ask a public STUN server."""
+    servers = [
+        RTCIceServer(
+            urls=server["urls"],
+            username=server.get("username"),
+            credential=server.get("credential"),
+        )
+        for server in ice["iceServers"]
+    ]
+    policy = (
+        RTCIceTransportPolicy.RELAY
+        if ice["iceTransportPolicy"] == "relay"
+        else RTCIceTransportPolicy.ALL
+    )
+    return RTCConfiguration(iceServers=servers, iceTransportPolicy=policy)
+
+
+class ConnectionTests:
+    def __init__(self, limit: int, max_seconds: float = MAX_TEST_SECONDS) -> None:
+        self._limit = limit
+        self._max_seconds = max_seconds
+        self._peers: set[RTCPeerConnection] = set()
+
+    @property
+    def running(self) -> int:
+        return len(self._peers)
+
+    async def answer(self, offer_sdp: str, ice: dict[str, Any]) -> str:
+        """Answer a browser's offer (with its candidates) with an echoing peer's answer."""
+        if len(self._peers) >= self._limit:
+            raise Busy(self._retry_after())
+        peer = RTCPeerConnection(rtc_configuration(ice))
+        # Counted before the first await, so concurrent requests cannot overshoot the limit.
+        self._peers.add(peer)
+
+        @peer.on("track")
+        def echo(track: MediaStreamTrack) -> None:
+            peer.addTrack(track)
+
+        @peer.on("connectionstatechange")
+        async def closed_by_browser() -> None:
+            if peer.connectionState in ("failed", "closed"):
+                await self._close(peer)
+
+        try:
+            await peer.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
+            await peer.setLocalDescription(await peer.createAnswer())
+        except Exception as error:  # aiortc raises many kinds for a bad offer
+            log.info("connection test offer refused: %s", type(error).__name__)
+            await self._close(peer)
+            raise ValidationFailed(
+                {"offer": N_("The connection test could not start with this browser's offer.")}
+            ) from None
+        asyncio.get_running_loop().call_later(
+            self._max_seconds, lambda: asyncio.ensure_future(self._close(peer))
+        )
+        return str(peer.localDescription.sdp)
+
+    async def close_all(self) -> None:
+        await asyncio.gather(*(self._close(peer) for peer in list(self._peers)))
+
+    async def _close(self, peer: RTCPeerConnection) -> None:
+        if peer in self._peers:
+            self._peers.discard(peer)
+            await peer.close()
+
+    def _retry_after(self) -> int:
+        return max(5, int(self._max_seconds // 4))

@@ -1,0 +1,471 @@
+"""The live state of meeting rooms: who is connected, who waits in the lobby, and the relay.
+
+One ``RoomRegistry`` per process holds every open room in memory. Everything here runs on the
+event loop without awaiting, so each message is handled atomically: a connection's outgoing
+messages go through its ``Link``, which queues them and never blocks the room. Meeting events
+are written to the database in the background, with the time they happened.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import hashlib
+import logging
+import secrets
+import time
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any, Protocol
+
+from core.db import utcnow
+from video.service import Admission, Meeting
+from video.signaling import (
+    Admit,
+    Chat,
+    Close,
+    Decline,
+    DeviceCheck,
+    End,
+    Hello,
+    Leave,
+    Media,
+    Ping,
+    Refusal,
+    Remove,
+    RoomMessage,
+    Signal,
+)
+
+log = logging.getLogger("kohtaamo.video")
+
+ROOM_CAPACITY = 6
+RESUME_GRACE_SECONDS = 60.0
+
+
+class Link(Protocol):
+    """One participant's live connection, as the room sees it."""
+
+    def send(self, message: dict[str, Any]) -> None:
+        """Queue a message; never blocks."""
+
+    def close(self, code: int, reason: str) -> None:
+        """Send what is queued, then close with ``code``."""
+
+    def abort(self) -> None:
+        """Drop the connection at once, without a close frame."""
+
+
+class EventSink(Protocol):
+    async def record(
+        self,
+        meeting_id: str,
+        kind: str,
+        role: str,
+        participant_id: str,
+        at: datetime,
+        seconds: int | None = None,
+    ) -> None: ...
+
+
+IceConfiguration = Callable[[Meeting, str], dict[str, Any]]
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclasses.dataclass(eq=False)
+class Participant:
+    id: str
+    meeting_id: str
+    seat: str
+    role: str
+    name: str
+    resume_hash: str
+    admitted: bool
+    link: Link | None
+    media: dict[str, bool] = dataclasses.field(
+        default_factory=lambda: {"audio": True, "video": True, "screen": False}
+    )
+    device_check: dict[str, Any] | None = None
+    admitted_at: float | None = None
+    away: asyncio.TimerHandle | None = None
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "role": self.role,
+            "name": self.name,
+            "media": dict(self.media),
+            "device_check": self.device_check,
+        }
+
+    def send(self, message: dict[str, Any]) -> None:
+        if self.link is not None:
+            self.link.send(message)
+
+
+class Room:
+    def __init__(self, meeting: Meeting) -> None:
+        self.meeting = meeting
+        self.participants: dict[str, Participant] = {}
+        self.closing: asyncio.TimerHandle | None = None
+
+    @property
+    def host(self) -> Participant | None:
+        return next((p for p in self.participants.values() if p.role == "host"), None)
+
+    def admitted(self, *, besides: Participant | None = None) -> list[Participant]:
+        return [p for p in self.participants.values() if p.admitted and p is not besides]
+
+    def waiting(self) -> list[Participant]:
+        return [p for p in self.participants.values() if not p.admitted and p.link is not None]
+
+    def connection(self, participant_id: str) -> Link | None:
+        participant = self.participants.get(participant_id)
+        return participant.link if participant else None
+
+
+class RoomRegistry:
+    def __init__(
+        self,
+        events: EventSink,
+        ice_configuration: IceConfiguration,
+        *,
+        resume_grace_seconds: float = RESUME_GRACE_SECONDS,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._events = events
+        self._ice = ice_configuration
+        self._grace = resume_grace_seconds
+        self._clock = clock
+        self._rooms: dict[str, Room] = {}
+        # Ended here: refused at once, before the "ended" event has reached the database.
+        self._ended: set[str] = set()
+        self._writes: set[asyncio.Task[None]] = set()
+
+    # ---- reading -------------------------------------------------------------------------------
+
+    def room(self, meeting_id: str) -> Room | None:
+        return self._rooms.get(meeting_id)
+
+    def waiting(self, meeting_ids: Iterable[str]) -> dict[str, list[str]]:
+        """Names of who waits in each meeting's lobby right now (the caseworker's agenda)."""
+        found: dict[str, list[str]] = {}
+        for meeting_id in meeting_ids:
+            room = self._rooms.get(meeting_id)
+            if room is not None and room.waiting():
+                found[meeting_id] = [p.name for p in room.waiting()]
+        return found
+
+    def connection_count(self) -> int:
+        return sum(1 for room in self._rooms.values() for p in room.participants.values() if p.link)
+
+    # ---- entering --------------------------------------------------------------------------------
+
+    def enter(self, admission: Admission, link: Link, resume: str | None) -> Participant:
+        """Seat a connection in its room: back in its old seat with a valid resume token, else as
+        a newcomer (the host admitted at once, anyone else in the lobby)."""
+        if admission.meeting.id in self._ended:
+            raise Refusal(Close.ENDED, "ended")
+        room = self._room_for(admission.meeting)
+        returning = self._resumable(room, admission, resume)
+        if returning is not None:
+            self._resume(room, returning, link)
+            return returning
+        if admission.role == "guest" and resume is not None:
+            # A guest link works once; coming back needs the seat it was used for.
+            raise Refusal(Close.NOT_AUTHENTICATED, "invitation already used")
+        for older in [p for p in room.participants.values() if p.seat == admission.seat]:
+            self._depart(room, older, reason="left", close=(Close.REPLACED, "replaced"))
+        if len(room.participants) >= ROOM_CAPACITY:
+            raise Refusal(Close.FORBIDDEN, "full")
+        participant = Participant(
+            id=secrets.token_urlsafe(9),
+            meeting_id=room.meeting.id,
+            seat=admission.seat,
+            role=admission.role,
+            name=admission.name,
+            resume_hash="",
+            admitted=admission.role == "host",
+            link=link,
+        )
+        room.participants[participant.id] = participant
+        self._record(room, "joined", participant)
+        self._welcome(room, participant)
+        if participant.admitted:
+            self._seat_in_room(room, participant)
+        self._update_lobby(room)
+        return participant
+
+    def _room_for(self, meeting: Meeting) -> Room:
+        room = self._rooms.get(meeting.id)
+        if room is None:
+            room = self._rooms[meeting.id] = Room(meeting)
+            delay = max(0.0, (meeting.closes_at - self._clock()).total_seconds())
+            room.closing = asyncio.get_running_loop().call_later(
+                delay, self._close_room, meeting.id, "room closed"
+            )
+        else:
+            room.meeting = meeting  # the host may have changed the protection since
+        return room
+
+    @staticmethod
+    def _resumable(room: Room, admission: Admission, resume: str | None) -> Participant | None:
+        if not resume:
+            return None
+        wanted = _hash(resume)
+        for participant in room.participants.values():
+            if participant.seat == admission.seat and secrets.compare_digest(
+                participant.resume_hash, wanted
+            ):
+                return participant
+        return None
+
+    def _resume(self, room: Room, participant: Participant, link: Link) -> None:
+        if participant.away is not None:
+            participant.away.cancel()
+            participant.away = None
+        if participant.link is not None:
+            participant.link.close(Close.REPLACED, "replaced")
+        participant.link = link
+        self._welcome(room, participant)
+        if participant.admitted:
+            self._seat_in_room(room, participant)
+        self._update_lobby(room)
+
+    def _welcome(self, room: Room, participant: Participant) -> None:
+        resume = secrets.token_urlsafe(24)
+        participant.resume_hash = _hash(resume)
+        meeting = room.meeting
+        participant.send(
+            {
+                "type": "welcome",
+                "v": 1,
+                "you": participant.public(),
+                "resume": resume,
+                "state": "admitted" if participant.admitted else "lobby",
+                "ice": self._ice(meeting, participant.id),
+                "meeting": {
+                    "id": meeting.id,
+                    "starts_at": _iso(meeting.starts_at),
+                    "ends_at": _iso(meeting.ends_at),
+                    "closes_at": _iso(meeting.closes_at),
+                },
+            }
+        )
+
+    def _seat_in_room(self, room: Room, participant: Participant) -> None:
+        """Tell an admitted participant who is there (it makes the offers) and the rest of it."""
+        if participant.admitted_at is None:
+            participant.admitted_at = time.monotonic()
+        peers = room.admitted(besides=participant)
+        participant.send({"type": "admitted", "peers": [p.public() for p in peers]})
+        for peer in peers:
+            peer.send({"type": "peer-joined", "peer": participant.public()})
+
+    # ---- messages ------------------------------------------------------------------------------
+
+    def handle(self, participant: Participant, message: RoomMessage) -> None:
+        room = self._rooms.get(participant.meeting_id)
+        if room is None or room.participants.get(participant.id) is not participant:
+            return  # already gone: a message that crossed its own removal
+        match message:
+            case Ping():
+                participant.send({"type": "pong"})
+            case DeviceCheck():
+                participant.device_check = message.model_dump(exclude={"type"})
+                self._update_lobby(room)
+            case Leave():
+                self._depart(room, participant, reason="left", close=(Close.LEFT, "left"))
+            case Admit() | Decline() | Remove() | End():
+                self._host_action(room, participant, message)
+            case Signal() | Chat() | Media():
+                self._in_room(room, participant, message)
+            case Hello():
+                raise Refusal(Close.MALFORMED, "hello may be sent only once")
+
+    def _host_action(
+        self, room: Room, host: Participant, message: Admit | Decline | Remove | End
+    ) -> None:
+        if host.role != "host":
+            raise Refusal(Close.FORBIDDEN, f"only the host may send {message.type}")
+        if isinstance(message, End):
+            self._close_room(room.meeting.id, "ended", ended_by=host)
+            return
+        target = room.participants.get(message.participant)
+        if isinstance(message, Admit | Decline):
+            if target is None or target.admitted or target.link is None:
+                host.send({"type": "error", "code": "not-in-lobby", "detail": "not waiting"})
+                return
+            if isinstance(message, Admit):
+                target.admitted = True
+                self._record(room, "admitted", target)
+                self._seat_in_room(room, target)
+            else:
+                self._record(room, "declined", target)
+                self._forget(room, target)
+                target.link.close(Close.FORBIDDEN, "declined")
+            self._update_lobby(room)
+            return
+        if target is None or not target.admitted or target is host:
+            host.send({"type": "error", "code": "peer-gone", "detail": "no such participant"})
+            return
+        self._record(room, "removed", target)
+        self._depart(room, target, reason="removed", close=(Close.FORBIDDEN, "removed"))
+
+    def _in_room(self, room: Room, sender: Participant, message: Signal | Chat | Media) -> None:
+        if not sender.admitted:
+            raise Refusal(Close.FORBIDDEN, f"{message.type} needs admission")
+        match message:
+            case Signal():
+                target = room.participants.get(message.to)
+                if target is None or not target.admitted or target.link is None:
+                    sender.send(
+                        {"type": "error", "code": "peer-gone", "detail": "peer not connected"}
+                    )
+                    return
+                target.send(message.relayed(sender.id))
+            case Chat():
+                said = {
+                    "type": "chat",
+                    "from": sender.id,
+                    "name": sender.name,
+                    "text": message.text,
+                    "at": _iso(self._clock()),
+                }
+                for peer in room.admitted():
+                    peer.send(said)
+            case Media():
+                sender.media = message.model_dump(exclude={"type"})
+                for peer in room.admitted(besides=sender):
+                    peer.send({"type": "media", "from": sender.id, **sender.media})
+
+    # ---- leaving -------------------------------------------------------------------------------
+
+    def disconnected(self, participant: Participant, link: Link) -> None:
+        """The connection ended without ``leave``: keep the seat for the resume grace period."""
+        room = self._rooms.get(participant.meeting_id)
+        if room is None or room.participants.get(participant.id) is not participant:
+            return
+        if participant.link is not link:
+            return  # replaced by a newer connection
+        participant.link = None
+        if participant.admitted:
+            for peer in room.admitted(besides=participant):
+                peer.send({"type": "peer-away", "id": participant.id})
+        self._update_lobby(room)
+        participant.away = asyncio.get_running_loop().call_later(
+            self._grace, self._expire, room.meeting.id, participant.id
+        )
+
+    def _expire(self, meeting_id: str, participant_id: str) -> None:
+        room = self._rooms.get(meeting_id)
+        participant = room.participants.get(participant_id) if room else None
+        if room is not None and participant is not None and participant.link is None:
+            self._depart(room, participant, reason="timeout", close=None)
+
+    def _depart(
+        self,
+        room: Room,
+        participant: Participant,
+        *,
+        reason: str,
+        close: tuple[int, str] | None,
+    ) -> None:
+        self._forget(room, participant)
+        if participant.admitted:
+            self._record(room, "left", participant, seconds=_seconds_since(participant))
+            for peer in room.admitted():
+                peer.send({"type": "peer-left", "id": participant.id, "reason": reason})
+        if close is not None and participant.link is not None:
+            participant.link.close(*close)
+        self._update_lobby(room)
+
+    def _forget(self, room: Room, participant: Participant) -> None:
+        room.participants.pop(participant.id, None)
+        if participant.away is not None:
+            participant.away.cancel()
+        if not room.participants:
+            self._drop_room(room)
+
+    def _close_room(
+        self, meeting_id: str, reason: str, *, ended_by: Participant | None = None
+    ) -> None:
+        """End the meeting for everyone: the host ended it, or its time window closed."""
+        room = self._rooms.get(meeting_id)
+        if room is None:
+            return
+        if ended_by is not None:
+            self._ended.add(meeting_id)
+            self._record(room, "ended", ended_by)
+        for participant in list(room.participants.values()):
+            if participant.admitted:
+                self._record(room, "left", participant, seconds=_seconds_since(participant))
+            if participant.away is not None:
+                participant.away.cancel()
+            if participant.link is not None:
+                participant.link.close(Close.ENDED, reason)
+        room.participants.clear()
+        self._drop_room(room)
+
+    def _drop_room(self, room: Room) -> None:
+        if room.closing is not None:
+            room.closing.cancel()
+        self._rooms.pop(room.meeting.id, None)
+
+    def _update_lobby(self, room: Room) -> None:
+        host = room.host
+        if host is not None:
+            host.send({"type": "lobby", "waiting": [p.public() for p in room.waiting()]})
+
+    # ---- shutting down ---------------------------------------------------------------------------
+
+    async def close_all(self, code: int = Close.RESTARTING, reason: str = "restarting") -> None:
+        """Tell every connection to reconnect elsewhere, then finish writing meeting events."""
+        for room in list(self._rooms.values()):
+            for participant in room.participants.values():
+                if participant.link is not None:
+                    participant.link.close(code, reason)
+        await self.flush()
+
+    async def flush(self) -> None:
+        while self._writes:
+            await asyncio.gather(*list(self._writes), return_exceptions=True)
+
+    # ---- events ----------------------------------------------------------------------------------
+
+    def _record(
+        self, room: Room, kind: str, participant: Participant, seconds: int | None = None
+    ) -> None:
+        write = asyncio.get_running_loop().create_task(
+            self._write_event(room.meeting.id, kind, participant, self._clock(), seconds)
+        )
+        self._writes.add(write)
+        write.add_done_callback(self._writes.discard)
+
+    async def _write_event(
+        self,
+        meeting_id: str,
+        kind: str,
+        participant: Participant,
+        at: datetime,
+        seconds: int | None,
+    ) -> None:
+        try:
+            await self._events.record(
+                meeting_id, kind, participant.role, participant.id, at, seconds
+            )
+        except Exception:
+            log.exception("could not record meeting event %s", kind)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def _seconds_since(participant: Participant) -> int | None:
+    if participant.admitted_at is None:
+        return None
+    return round(time.monotonic() - participant.admitted_at)

@@ -1,0 +1,421 @@
+"""The meeting room's WebSocket, the connection test and the host's meeting API.
+
+The protocol is docs/signaling.md; its messages are checked in ``video.signaling`` and handled in
+``video.rooms``. This module only moves frames between the socket and the room.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import secrets
+from collections.abc import AsyncIterator
+from typing import Any
+from urllib.parse import urlsplit
+
+from aiohttp import WSMsgType, web
+
+from accounts.routes import current_viewer
+from booking.routes import booking_service_key, limit_public
+from core.api import ApiRoutes, json_response, parse_body
+from core.app_keys import sessions_key, settings_key
+from core.errors import Forbidden, NotAuthenticated, NotFound
+from core.principal import Role, Viewer
+from core.request_keys import viewer_key
+from video.echo import MAX_TEST_SECONDS, ConnectionTests
+from video.rooms import Participant, RoomRegistry
+from video.schemas import (
+    ConnectionTestIn,
+    ConnectionTestOut,
+    EventOut,
+    GuestCreatedOut,
+    GuestIn,
+    GuestOut,
+    MeetingOut,
+    MeetingPatchIn,
+    SessionDescriptionOut,
+    WaitingOut,
+)
+from video.service import (
+    Admission,
+    GuestLinkUsed,
+    Meeting,
+    MeetingCancelled,
+    MeetingOver,
+    MeetingService,
+    NotAVideoMeeting,
+    RoomNotOpen,
+)
+from video.signaling import (
+    HELLO_TIMEOUT_SECONDS,
+    MAX_MESSAGE_BYTES,
+    Close,
+    Credential,
+    Hello,
+    MessageBucket,
+    Refusal,
+    parse_message,
+)
+
+log = logging.getLogger("kohtaamo.video")
+
+meeting_service_key = web.AppKey("meeting_service", MeetingService)
+room_registry_key = web.AppKey("room_registry", RoomRegistry)
+connection_tests_key = web.AppKey("connection_tests", ConnectionTests)
+
+api = ApiRoutes("video")
+MEETING = "/api/v1/meetings/{meeting_id}"
+# A connection whose reader falls this far behind is dropped rather than let the room wait.
+MAX_QUEUED_MESSAGES = 512
+
+
+async def video_context(app: web.Application) -> AsyncIterator[None]:
+    settings = app[settings_key]
+    service = MeetingService(app[sessions_key], settings, app[booking_service_key])
+    app[meeting_service_key] = service
+    app[room_registry_key] = RoomRegistry(service, service.ice_configuration)
+    app[connection_tests_key] = ConnectionTests(settings.video_test_limit)
+    yield
+    await app[connection_tests_key].close_all()
+    await app[room_registry_key].flush()
+
+
+async def _tell_rooms_to_move(app: web.Application) -> None:
+    """On shutdown, before the server stops: every participant reconnects elsewhere (4503)."""
+    await app[room_registry_key].close_all(Close.RESTARTING, "restarting")
+
+
+def guest_join_url(request: web.Request, token: str) -> str:
+    return f"{request.app[settings_key].base_url}/meetings/guest/{token}"
+
+
+# ---- the WebSocket -----------------------------------------------------------------------------
+
+
+class SocketLink:
+    """A participant's WebSocket as the room sees it: sends are queued and written in order by
+    one task, so a slow connection never holds up the room."""
+
+    def __init__(self, socket: web.WebSocketResponse, request: web.Request) -> None:
+        self._socket = socket
+        self._request = request
+        self._queue: asyncio.Queue[str | tuple[int, str] | None] = asyncio.Queue()
+        self._closing = False
+        self._writer = asyncio.get_running_loop().create_task(self._write())
+
+    def send(self, message: dict[str, Any]) -> None:
+        if self._closing:
+            return
+        if self._queue.qsize() >= MAX_QUEUED_MESSAGES:
+            self.abort()
+            return
+        self._queue.put_nowait(json.dumps(message, separators=(",", ":")))
+
+    def close(self, code: int, reason: str) -> None:
+        if not self._closing:
+            self._closing = True
+            self._queue.put_nowait((code, reason))
+
+    def abort(self) -> None:
+        self._closing = True
+        self._queue.put_nowait(None)
+        transport = self._request.transport
+        if transport is not None:
+            transport.abort()
+
+    async def finish(self) -> None:
+        """Wait until what was queued is written (or the connection is gone)."""
+        if not self._closing:
+            self._closing = True
+            self._queue.put_nowait(None)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self._writer, timeout=15)
+
+    async def _write(self) -> None:
+        while True:
+            item = await self._queue.get()
+            if item is None:
+                return
+            try:
+                if isinstance(item, tuple):
+                    code, reason = item
+                    await self._socket.close(code=code, message=reason.encode())
+                    return
+                await self._socket.send_str(item)
+            except (ConnectionError, RuntimeError):
+                self._closing = True
+                return
+
+
+def _same_site(request: web.Request) -> bool:
+    """Browsers always send Origin on a WebSocket; another site's page must not use our cookie."""
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return True
+    own = urlsplit(request.app[settings_key].base_url)
+    parts = urlsplit(origin)
+    return parts.netloc in (request.host, own.netloc)
+
+
+@api.get(
+    f"{MEETING}/ws",
+    summary="The meeting room's signaling WebSocket (protocol: docs/signaling.md)",
+    status=101,
+    errors=(400, 403),
+)
+async def meeting_socket(request: web.Request) -> web.StreamResponse:
+    if not _same_site(request):
+        raise Forbidden()
+    socket = web.WebSocketResponse(
+        heartbeat=request.app[settings_key].video_heartbeat_seconds,
+        max_msg_size=MAX_MESSAGE_BYTES,
+    )
+    if not socket.can_prepare(request).ok:
+        raise web.HTTPBadRequest()
+    await socket.prepare(request)
+    link = SocketLink(socket, request)
+    registry = request.app[room_registry_key]
+    participant: Participant | None = None
+    try:
+        hello = await _hello(socket)
+        admission = await _admit(request, request.match_info["meeting_id"], hello)
+        participant = registry.enter(admission, link, hello.resume)
+        await _relay(socket, registry, participant)
+    except Refusal as refusal:
+        link.close(refusal.code, refusal.reason)
+    except Exception:
+        log.exception("meeting connection failed")
+        link.close(Close.SERVER_ERROR, "server error")
+    finally:
+        if participant is not None:
+            registry.disconnected(participant, link)
+        await link.finish()
+    return socket
+
+
+async def _hello(socket: web.WebSocketResponse) -> Hello:
+    try:
+        frame = await socket.receive(timeout=HELLO_TIMEOUT_SECONDS)
+    except TimeoutError:
+        raise Refusal(Close.NOT_AUTHENTICATED, "no hello within 10 s") from None
+    if frame.type is not WSMsgType.TEXT:
+        if frame.type is WSMsgType.BINARY:
+            raise Refusal(Close.MALFORMED, "binary frames are not allowed")
+        raise Refusal(Close.LEFT, "closed before hello")
+    message = parse_message(frame.data)
+    if not isinstance(message, Hello):
+        raise Refusal(Close.MALFORMED, "the first message must be hello")
+    return message
+
+
+async def _relay(
+    socket: web.WebSocketResponse, registry: RoomRegistry, participant: Participant
+) -> None:
+    bucket = MessageBucket()
+    async for frame in socket:
+        if frame.type is WSMsgType.TEXT:
+            bucket.take()
+            registry.handle(participant, parse_message(frame.data))
+        elif frame.type is WSMsgType.BINARY:
+            raise Refusal(Close.MALFORMED, "binary frames are not allowed")
+        else:
+            return
+
+
+async def _admit(request: web.Request, meeting_id: str, hello: Hello) -> Admission:
+    """Check the hello's credential (or the staff session) and the room's time window."""
+    service = request.app[meeting_service_key]
+    try:
+        admission = await _admission(
+            request, meeting_id, hello.credential, used_link_ok=hello.resume is not None
+        )
+        service.check_window(admission.meeting)
+        await service.check_not_ended(meeting_id)
+        if hello.credential is not None and hello.credential.kind == "guest" and not hello.resume:
+            await service.claim_guest(hello.credential.token)
+    except NotAVideoMeeting:
+        raise Refusal(Close.NO_MEETING, "no such meeting") from None
+    except (NotAuthenticated, GuestLinkUsed):
+        raise Refusal(Close.NOT_AUTHENTICATED, "not authenticated") from None
+    except NotFound:
+        code = Close.NO_MEETING if hello.credential is None else Close.NOT_AUTHENTICATED
+        raise Refusal(code, "no such meeting or token") from None
+    except MeetingCancelled:
+        raise Refusal(Close.FORBIDDEN, "cancelled") from None
+    except Forbidden:
+        raise Refusal(Close.FORBIDDEN, "not this meeting") from None
+    except RoomNotOpen as not_open:
+        opens = not_open.opens_at.isoformat().replace("+00:00", "Z")
+        raise Refusal(Close.NOT_OPEN, f"opens {opens}") from None
+    except MeetingOver:
+        raise Refusal(Close.ENDED, "ended") from None
+    return admission
+
+
+async def _admission(
+    request: web.Request, meeting_id: str, credential: Credential | None, *, used_link_ok: bool
+) -> Admission:
+    """Who the credential (or the staff session) says this is. ``used_link_ok`` lets a guest whose
+    link is already claimed through: their seat is then checked by its resume token."""
+    service = request.app[meeting_service_key]
+    if credential is None:
+        viewer: Viewer | None = request.get(viewer_key)
+        if viewer is None:
+            raise NotAuthenticated()
+        return await service.admit_host(viewer, meeting_id)
+    if credential.kind == "client":
+        admission = await service.admit_client(credential.token)
+    else:
+        admission = await service.admit_guest(credential.token, used_link_ok=used_link_ok)
+    # A valid token of another booking is refused as such, not as an unknown token.
+    if admission.meeting.id != meeting_id:
+        raise Forbidden()
+    return admission
+
+
+# ---- the connection test -----------------------------------------------------------------------
+
+
+@api.post(
+    f"{MEETING}/connection-test",
+    summary="Start a connection test: the server sends the browser's media back",
+    body=ConnectionTestIn,
+    response=ConnectionTestOut,
+    errors=(401, 403, 409, 429, 503),
+)
+async def connection_test(request: web.Request) -> web.Response:
+    limit_public(request)
+    body = await parse_body(request, ConnectionTestIn)
+    meeting_id = request.match_info["meeting_id"]
+    credential = body.credential
+    # The test may be taken before the room opens, so only the credential is checked here.
+    admission = await _admission(request, meeting_id, credential, used_link_ok=True)
+    if admission.meeting.cancelled:
+        raise MeetingCancelled()
+    service = request.app[meeting_service_key]
+    ice = service.ice_configuration(admission.meeting, f"test-{secrets.token_urlsafe(6)}")
+    sdp = await request.app[connection_tests_key].answer(body.offer.sdp, ice)
+    return json_response(
+        ConnectionTestOut(
+            answer=SessionDescriptionOut(type="answer", sdp=sdp), max_seconds=MAX_TEST_SECONDS
+        )
+    )
+
+
+# ---- the host's meeting API --------------------------------------------------------------------
+
+
+async def _meeting_out(request: web.Request, viewer: Viewer, meeting: Meeting) -> MeetingOut:
+    service = request.app[meeting_service_key]
+    room = request.app[room_registry_key].room(meeting.id)
+    waiting = room.waiting() if room else []
+    guests = await service.guests(viewer, meeting.id)
+    events = await service.events(viewer, meeting.id)
+    return MeetingOut(
+        id=meeting.id,
+        starts_at=meeting.starts_at,
+        ends_at=meeting.ends_at,
+        opens_at=meeting.opens_at,
+        closes_at=meeting.closes_at,
+        protected=meeting.protected,
+        relay_only=service.ice_configuration(meeting, "")["iceTransportPolicy"] == "relay",
+        lobby=[WaitingOut(id=p.id, role=p.role, name=p.name) for p in waiting],
+        guests=[
+            GuestOut(
+                id=guest.id,
+                display_name=guest.display_name,
+                created_at=guest.created_at,
+                claimed_at=guest.claimed_at,
+                revoked_at=guest.revoked_at,
+            )
+            for guest in guests
+        ],
+        events=[
+            EventOut(
+                kind=event.kind,
+                role=event.role,
+                participant_id=event.participant_id,
+                at=event.at,
+                seconds=event.seconds,
+            )
+            for event in events
+        ],
+    )
+
+
+@api.get(
+    MEETING,
+    summary="A video meeting: its window, lobby, guests and events (for its caseworker)",
+    response=MeetingOut,
+    errors=(403,),
+    auth=("session",),
+)
+async def meeting_details(request: web.Request) -> web.Response:
+    viewer = current_viewer(request, Role.CASEWORKER)
+    service = request.app[meeting_service_key]
+    meeting = await service.meeting_for_host(viewer, request.match_info["meeting_id"])
+    return json_response(await _meeting_out(request, viewer, meeting))
+
+
+@api.patch(
+    MEETING,
+    summary="Mark the meeting's client as protected: relay-only media",
+    body=MeetingPatchIn,
+    response=MeetingOut,
+    errors=(403,),
+    auth=("session",),
+)
+async def meeting_update(request: web.Request) -> web.Response:
+    viewer = current_viewer(request, Role.CASEWORKER)
+    body = await parse_body(request, MeetingPatchIn)
+    service = request.app[meeting_service_key]
+    meeting = await service.set_protected(viewer, request.match_info["meeting_id"], body.protected)
+    return json_response(await _meeting_out(request, viewer, meeting))
+
+
+@api.post(
+    f"{MEETING}/guests",
+    summary="Invite one more participant with a one-time link",
+    body=GuestIn,
+    response=GuestCreatedOut,
+    status=201,
+    errors=(403, 409, 410),
+    auth=("session",),
+)
+async def guest_invite(request: web.Request) -> web.Response:
+    viewer = current_viewer(request, Role.CASEWORKER)
+    body = await parse_body(request, GuestIn)
+    invitation = await request.app[meeting_service_key].invite_guest(
+        viewer, request.match_info["meeting_id"], body.display_name
+    )
+    return json_response(
+        GuestCreatedOut(
+            id=invitation.id,
+            display_name=invitation.display_name,
+            join_url=guest_join_url(request, invitation.token),
+        ),
+        status=201,
+    )
+
+
+@api.delete(
+    f"{MEETING}/guests/{{guest_id}}",
+    summary="Withdraw a guest's invitation",
+    status=204,
+    errors=(403,),
+    auth=("session",),
+)
+async def guest_revoke(request: web.Request) -> web.Response:
+    viewer = current_viewer(request, Role.CASEWORKER)
+    await request.app[meeting_service_key].revoke_guest(
+        viewer, request.match_info["meeting_id"], request.match_info["guest_id"]
+    )
+    return web.Response(status=204)
+
+
+def setup(app: web.Application) -> None:
+    app.cleanup_ctx.append(video_context)
+    app.on_shutdown.append(_tell_rooms_to_move)
+    app.router.add_routes(api.table)

@@ -1,0 +1,195 @@
+"""The signaling protocol, version 1 (docs/signaling.md): messages, limits and close codes.
+
+Every message from a browser is checked here before the room sees it: shape (exact, unknown
+fields refused), size and rate. A violation is a ``Refusal``, which closes that one connection
+with its code.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
+
+PROTOCOL_VERSION = 1
+MAX_MESSAGE_BYTES = 64 * 1024
+MESSAGES_PER_SECOND = 50
+HELLO_TIMEOUT_SECONDS = 10
+MAX_CHAT_LENGTH = 2000
+
+
+class Close:
+    """WebSocket close codes (docs/signaling.md, "Close codes")."""
+
+    LEFT = 1000
+    TOO_BIG = 1009
+    SERVER_ERROR = 1011
+    MALFORMED = 4400
+    NOT_AUTHENTICATED = 4401
+    FORBIDDEN = 4403
+    NO_MEETING = 4404
+    REPLACED = 4409
+    ENDED = 4410
+    NOT_OPEN = 4423
+    FLOOD = 4429
+    RESTARTING = 4503
+
+
+class Refusal(Exception):
+    """Close the connection with ``code``; ``reason`` is short English for developers."""
+
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(f"{code} {reason}")
+        self.code = code
+        self.reason = reason
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+ParticipantId = Annotated[str, StringConstraints(min_length=1, max_length=40)]
+Token = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+
+
+class Credential(_Message):
+    kind: Literal["client", "guest"]
+    token: Token
+
+
+class Hello(_Message):
+    type: Literal["hello"]
+    v: int
+    credential: Credential | None = None
+    resume: Token | None = None
+
+
+class DeviceCheck(_Message):
+    type: Literal["device-check"]
+    passed: bool
+    rtt_ms: Annotated[float, Field(ge=0, le=60_000)] | None = None
+    loss: Annotated[float, Field(ge=0, le=1)] | None = None
+
+
+class Admit(_Message):
+    type: Literal["admit"]
+    participant: ParticipantId
+
+
+class Decline(_Message):
+    type: Literal["decline"]
+    participant: ParticipantId
+
+
+class Remove(_Message):
+    type: Literal["remove"]
+    participant: ParticipantId
+
+
+class End(_Message):
+    type: Literal["end"]
+
+
+class Description(_Message):
+    type: Literal["offer", "answer", "rollback"]
+    sdp: Annotated[str, StringConstraints(max_length=60_000)] = ""
+
+
+class Candidate(BaseModel):
+    # RTCIceCandidateInit as browsers serialise it; browsers may add fields, so extra is kept.
+    model_config = ConfigDict(extra="allow", frozen=True, strict=True)
+
+    candidate: Annotated[str, StringConstraints(max_length=1000)]
+    sdpMid: Annotated[str, StringConstraints(max_length=100)] | None = None
+    sdpMLineIndex: Annotated[int, Field(ge=0, le=100)] | None = None
+    usernameFragment: Annotated[str, StringConstraints(max_length=256)] | None = None
+
+
+class Signal(_Message):
+    type: Literal["signal"]
+    to: ParticipantId
+    description: Description | None = None
+    candidate: Candidate | None = None
+
+    def relayed(self, sender: str) -> dict[str, Any]:
+        message: dict[str, Any] = {"type": "signal", "from": sender}
+        if self.description is not None:
+            message["description"] = self.description.model_dump()
+        else:
+            message["candidate"] = (
+                self.candidate.model_dump(exclude_none=True) if self.candidate else None
+            )
+        return message
+
+
+class Chat(_Message):
+    type: Literal["chat"]
+    text: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_CHAT_LENGTH)
+    ]
+
+
+class Media(_Message):
+    type: Literal["media"]
+    audio: bool
+    video: bool
+    screen: bool
+
+
+class Ping(_Message):
+    type: Literal["ping"]
+
+
+class Leave(_Message):
+    type: Literal["leave"]
+
+
+RoomMessage = Annotated[
+    Hello | DeviceCheck | Admit | Decline | Remove | End | Signal | Chat | Media | Ping | Leave,
+    Field(discriminator="type"),
+]
+_messages: TypeAdapter[RoomMessage] = TypeAdapter(RoomMessage)
+
+
+def parse_message(text: str) -> RoomMessage:
+    """One frame's text as a protocol message, or a ``Refusal`` (4400 / 1009)."""
+    if len(text.encode()) > MAX_MESSAGE_BYTES:
+        raise Refusal(Close.TOO_BIG, "message over 64 KiB")
+    try:
+        raw = json.loads(text)
+    except ValueError:
+        raise Refusal(Close.MALFORMED, "not JSON") from None
+    if not isinstance(raw, dict):
+        raise Refusal(Close.MALFORMED, "not a JSON object")
+    try:
+        message = _messages.validate_python(raw)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "message"
+        raise Refusal(Close.MALFORMED, f"{where}: {first['type']}"[:120]) from None
+    if isinstance(message, Signal) and (message.description is None) == (
+        "candidate" not in message.model_fields_set
+    ):
+        raise Refusal(Close.MALFORMED, "signal needs exactly one of description, candidate")
+    if isinstance(message, Hello) and message.v != PROTOCOL_VERSION:
+        raise Refusal(Close.MALFORMED, f"unsupported protocol version {message.v}")
+    return message
+
+
+class MessageBucket:
+    """A token bucket: ``rate`` messages at once, refilled ``rate`` a second."""
+
+    def __init__(self, rate: int = MESSAGES_PER_SECOND) -> None:
+        self._rate = float(rate)
+        self._tokens = float(rate)
+        self._at = time.monotonic()
+
+    def take(self) -> None:
+        now = time.monotonic()
+        self._tokens = min(self._rate, self._tokens + (now - self._at) * self._rate)
+        self._at = now
+        if self._tokens < 1:
+            raise Refusal(Close.FLOOD, "more than 50 messages a second")
+        self._tokens -= 1
