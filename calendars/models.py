@@ -134,5 +134,7 @@ class MeetingType(Base):
     max_active_bookings_per_client: Mapped[int] = mapped_column(Integer, default=1)
     # Minutes before the meeting to remind the client; empty: the service's default reminders.
     reminder_minutes: Mapped[list[int]] = mapped_column(JSON, default=list, server_default="[]")
+    # The questionnaire (assessments/templates) the client is asked to fill before the meeting.
+    assessment_template_id: Mapped[str | None] = mapped_column(String(64), default=None)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -28,7 +28,7 @@ from booking.models import CONFIRMED
 from booking.routes import booking_service_key
 from booking.service import BookingView
 from calendars.ics_import import MAX_ICS_BYTES, TOO_LARGE
-from calendars.routes import calendar_service_key
+from calendars.routes import assessment_templates_key, calendar_service_key
 from calendars.service import (
     ABSENCE_KINDS,
     MODES,
@@ -83,6 +83,7 @@ MEETING_TYPE_ORDER = (
     "modes",
     "address",
     "reminder_minutes",
+    "assessment_template_id",
     "asks_pre_meeting_form",
     "is_active",
 )
@@ -868,6 +869,7 @@ def meeting_type_values(info: MeetingTypeInfo | None) -> dict[str, Any]:
     values.update(
         address=source.address,
         reminder_minutes=", ".join(str(minutes) for minutes in source.reminder_minutes),
+        assessment_template_id=source.assessment_template_id or "",
         modes=list(source.modes),
         asks_pre_meeting_form=source.asks_pre_meeting_form,
         is_active=source.is_active,
@@ -887,6 +889,7 @@ def read_meeting_type(
             "name_en",
             "address",
             "reminder_minutes",
+            "assessment_template_id",
             *MEETING_TYPE_NUMBERS,
         )
     }
@@ -920,6 +923,7 @@ def read_meeting_type(
         # The questions themselves are not edited on this page; they stay as they are.
         pre_meeting_questions=current.pre_meeting_questions if current else (),
         reminder_minutes=reminders,
+        assessment_template_id=values["assessment_template_id"] or None,
         is_active=values["is_active"],
         **numbers,
     )
@@ -940,8 +944,21 @@ def _meeting_type_page(
         "modes": MODES,
         "numbers": MEETING_TYPE_NUMBERS,
         "unit_name": page.unit.name_in(request[language_key]) if page.unit else "",
+        "assessments": _assessment_choices(request),
     }
     return render(request, "calendars/meeting_type_form.html", context, status=status)
+
+
+def _assessment_choices(request: web.Request) -> list[tuple[str, str]]:
+    language = request[language_key]
+    known = request.app.get(assessment_templates_key, {})
+    return sorted(
+        (
+            (template_id, titles.get(language) or template_id)
+            for template_id, titles in known.items()
+        ),
+        key=lambda choice: choice[1],
+    )
 
 
 async def _submit_meeting_type(

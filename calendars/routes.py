@@ -48,6 +48,9 @@ from core.request_keys import viewer_key
 log = logging.getLogger("kohtaamo.calendars")
 
 calendar_service_key = web.AppKey("calendar_service", CalendarService)
+# Filled by the assessments package: the questionnaires a meeting type may ask the client to
+# fill before the meeting, by id, with their titles in each language.
+assessment_templates_key = web.AppKey("assessment_templates", dict[str, dict[str, str]])
 REFRESH_INTERVAL_SECONDS = 30 * 60
 MAX_ICS_BYTES = 5 * 1024 * 1024
 FETCH_TIMEOUT_SECONDS = 20
@@ -102,6 +105,7 @@ async def calendars_context(app: web.Application) -> AsyncIterator[None]:
             app[sessions_key],
             ics_fetcher(http, allow_private=settings.ics_fetch_private_addresses),
             executor=app[cpu_executor_key],
+            assessment_templates=lambda: app.get(assessment_templates_key, {}).keys(),
         )
         app[calendar_service_key] = service
         refresher = asyncio.create_task(_refresh_forever(service))
@@ -254,6 +258,7 @@ def meeting_type_fields(body: MeetingTypeBody) -> MeetingTypeFields:
         max_active_bookings_per_client=body.max_active_bookings_per_client,
         is_active=body.is_active,
         reminder_minutes=tuple(body.reminder_minutes),
+        assessment_template_id=body.assessment_template_id,
     )
 
 
@@ -276,6 +281,7 @@ def meeting_type_body(info: MeetingTypeInfo) -> MeetingTypeBody:
         max_active_bookings_per_client=info.max_active_bookings_per_client,
         is_active=info.is_active,
         reminder_minutes=list(info.reminder_minutes),
+        assessment_template_id=info.assessment_template_id,
     )
 
 

@@ -64,6 +64,9 @@ class MeetingTypeBody(Strict):
         max_length=4,
         description="minutes before; empty: the service's default",
     )
+    assessment_template_id: str | None = Field(
+        default=None, max_length=64, description="a questionnaire the client fills before"
+    )
 
 
 class MeetingTypePatch(Strict):
@@ -81,6 +84,7 @@ class MeetingTypePatch(Strict):
     max_active_bookings_per_client: int | None = None
     is_active: bool | None = None
     reminder_minutes: list[int] | None = Field(default=None, max_length=4)
+    assessment_template_id: str | None = Field(default=None, max_length=64)
 
 
 class MeetingTypeDetail(MeetingTypeBody):

@@ -9,7 +9,7 @@ import functools
 import hashlib
 import secrets
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
 from concurrent.futures import Executor
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -102,6 +102,7 @@ class MeetingTypeInfo:
     max_active_bookings_per_client: int
     is_active: bool
     reminder_minutes: tuple[int, ...] = ()
+    assessment_template_id: str | None = None
 
     def name_in(self, language: str) -> str:
         return self.names.get(language) or self.names["en"]
@@ -127,6 +128,7 @@ class MeetingTypeFields:
     max_active_bookings_per_client: int = 1
     is_active: bool = True
     reminder_minutes: tuple[int, ...] = ()  # empty: the service's default reminders
+    assessment_template_id: str | None = None
 
     def check(self) -> None:
         fields: dict[str, str] = {}
@@ -184,6 +186,7 @@ def _meeting_type_info(row: MeetingType) -> MeetingTypeInfo:
         max_active_bookings_per_client=row.max_active_bookings_per_client,
         is_active=row.is_active,
         reminder_minutes=tuple(row.reminder_minutes or ()),
+        assessment_template_id=row.assessment_template_id,
     )
 
 
@@ -209,6 +212,7 @@ def _apply_fields(row: MeetingType, fields: MeetingTypeFields) -> None:
     row.max_active_bookings_per_client = fields.max_active_bookings_per_client
     row.is_active = fields.is_active
     row.reminder_minutes = sorted(set(fields.reminder_minutes), reverse=True)
+    row.assessment_template_id = fields.assessment_template_id or None
 
 
 def check_intervals(intervals: Iterable[OpeningInterval]) -> list[OpeningInterval]:
@@ -257,12 +261,22 @@ class CalendarService:
         fetch_ics: IcsFetcher | None = None,
         clock: Callable[[], datetime] = utcnow,
         executor: Executor | None = None,
+        assessment_templates: Callable[[], Collection[str]] = frozenset,
     ) -> None:
         self._sessions = sessions
+        # The questionnaires a meeting type may ask for; the assessments package knows them.
+        self._assessment_templates = assessment_templates
         self._fetch_ics = fetch_ics
         self._clock = clock
         # Parsing and expanding a large calendar is CPU work: keep it off the event loop.
         self._executor = executor
+
+    def _check_assessment(self, fields: MeetingTypeFields) -> None:
+        chosen = fields.assessment_template_id
+        if chosen and chosen not in self._assessment_templates():
+            raise ValidationFailed(
+                {"assessment_template_id": N_("Choose one of the questionnaires listed.")}
+            )
 
     # ---- zone, languages and weekly hours ---------------------------------------------------
 
@@ -597,6 +611,7 @@ class CalendarService:
         else:
             require_role(viewer, Role.ADMIN)
         fields.check()
+        self._check_assessment(fields)
         async with self._sessions.begin() as session:
             row = MeetingType(caseworker_id=caseworker_id, unit_id=unit_id)
             _apply_fields(row, fields)
@@ -616,6 +631,7 @@ class CalendarService:
             else:
                 require_role(viewer, Role.ADMIN)
             fields.check()
+            self._check_assessment(fields)
             _apply_fields(row, fields)
             return _meeting_type_info(row)
 

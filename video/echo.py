@@ -52,6 +52,7 @@ class ConnectionTests:
         self._limit = limit
         self._max_seconds = max_seconds
         self._peers: set[RTCPeerConnection] = set()
+        self._deadlines: set[asyncio.Task[None]] = set()
 
     @property
     def running(self) -> int:
@@ -83,13 +84,19 @@ class ConnectionTests:
             raise ValidationFailed(
                 {"offer": N_("The connection test could not start with this browser's offer.")}
             ) from None
-        asyncio.get_running_loop().call_later(
-            self._max_seconds, lambda: asyncio.ensure_future(self._close(peer))
-        )
+        deadline = asyncio.get_running_loop().create_task(self._close_later(peer))
+        self._deadlines.add(deadline)
+        deadline.add_done_callback(self._deadlines.discard)
         return str(peer.localDescription.sdp)
 
     async def close_all(self) -> None:
+        for deadline in list(self._deadlines):
+            deadline.cancel()
         await asyncio.gather(*(self._close(peer) for peer in list(self._peers)))
+
+    async def _close_later(self, peer: RTCPeerConnection) -> None:
+        await asyncio.sleep(self._max_seconds)
+        await self._close(peer)
 
     async def _close(self, peer: RTCPeerConnection) -> None:
         if peer in self._peers:
