@@ -14,14 +14,19 @@ import hashlib
 import logging
 import secrets
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Coroutine, Iterable, Mapping
 from datetime import datetime
 from typing import Any, Protocol
 
 from core.db import utcnow
+from core.errors import DomainError, ValidationFailed
 from video.service import Admission, Meeting
 from video.signaling import (
     Admit,
+    AssessmentAnswer,
+    AssessmentCancel,
+    AssessmentStart,
+    AssessmentSubmit,
     Chat,
     Close,
     Decline,
@@ -71,6 +76,60 @@ class EventSink(Protocol):
 IceConfiguration = Callable[[Meeting, str], dict[str, Any]]
 
 
+class AssessmentTemplate(Protocol):
+    """A questionnaire as the room uses it (assessments/ has the real thing)."""
+
+    @property
+    def id(self) -> str: ...
+
+    def definition(self) -> dict[str, Any]: ...
+
+    def check_answer(self, question_id: str, value: Any, answers: Mapping[str, Any]) -> None:
+        """Raise ValidationFailed for an answer the question does not accept."""
+
+    def check_complete(self, answers: Mapping[str, Any]) -> None:
+        """Raise ValidationFailed naming each question still missing an answer."""
+
+
+class SubmittedAssessment(Protocol):
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def score(self) -> dict[str, Any] | None: ...
+
+
+class LiveAssessments(Protocol):
+    def template(self, template_id: str) -> AssessmentTemplate:
+        """The template, or NotFound."""
+
+    async def record(
+        self, meeting_id: str, template_id: str, answers: dict[str, Any]
+    ) -> SubmittedAssessment: ...
+
+
+@dataclasses.dataclass(eq=False)
+class LiveAssessment:
+    """A questionnaire the host pushed to the client's screen; answers live here until submitted.
+
+    It belongs to the client's seat, not to one connection, so a client who drops and comes back
+    (or joins again) sees the answers given so far."""
+
+    id: str
+    template: AssessmentTemplate
+    answers: dict[str, Any] = dataclasses.field(default_factory=dict)
+    submitting: bool = False
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "type": "assessment",
+            "id": self.id,
+            "template": self.template.definition(),
+            "answers": dict(self.answers),
+            "submitting": self.submitting,
+        }
+
+
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -111,6 +170,7 @@ class Room:
         self.meeting = meeting
         self.participants: dict[str, Participant] = {}
         self.closing: asyncio.TimerHandle | None = None
+        self.assessment: LiveAssessment | None = None
 
     @property
     def host(self) -> Participant | None:
@@ -121,6 +181,16 @@ class Room:
 
     def waiting(self) -> list[Participant]:
         return [p for p in self.participants.values() if not p.admitted and p.link is not None]
+
+    def respondent(self) -> Participant | None:
+        """The client, who answers a live assessment, if admitted."""
+        return next(
+            (p for p in self.participants.values() if p.seat == "client" and p.admitted), None
+        )
+
+    def assessment_audience(self) -> list[Participant]:
+        """Who sees a live assessment: the host and the client, not the other guests."""
+        return [p for p in self.admitted() if p.role == "host" or p.seat == "client"]
 
     def connection(self, participant_id: str) -> Link | None:
         participant = self.participants.get(participant_id)
@@ -135,8 +205,10 @@ class RoomRegistry:
         *,
         resume_grace_seconds: float = RESUME_GRACE_SECONDS,
         clock: Callable[[], datetime] = utcnow,
+        assessments: LiveAssessments | None = None,
     ) -> None:
         self._events = events
+        self._assessments = assessments
         self._ice = ice_configuration
         self._grace = resume_grace_seconds
         self._clock = clock
@@ -264,6 +336,8 @@ class RoomRegistry:
         participant.send({"type": "admitted", "peers": [p.public() for p in peers]})
         for peer in peers:
             peer.send({"type": "peer-joined", "peer": participant.public()})
+        if room.assessment is not None and participant in room.assessment_audience():
+            participant.send(room.assessment.state())
 
     # ---- messages ------------------------------------------------------------------------------
 
@@ -283,6 +357,8 @@ class RoomRegistry:
                 self._host_action(room, participant, message)
             case Signal() | Chat() | Media():
                 self._in_room(room, participant, message)
+            case AssessmentStart() | AssessmentAnswer() | AssessmentSubmit() | AssessmentCancel():
+                self._assessment(room, participant, message)
             case Hello():
                 raise Refusal(Close.MALFORMED, "hello may be sent only once")
 
@@ -297,7 +373,7 @@ class RoomRegistry:
         target = room.participants.get(message.participant)
         if isinstance(message, Admit | Decline):
             if target is None or target.admitted or target.link is None:
-                host.send({"type": "error", "code": "not-in-lobby", "detail": "not waiting"})
+                host.send(_error("not-in-lobby", "not waiting"))
                 return
             if isinstance(message, Admit):
                 target.admitted = True
@@ -310,7 +386,7 @@ class RoomRegistry:
             self._update_lobby(room)
             return
         if target is None or not target.admitted or target is host:
-            host.send({"type": "error", "code": "peer-gone", "detail": "no such participant"})
+            host.send(_error("peer-gone", "no such participant"))
             return
         self._record(room, "removed", target)
         self._depart(room, target, reason="removed", close=(Close.FORBIDDEN, "removed"))
@@ -341,6 +417,102 @@ class RoomRegistry:
                 sender.media = message.model_dump(exclude={"type"})
                 for peer in room.admitted(besides=sender):
                     peer.send({"type": "media", "from": sender.id, **sender.media})
+
+    # ---- a live assessment (docs/signaling.md, "Assessments") ---------------------------------
+
+    def _assessment(
+        self,
+        room: Room,
+        sender: Participant,
+        message: AssessmentStart | AssessmentAnswer | AssessmentSubmit | AssessmentCancel,
+    ) -> None:
+        if not sender.admitted:
+            raise Refusal(Close.FORBIDDEN, f"{message.type} needs admission")
+        is_host = sender.role == "host"
+        if isinstance(message, AssessmentStart | AssessmentCancel) and not is_host:
+            raise Refusal(Close.FORBIDDEN, f"only the host may send {message.type}")
+        if isinstance(message, AssessmentAnswer | AssessmentSubmit) and sender.seat != "client":
+            raise Refusal(Close.FORBIDDEN, f"only the client may send {message.type}")
+        if isinstance(message, AssessmentStart):
+            self._start_assessment(room, sender, message.template)
+            return
+        live = room.assessment
+        if live is None or live.id != message.assessment or live.submitting:
+            sender.send(_error("no-assessment", "no such open assessment"))
+            return
+        match message:
+            case AssessmentCancel():
+                room.assessment = None
+                for person in room.assessment_audience():
+                    person.send({"type": "assessment-closed", "assessment": live.id})
+            case AssessmentAnswer():
+                try:
+                    live.template.check_answer(message.question, message.value, live.answers)
+                except ValidationFailed as invalid:
+                    sender.send(_error("invalid-answer", "answer refused", invalid.fields))
+                    return
+                if message.value is None:
+                    live.answers.pop(message.question, None)
+                else:
+                    live.answers[message.question] = message.value
+                answered = {
+                    "type": "assessment-answer",
+                    "assessment": live.id,
+                    "question": message.question,
+                    "value": message.value,
+                }
+                for person in room.assessment_audience():
+                    person.send(answered)
+            case AssessmentSubmit():
+                try:
+                    live.template.check_complete(live.answers)
+                except ValidationFailed as incomplete:
+                    sender.send(_error("incomplete", "answers missing", incomplete.fields))
+                    return
+                live.submitting = True
+                self._background(self._submit_assessment(room, live))
+
+    def _start_assessment(self, room: Room, host: Participant, template_id: str) -> None:
+        if self._assessments is None:
+            host.send(_error("unknown-template", "assessments are not available"))
+            return
+        if room.respondent() is None:
+            host.send(_error("no-client", "the client is not in the room"))
+            return
+        if room.assessment is not None:
+            host.send(_error("assessment-open", "finish or cancel the open assessment first"))
+            return
+        try:
+            template = self._assessments.template(template_id)
+        except DomainError:
+            host.send(_error("unknown-template", "no such template"))
+            return
+        room.assessment = LiveAssessment(id=secrets.token_urlsafe(9), template=template)
+        for person in room.assessment_audience():
+            person.send(room.assessment.state())
+
+    async def _submit_assessment(self, room: Room, live: LiveAssessment) -> None:
+        assert self._assessments is not None
+        try:
+            result = await self._assessments.record(
+                room.meeting.id, live.template.id, dict(live.answers)
+            )
+        except Exception as error:
+            log.warning("live assessment not saved: %s", type(error).__name__)
+            live.submitting = False
+            fields = error.fields if isinstance(error, ValidationFailed) else {}
+            for person in room.assessment_audience():
+                person.send(_error("not-saved", "the answers were not saved", fields))
+            return
+        if room.assessment is live:
+            room.assessment = None
+        done = {
+            "type": "assessment-result",
+            "assessment": live.id,
+            "result": {"id": result.id, "score": result.score},
+        }
+        for person in room.assessment_audience():
+            person.send(done)
 
     # ---- leaving -------------------------------------------------------------------------------
 
@@ -439,11 +611,15 @@ class RoomRegistry:
     def _record(
         self, room: Room, kind: str, participant: Participant, seconds: int | None = None
     ) -> None:
-        write = asyncio.get_running_loop().create_task(
+        self._background(
             self._write_event(room.meeting.id, kind, participant, self._clock(), seconds)
         )
-        self._writes.add(write)
-        write.add_done_callback(self._writes.discard)
+
+    def _background(self, work: Coroutine[Any, Any, None]) -> None:
+        """Database work started by the room; ``flush`` waits for it on shutdown."""
+        task = asyncio.get_running_loop().create_task(work)
+        self._writes.add(task)
+        task.add_done_callback(self._writes.discard)
 
     async def _write_event(
         self,
@@ -459,6 +635,13 @@ class RoomRegistry:
             )
         except Exception:
             log.exception("could not record meeting event %s", kind)
+
+
+def _error(code: str, detail: str, fields: Mapping[str, str] | None = None) -> dict[str, Any]:
+    message: dict[str, Any] = {"type": "error", "code": code, "detail": detail}
+    if fields:
+        message["fields"] = dict(fields)
+    return message
 
 
 def _iso(moment: datetime) -> str:

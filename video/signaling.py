@@ -146,8 +146,49 @@ class Leave(_Message):
     type: Literal["leave"]
 
 
+TemplateId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+AssessmentId = Annotated[str, StringConstraints(min_length=1, max_length=40)]
+
+
+class AssessmentStart(_Message):
+    type: Literal["assessment-start"]
+    template: TemplateId
+
+
+class AssessmentAnswer(_Message):
+    type: Literal["assessment-answer"]
+    assessment: AssessmentId
+    question: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    # The template checks the value; null clears an answer.
+    value: Any = None
+
+
+class AssessmentSubmit(_Message):
+    type: Literal["assessment-submit"]
+    assessment: AssessmentId
+
+
+class AssessmentCancel(_Message):
+    type: Literal["assessment-cancel"]
+    assessment: AssessmentId
+
+
 RoomMessage = Annotated[
-    Hello | DeviceCheck | Admit | Decline | Remove | End | Signal | Chat | Media | Ping | Leave,
+    Hello
+    | DeviceCheck
+    | Admit
+    | Decline
+    | Remove
+    | End
+    | Signal
+    | Chat
+    | Media
+    | Ping
+    | Leave
+    | AssessmentStart
+    | AssessmentAnswer
+    | AssessmentSubmit
+    | AssessmentCancel,
     Field(discriminator="type"),
 ]
 _messages: TypeAdapter[RoomMessage] = TypeAdapter(RoomMessage)

@@ -42,7 +42,9 @@ async def closed_with(socket: Socket, within: float = 5) -> tuple[int | None, st
     async with asyncio.timeout(within):
         while True:
             frame = await socket.receive()
-            if frame.type in (WSMsgType.CLOSE, WSMsgType.CLOSED, WSMsgType.CLOSING):
+            if frame.type is WSMsgType.CLOSE:  # the code and reason the server sent
+                return int(frame.data), str(frame.extra or "")
+            if frame.type in (WSMsgType.CLOSED, WSMsgType.CLOSING):
                 return socket.close_code, str(frame.extra or "")
 
 
@@ -255,7 +257,7 @@ async def test_joining_outside_the_window_is_refused_with_the_opening_time(
     page = await anonymous.get(f"/manage/{later.manage_token}/join")
     assert page.status == 200
     text = await page.text()
-    assert 'id="meeting-room"' not in text
+    assert 'id="video-room"' not in text
 
 
 async def test_tokens_are_checked(
@@ -454,3 +456,16 @@ async def test_turn_credentials_follow_coturns_rest_scheme_and_protection_relays
     digest = hmac.new(secret.encode(), turn["username"].encode(), hashlib.sha1).digest()
     assert turn["credential"] == base64.b64encode(digest).decode()
     assert welcome["ice"]["iceTransportPolicy"] == "relay"
+
+
+async def test_a_stopping_server_tells_everyone_to_reconnect_elsewhere(
+    client: TestClient[Any, Any],
+    meeting: VideoMeeting,
+    host_session: aiohttp.ClientSession,
+    anonymous: aiohttp.ClientSession,
+) -> None:
+    host = await join_as_host(host_session, meeting)
+    waiting, _ = await join_as_client(anonymous, meeting)
+    await client.server.close()
+    assert await closed_with(host) == (4503, "restarting")
+    assert await closed_with(waiting) == (4503, "restarting")
