@@ -20,6 +20,7 @@ import calendars.pages
 import calendars.routes
 import calendars.service
 import notifications.routes
+import reports.routes
 import video.pages
 import video.routes
 from accounts.service import SYSTEM, AccountService
@@ -83,6 +84,7 @@ def create_app(settings: Settings) -> web.Application:
     calendars.pages.setup(app)
     video.routes.setup(app)
     video.pages.setup(app)
+    reports.routes.setup(app)
     app.router.add_routes(core_routes)
     app.router.add_get("/", _start_page, name="start")
     app.router.add_static("/static/", STATIC_DIR, name="static")
@@ -93,6 +95,7 @@ def create_app(settings: Settings) -> web.Application:
             *calendars.routes.api.operations,
             *booking.routes.api.operations,
             *video.routes.api.operations,
+            *reports.routes.api.operations,
         ],
         title=API_TITLE,
         version=API_VERSION,
