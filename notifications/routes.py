@@ -1,7 +1,8 @@
 """Wiring notifications into the app: the notifier for bookings, and the leader's outbox sender.
 
 The instance holding the scheduler lock (core.leadership) runs an APScheduler AsyncIOScheduler
-whose jobs live in the project's database (SQLAlchemy job store, table ``apscheduler_jobs``);
+whose jobs live in the project's database on PostgreSQL (SQLAlchemy job store, table
+``apscheduler_jobs``) and in memory on SQLite (see ``job_store``);
 its one job drains the outbox every few seconds. The reminders themselves are outbox rows (see
 notifications/service.py), so they need no job of their own and survive restarts with the data.
 """
@@ -14,6 +15,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import aiohttp
 from aiohttp import web
+from apscheduler.jobstores.base import BaseJobStore
+from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.engine import make_url
@@ -54,6 +57,20 @@ def senders_for(settings: Settings, http: aiohttp.ClientSession) -> dict[str, Se
     return {"email": email, "sms": sms}
 
 
+def job_store(settings: Settings) -> BaseJobStore:
+    """The scheduler's jobs in PostgreSQL, shared by the instances; in memory on SQLite.
+
+    APScheduler reads its job store synchronously on the event loop. On SQLite that read waits
+    for the database's single write lock (a burst of bookings or meeting events holds it), which
+    froze the loop for seconds and then failed inside the scheduler's timer, after which it never
+    woke again. SQLite serves one instance, and the drain job is added again at every start, so
+    memory loses nothing there.
+    """
+    if settings.is_sqlite:
+        return MemoryJobStore()
+    return SQLAlchemyJobStore(url=sync_database_url(settings.database_url))
+
+
 async def notifications_context(app: web.Application) -> AsyncIterator[None]:
     settings = app[settings_key]
     notifier = BookingNotifier(
@@ -73,12 +90,7 @@ async def notifications_context(app: web.Application) -> AsyncIterator[None]:
 
         async def lead() -> None:
             nonlocal scheduler
-            scheduler = AsyncIOScheduler(
-                jobstores={
-                    "default": SQLAlchemyJobStore(url=sync_database_url(settings.database_url))
-                },
-                timezone="UTC",
-            )
+            scheduler = AsyncIOScheduler(jobstores={"default": job_store(settings)}, timezone="UTC")
             scheduler.start()
             scheduler.add_job(
                 "notifications.routes:drain_job",

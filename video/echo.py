@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
+from collections.abc import Coroutine
 from typing import Any
 
 from aiortc import (
@@ -26,6 +28,9 @@ from core.i18n import N_
 log = logging.getLogger("kohtaamo.video")
 
 MAX_TEST_SECONDS = 60
+# aiortc accepts a description without media; a test needs the camera or the microphone.
+MEDIA_SECTION = re.compile(r"^m=(audio|video) ", re.MULTILINE)
+BAD_OFFER = N_("The connection test could not start with this browser's offer.")
 
 
 def rtc_configuration(ice: dict[str, Any]) -> RTCConfiguration:
@@ -53,6 +58,8 @@ class ConnectionTests:
         self._max_seconds = max_seconds
         self._peers: set[RTCPeerConnection] = set()
         self._deadlines: set[asyncio.Task[None]] = set()
+        # Closes started by a browser leaving: close_all waits for them.
+        self._closing: set[asyncio.Task[None]] = set()
 
     @property
     def running(self) -> int:
@@ -60,6 +67,8 @@ class ConnectionTests:
 
     async def answer(self, offer_sdp: str, ice: dict[str, Any]) -> str:
         """Answer a browser's offer (with its candidates) with an echoing peer's answer."""
+        if not MEDIA_SECTION.search(offer_sdp):
+            raise ValidationFailed({"offer": BAD_OFFER})
         if len(self._peers) >= self._limit:
             raise Busy(self._retry_after())
         peer = RTCPeerConnection(rtc_configuration(ice))
@@ -71,9 +80,9 @@ class ConnectionTests:
             peer.addTrack(track)
 
         @peer.on("connectionstatechange")
-        async def closed_by_browser() -> None:
+        def closed_by_browser() -> None:
             if peer.connectionState in ("failed", "closed"):
-                await self._close(peer)
+                self._track(self._close(peer), self._closing)
 
         try:
             await peer.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
@@ -81,18 +90,20 @@ class ConnectionTests:
         except Exception as error:  # aiortc raises many kinds for a bad offer
             log.info("connection test offer refused: %s", type(error).__name__)
             await self._close(peer)
-            raise ValidationFailed(
-                {"offer": N_("The connection test could not start with this browser's offer.")}
-            ) from None
-        deadline = asyncio.get_running_loop().create_task(self._close_later(peer))
-        self._deadlines.add(deadline)
-        deadline.add_done_callback(self._deadlines.discard)
+            raise ValidationFailed({"offer": BAD_OFFER}) from None
+        self._track(self._close_later(peer), self._deadlines)
         return str(peer.localDescription.sdp)
 
     async def close_all(self) -> None:
         for deadline in list(self._deadlines):
             deadline.cancel()
         await asyncio.gather(*(self._close(peer) for peer in list(self._peers)))
+        await asyncio.gather(*list(self._closing), return_exceptions=True)
+
+    def _track(self, work: Coroutine[Any, Any, None], into: set[asyncio.Task[None]]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        into.add(task)
+        task.add_done_callback(into.discard)
 
     async def _close_later(self, peer: RTCPeerConnection) -> None:
         await asyncio.sleep(self._max_seconds)

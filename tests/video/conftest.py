@@ -243,6 +243,14 @@ class Coturn:
     def log_text(self) -> str:
         return self.log.read_text(errors="replace")
 
+    async def wait_for_log(self, text: str, within: float = 5.0) -> None:
+        """coturn writes its log with some delay: wait (bounded) until ``text`` shows up."""
+        deadline = time.monotonic() + within
+        while text not in self.log_text():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"coturn never logged {text!r}:\n{self.log_text()}")
+            await asyncio.sleep(0.1)
+
 
 def turn_password(secret: str, username: str) -> str:
     digest = hmac.new(secret.encode(), username.encode(), hashlib.sha1).digest()
