@@ -398,9 +398,8 @@ class RoomRegistry:
             case Signal():
                 target = room.participants.get(message.to)
                 if target is None or not target.admitted or target.link is None:
-                    sender.send(
-                        {"type": "error", "code": "peer-gone", "detail": "peer not connected"}
-                    )
+                    gone = _error("peer-gone", "peer not connected")
+                    sender.send(gone | {"peer": message.to})
                     return
                 target.send(message.relayed(sender.id))
             case Chat():

@@ -469,3 +469,33 @@ async def test_a_stopping_server_tells_everyone_to_reconnect_elsewhere(
     await client.server.close()
     assert await closed_with(host) == (4503, "restarting")
     assert await closed_with(waiting) == (4503, "restarting")
+
+
+async def test_a_waiting_client_who_drops_keeps_their_place_in_the_lobby(
+    meeting: VideoMeeting, host_session: aiohttp.ClientSession, anonymous: aiohttp.ClientSession
+) -> None:
+    host = await join_as_host(host_session, meeting)
+    first, welcome = await join_as_client(anonymous, meeting)
+    await first.send_json({"type": "device-check", "passed": True, "rtt_ms": 30, "loss": 0.01})
+    lobby = await expect(host, "lobby")
+    while not lobby["waiting"] or lobby["waiting"][0]["device_check"] is None:
+        lobby = await expect(host, "lobby")
+    await first.close()
+    lobby = await expect(host, "lobby")
+    assert lobby["waiting"] == []  # off the list while away
+
+    again, back = await join_as_client(anonymous, meeting, resume=welcome["resume"])
+    assert (back["state"], back["you"]["id"]) == ("lobby", welcome["you"]["id"])
+    lobby = await expect(host, "lobby")
+    assert [(p["id"], p["device_check"]["passed"]) for p in lobby["waiting"]] == [
+        (welcome["you"]["id"], True)
+    ]
+    # A signal to someone not in the room says which peer it was about.
+    await host.send_json({"type": "signal", "to": "nobody", "candidate": None})
+    assert await expect(host, "error") == {
+        "type": "error",
+        "code": "peer-gone",
+        "detail": "peer not connected",
+        "peer": "nobody",
+    }
+    await again.close()
