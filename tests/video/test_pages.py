@@ -106,7 +106,6 @@ async def test_the_caseworker_invites_a_guest_and_protects_the_client(
     blank = await post(client, meeting, "guests", {"display_name": "  "})
     assert blank.status == 422
     blank_text = await blank.text()
-    print(blank_text[blank_text.find("error-summary"):][:600])
     assert "Enter the participant's name." in blank_text
     too_long = await post(client, meeting, "guests", {"display_name": "A" * 81})
     assert too_long.status == 422
