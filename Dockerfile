@@ -16,7 +16,9 @@ COPY server.py demo.py alembic.ini ./
 COPY core core
 COPY accounts accounts
 COPY calendars calendars
+COPY audit audit
 COPY booking booking
+COPY notifications notifications
 COPY video video
 COPY assessments assessments
 COPY reports reports

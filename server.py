@@ -8,7 +8,6 @@ import os
 import sys
 from collections.abc import AsyncIterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -49,9 +48,8 @@ from core.logs import configure_logging
 from core.metrics import HttpMetrics
 from core.principal import Role
 from core.settings import Settings, SettingsError
-from core.templating import render, setup_templates
+from core.templating import STATIC_DIR, render, setup_templates
 
-STATIC_DIR = Path(__file__).resolve().parent / "web" / "static"
 API_TITLE = "Kohtaamo API"
 API_VERSION = "1.0.0"
 

@@ -68,7 +68,17 @@ def is_api(request: web.Request) -> bool:
 
 
 def client_address(request: web.Request) -> str:
-    return request.remote or "unknown"
+    """The client's address: the connection's peer, or, when that peer is a trusted proxy
+    (KOHTAAMO_TRUSTED_PROXIES), the nearest X-Forwarded-For hop that is not one."""
+    peer = request.remote or "unknown"
+    trusted = request.app[settings_key].trusted_proxies
+    if peer not in trusted:
+        return peer
+    hops = [hop.strip() for hop in request.headers.get("X-Forwarded-For", "").split(",")]
+    for hop in reversed(hops):
+        if hop and hop not in trusted:
+            return hop
+    return peer
 
 
 @web.middleware

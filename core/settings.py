@@ -7,6 +7,7 @@ A bad value stops the program with exit code 2 and one line naming the variable
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
@@ -65,6 +66,8 @@ class Settings:
     video_relay_only: bool = False
     video_test_limit: int = 4
     video_heartbeat_seconds: int = 10
+    # Proxies (nginx) whose X-Forwarded-For is believed: rate limits count the real client.
+    trusted_proxies: tuple[str, ...] = ()
 
     @property
     def secure_cookies(self) -> bool:
@@ -142,6 +145,7 @@ class Settings:
             video_heartbeat_seconds=reader.integer(
                 "VIDEO_HEARTBEAT_SECONDS", 10, minimum=1, maximum=60
             ),
+            trusted_proxies=reader.addresses("TRUSTED_PROXIES"),
         )
         if settings.sms_url and not settings.sms_token:
             raise SettingsError("SMS_TOKEN", "is required when KOHTAAMO_SMS_URL is set")
@@ -221,6 +225,15 @@ class _Reader:
         raise SettingsError(
             name, f"must start with sqlite+aiosqlite:// or postgresql+asyncpg://, got {value!r}"
         )
+
+    def addresses(self, name: str) -> tuple[str, ...]:
+        raw = [part.strip() for part in self.text(name, "").split(",") if part.strip()]
+        try:
+            return tuple(str(ipaddress.ip_address(part)) for part in raw)
+        except ValueError:
+            raise SettingsError(
+                name, f"must be IP addresses separated by commas, got {raw!r}"
+            ) from None
 
     def turn_urls(self, name: str) -> tuple[str, ...]:
         urls = tuple(u.strip() for u in self.text(name, "").split(",") if u.strip())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
@@ -19,6 +21,7 @@ from core.i18n import LANGUAGE_NAMES, SUPPORTED_LANGUAGES, format_local_datetime
 from core.request_keys import csrf_token_key, language_key, request_id_key, viewer_key
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "web" / "templates"
+STATIC_DIR = TEMPLATES_DIR.parent / "static"
 
 
 def setup_templates(app: web.Application) -> None:
@@ -33,6 +36,15 @@ def setup_templates(app: web.Application) -> None:
         default_helpers=True,
     )
     environment.policies["ext.i18n.trimmed"] = True
+    environment.globals["static"] = static_url
+
+
+@functools.cache
+def static_url(path: str) -> str:
+    """The address of a static file with a hash of its content, so a proxy may cache it for a
+    year (deploy/nginx): a changed file gets a new address."""
+    digest = hashlib.sha256((STATIC_DIR / path).read_bytes()).hexdigest()[:12]
+    return f"/static/{path}?v={digest}"
 
 
 def translations_for(request: web.Request) -> Translations:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import logging
+import re
 from typing import Any
 
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
+from core.templating import STATIC_DIR
 from tests.conftest import TEST_SECRET_KEY
 
 
@@ -222,3 +225,11 @@ async def test_openapi_describes_every_api_route(client: TestClient[Any, Any]) -
     }
     assert served
     assert served == documented
+
+
+async def test_static_addresses_carry_a_hash_of_the_content(client: TestClient[Any, Any]) -> None:
+    page = await (await client.get("/login")).text()
+    [address] = re.findall(r'href="(/static/kohtaamo\.css\?v=[0-9a-f]{12})"', page)
+    digest = hashlib.sha256((STATIC_DIR / "kohtaamo.css").read_bytes()).hexdigest()[:12]
+    assert address.endswith(digest)
+    assert (await client.get(address)).status == 200

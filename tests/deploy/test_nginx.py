@@ -1,0 +1,166 @@
+"""Debian's nginx in front of two app instances, with deploy/nginx's proxy rules: pages, the API,
+static files and the meeting WebSocket all work through it, round robin."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+from collections import Counter
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from core.settings import Settings
+from core.templating import STATIC_DIR, static_url
+from server import create_app
+from tests.conftest import make_settings
+from tests.video.conftest import make_video_meeting
+
+NGINX = Path("/usr/sbin/nginx")
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "nginx"
+TIMEOUT = aiohttp.ClientTimeout(total=10)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _config(tmp_path: Path, port: int, upstreams: list[int]) -> str:
+    """kohtaamo.conf's http-level parts and server block, on plain HTTP for the test."""
+    production = (DEPLOY / "kohtaamo.conf").read_text()
+    maps = production[: production.index("log_format")]
+    servers = "\n".join(f"server 127.0.0.1:{upstream};" for upstream in upstreams)
+    return f"""
+daemon off;
+worker_processes 1;
+pid {tmp_path}/nginx.pid;
+error_log {tmp_path}/error.log warn;
+events {{ worker_connections 256; }}
+http {{
+    access_log {tmp_path}/access.log;
+    client_body_temp_path {tmp_path}/body;
+    proxy_temp_path {tmp_path}/proxy;
+    fastcgi_temp_path {tmp_path}/fastcgi;
+    uwsgi_temp_path {tmp_path}/uwsgi;
+    scgi_temp_path {tmp_path}/scgi;
+    types {{ text/css css; application/javascript js; }}
+    {maps}
+    upstream kohtaamo {{ {servers} }}
+    server {{
+        listen 127.0.0.1:{port};
+        location /static/ {{
+            alias {STATIC_DIR}/;
+            add_header Cache-Control $kohtaamo_static_cache always;
+        }}
+        include {DEPLOY / "kohtaamo-proxy.conf"};
+    }}
+}}
+"""
+
+
+@pytest.fixture
+def nginx_binary() -> Path:
+    if not NGINX.exists():
+        reason = "nginx is not installed (apt-get install nginx-light)"
+        if os.environ.get("KOHTAAMO_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"{reason}, and CI requires it")
+        pytest.skip(reason)
+    return NGINX
+
+
+@pytest.fixture
+async def instances(aiohttp_server: Any, database_url: str) -> list[TestServer]:
+    """Two app instances on one database, each answering with its name in a header."""
+    settings: Settings = make_settings(database_url)
+    servers = []
+    for name in ("a", "b"):
+        app = create_app(settings)
+
+        async def name_it(
+            _request: web.Request, response: web.StreamResponse, name: str = name
+        ) -> None:
+            response.headers["X-Test-Instance"] = name
+
+        app.on_response_prepare.append(name_it)
+        servers.append(await aiohttp_server(app, host="127.0.0.1"))
+    return servers
+
+
+@pytest.fixture
+async def proxy(
+    nginx_binary: Path, instances: list[TestServer], tmp_path: Path
+) -> AsyncIterator[str]:
+    port = _free_port()
+    config = tmp_path / "nginx.conf"
+    config.write_text(_config(tmp_path, port, [server.port for server in instances if server.port]))
+    process = await asyncio.create_subprocess_exec(
+        str(nginx_binary),
+        "-c",
+        str(config),
+        "-e",
+        str(tmp_path / "error.log"),
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        async with asyncio.timeout(10):
+            while True:
+                try:
+                    _, writer = await asyncio.open_connection("127.0.0.1", port)
+                except OSError:
+                    assert process.returncode is None, (tmp_path / "error.log").read_text()
+                    await asyncio.sleep(0.05)
+                    continue
+                writer.close()
+                break
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        async with asyncio.timeout(10):
+            await process.wait()
+
+
+async def test_pages_api_static_files_and_websockets_work_through_nginx(
+    proxy: str, instances: list[TestServer]
+) -> None:
+    async with aiohttp.ClientSession(base_url=proxy, timeout=TIMEOUT) as http:
+        served_by: Counter[str] = Counter()
+        for _ in range(6):
+            page = await http.get("/")
+            assert page.status == 200
+            assert "text/html" in page.headers["Content-Type"]
+            served_by[page.headers["X-Test-Instance"]] += 1
+        assert served_by == {"a": 3, "b": 3}  # round robin, no stickiness
+
+        units = await http.get("/api/v1/units")
+        assert units.status == 200
+        assert (await units.json()) == {"units": []}
+        refused = await http.post("/api/v1/auth/login", json={"email": "x", "password": "y"})
+        assert refused.status in (401, 422)
+        assert refused.headers["Content-Type"].startswith("application/problem+json")
+
+        hashed = await http.get(static_url("kohtaamo.css"))
+        assert hashed.status == 200
+        assert "X-Test-Instance" not in hashed.headers  # nginx served it, not the app
+        assert hashed.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+        plain = await http.get("/static/video/signaling.js")
+        assert plain.headers["Cache-Control"] == "public, max-age=300, must-revalidate"
+
+        # A meeting booked on instance a; its client's WebSocket upgrades through nginx.
+        async with TestClient(instances[0]) as api:
+            meeting = await make_video_meeting(api)
+        socket = await http.ws_connect(meeting.ws_path)
+        await socket.send_json(meeting.client_hello)
+        welcome = await socket.receive_json(timeout=5)
+        assert (welcome["type"], welcome["state"]) == ("welcome", "lobby")
+        await socket.send_json({"type": "ping"})
+        assert await socket.receive_json(timeout=5) == {"type": "pong"}
+        await socket.close()
