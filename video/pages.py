@@ -14,6 +14,7 @@ from aiohttp import web
 from accounts.routes import staff_page
 from booking.routes import limit_public
 from calendars.pages import LocalTimes
+from calendars.routes import assessment_templates_key
 from core.errors import Conflict, ValidationFailed
 from core.i18n import N_
 from core.principal import Role
@@ -49,6 +50,8 @@ class RoomPage:
     caseworker_name: str
     leave_url: str
     protected: bool
+    # The questionnaires the host can push to the client's screen: (id, title).
+    assessments: tuple[dict[str, str], ...] = ()
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -107,10 +110,25 @@ async def _room_or_closed(
         caseworker_name=meeting.caseworker_name,
         leave_url=leave_url,
         protected=meeting.protected,
+        assessments=_assessments(request) if admission.role == "host" else (),
     )
     response = render(request, "video/room.html", {"room": page_})
     response.headers["Permissions-Policy"] = ROOM_PERMISSIONS
     return response
+
+
+def _assessments(request: web.Request) -> tuple[dict[str, str], ...]:
+    language = request[language_key]
+    known = request.app.get(assessment_templates_key, {})
+    return tuple(
+        sorted(
+            (
+                {"id": template_id, "title": titles.get(language) or template_id}
+                for template_id, titles in known.items()
+            ),
+            key=lambda item: item["title"],
+        )
+    )
 
 
 @pages.get("/manage/{token:[A-Za-z0-9_-]{1,100}}/join", name="manage_booking_join")

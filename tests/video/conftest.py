@@ -28,7 +28,7 @@ from sqlalchemy import update
 from booking.models import Booking
 from core.app_keys import sessions_key
 from tests.booking.conftest import BookingWorld, booking_body, make_world
-from tests.conftest import log_in
+from tests.conftest import PASSWORD, log_in
 from tests.video.peers import BLUE, GREEN, RED, Participant
 
 CASEWORKER_EMAIL = "maria@example.com"
@@ -350,3 +350,34 @@ def coturn(fenced_network: None, tmp_path: Path) -> Iterator[Coturn]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=5)
+
+
+# ---- the signaling tests' people: the meeting, its caseworker and an anonymous browser ----
+
+
+@pytest.fixture
+async def meeting(client: TestClient[Any, Any]) -> VideoMeeting:
+    return await make_video_meeting(client)
+
+
+@pytest.fixture
+async def host_session(
+    client: TestClient[Any, Any], meeting: VideoMeeting
+) -> AsyncIterator[aiohttp.ClientSession]:
+    """Maria, the meeting's caseworker, logged in on her own cookie jar."""
+    async with aiohttp.ClientSession(
+        base_url=str(client.make_url("")), cookie_jar=aiohttp.CookieJar(unsafe=True)
+    ) as session:
+        answer = await session.post(
+            "/api/v1/auth/login", json={"email": CASEWORKER_EMAIL, "password": PASSWORD}
+        )
+        assert answer.status == 200
+        yield session
+
+
+@pytest.fixture
+async def anonymous(client: TestClient[Any, Any]) -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession(
+        base_url=str(client.make_url("")), cookie_jar=aiohttp.CookieJar(unsafe=True)
+    ) as session:
+        yield session

@@ -8,7 +8,6 @@ import base64
 import hashlib
 import hmac
 import json
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
@@ -46,34 +45,6 @@ async def closed_with(socket: Socket, within: float = 5) -> tuple[int | None, st
                 return int(frame.data), str(frame.extra or "")
             if frame.type in (WSMsgType.CLOSED, WSMsgType.CLOSING):
                 return socket.close_code, str(frame.extra or "")
-
-
-@pytest.fixture
-async def meeting(client: TestClient[Any, Any]) -> VideoMeeting:
-    return await make_video_meeting(client)
-
-
-@pytest.fixture
-async def host_session(
-    client: TestClient[Any, Any], meeting: VideoMeeting
-) -> AsyncIterator[aiohttp.ClientSession]:
-    """Maria, the meeting's caseworker, logged in on her own cookie jar."""
-    async with aiohttp.ClientSession(
-        base_url=str(client.make_url("")), cookie_jar=aiohttp.CookieJar(unsafe=True)
-    ) as session:
-        answer = await session.post(
-            "/api/v1/auth/login", json={"email": CASEWORKER_EMAIL, "password": PASSWORD}
-        )
-        assert answer.status == 200
-        yield session
-
-
-@pytest.fixture
-async def anonymous(client: TestClient[Any, Any]) -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession(
-        base_url=str(client.make_url("")), cookie_jar=aiohttp.CookieJar(unsafe=True)
-    ) as session:
-        yield session
 
 
 async def join_as_host(session: aiohttp.ClientSession, meeting: VideoMeeting) -> Socket:
