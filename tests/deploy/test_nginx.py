@@ -19,8 +19,8 @@ from aiohttp.test_utils import TestClient, TestServer
 from core.settings import Settings
 from core.templating import STATIC_DIR, static_url
 from server import create_app
-from tests.conftest import make_settings
-from tests.video.conftest import make_video_meeting
+from tests.conftest import PASSWORD, make_settings
+from tests.video.conftest import CASEWORKER_EMAIL, make_video_meeting
 
 NGINX = Path("/usr/sbin/nginx")
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "nginx"
@@ -38,6 +38,10 @@ def _config(tmp_path: Path, port: int, upstreams: list[int]) -> str:
     production = (DEPLOY / "kohtaamo.conf").read_text()
     maps = production[: production.index("log_format")]
     servers = "\n".join(f"server 127.0.0.1:{upstream};" for upstream in upstreams)
+    first, *others = upstreams
+    meetings = f"server 127.0.0.1:{first};" + "".join(
+        f"server 127.0.0.1:{other} backup;" for other in others
+    )
     return f"""
 daemon off;
 worker_processes 1;
@@ -54,6 +58,7 @@ http {{
     types {{ text/css css; application/javascript js; }}
     {maps}
     upstream kohtaamo {{ {servers} }}
+    upstream kohtaamo_meetings {{ {meetings} }}
     server {{
         listen 127.0.0.1:{port};
         location /static/ {{
@@ -154,13 +159,26 @@ async def test_pages_api_static_files_and_websockets_work_through_nginx(
         plain = await http.get("/static/video/signaling.js")
         assert plain.headers["Cache-Control"] == "public, max-age=300, must-revalidate"
 
-        # A meeting booked on instance a; its client's WebSocket upgrades through nginx.
-        async with TestClient(instances[0]) as api:
+        # A meeting booked on instance b; its client's and its caseworker's WebSockets upgrade
+        # through nginx and meet in one instance's room.
+        async with TestClient(instances[1]) as api:
             meeting = await make_video_meeting(api)
         socket = await http.ws_connect(meeting.ws_path)
         await socket.send_json(meeting.client_hello)
         welcome = await socket.receive_json(timeout=5)
         assert (welcome["type"], welcome["state"]) == ("welcome", "lobby")
-        await socket.send_json({"type": "ping"})
-        assert await socket.receive_json(timeout=5) == {"type": "pong"}
+        async with aiohttp.ClientSession(
+            base_url=proxy, timeout=TIMEOUT, cookie_jar=aiohttp.CookieJar(unsafe=True)
+        ) as maria:
+            login = {"email": CASEWORKER_EMAIL, "password": PASSWORD}
+            for _ in range(2):  # the session is in the database: any instance accepts it
+                assert (await maria.post("/api/v1/auth/login", json=login)).status == 200
+            host = await maria.ws_connect(meeting.ws_path)
+            await host.send_json({"type": "hello", "v": 1})
+            lobby: dict[str, Any] = {}
+            async with asyncio.timeout(5):
+                while lobby.get("type") != "lobby" or not lobby["waiting"]:
+                    lobby = await host.receive_json()
+            assert lobby["waiting"][0]["id"] == welcome["you"]["id"]
+            await host.close()
         await socket.close()
