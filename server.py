@@ -13,6 +13,7 @@ from typing import Any
 from aiohttp import web
 
 import accounts.routes
+import assessments.routes
 import booking.pages
 import booking.routes
 import calendars.pages
@@ -23,6 +24,7 @@ import reports.routes
 import video.pages
 import video.routes
 from accounts.service import SYSTEM, AccountService
+from assessments.templates import TemplateError, load_catalog
 from audit.service import AuditLog
 from booking.service import BookingService
 from core.api import openapi_document
@@ -82,6 +84,7 @@ def create_app(settings: Settings) -> web.Application:
     calendars.pages.setup(app)
     video.routes.setup(app)
     video.pages.setup(app)
+    assessments.routes.setup(app)
     reports.routes.setup(app)
     app.router.add_routes(core_routes)
     app.router.add_get("/", _start_page, name="start")
@@ -94,6 +97,7 @@ def create_app(settings: Settings) -> web.Application:
             *booking.routes.api.operations,
             *video.routes.api.operations,
             *reports.routes.api.operations,
+            *assessments.routes.api.operations,
         ],
         title=API_TITLE,
         version=API_VERSION,
@@ -146,7 +150,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         settings = Settings.from_env(os.environ)
-    except SettingsError as error:
+        load_catalog()  # a broken questionnaire file stops the program here, with its name
+    except (SettingsError, TemplateError) as error:
         print(f"kohtaamo: configuration error: {error}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level)

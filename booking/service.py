@@ -913,3 +913,24 @@ class BookingService:
     def invitation_ics(self, view: BookingView, manage_token: str | None = None) -> bytes:
         method: Literal["REQUEST", "CANCEL"] = "CANCEL" if view.status == CANCELLED else "REQUEST"
         return invitation_ics(self.invitation(view, manage_token=manage_token), method)
+
+    # ---- for assessments/ (a client's results over time) ------------------------------------------
+
+    async def bookings_of_same_client(self, viewer: Viewer, booking_id: str) -> list[str]:
+        """Ids of this booking and the same client's earlier ones with the same caseworker,
+        oldest first. Only the booking's own caseworker may ask; the client is matched by the
+        keyed hash of their email or phone, never by name."""
+        if viewer.role is not Role.CASEWORKER:
+            raise Forbidden()
+        async with self._sessions() as session:
+            row = await self._authorised_row(session, viewer, booking_id)
+            ids = await session.scalars(
+                select(Booking.id)
+                .where(
+                    Booking.client_key == row.client_key,
+                    Booking.caseworker_id == row.caseworker_id,
+                    Booking.starts_at <= row.starts_at,
+                )
+                .order_by(Booking.starts_at)
+            )
+            return list(ids)

@@ -9,6 +9,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 import accounts.models  # noqa: F401  (registers the tables on Base.metadata)
+import assessments.models  # noqa: F401
 import audit.models  # noqa: F401
 import booking.models  # noqa: F401
 import calendars.models  # noqa: F401

@@ -37,6 +37,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "phone": "Puhelinaika. Työntekijä soittaa sinulle numeroon {phone}.",
         "in_person": "Tapaaminen paikan päällä: {address}",
         "manage": "Voit katsoa, siirtää tai perua aikasi tästä: {manage}",
+        "assessment": "Täytäthän ennen tapaamista lyhyen kyselyn: {link}",
         "book_again": "Voit varata uuden ajan: {book}",
         "unit": "Yhteystiedot: {unit}, puh. {phone}",
         "unit_no_phone": "Yhteystiedot: {unit}",
@@ -63,6 +64,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "phone": "Telefontid. Handläggaren ringer dig på {phone}.",
         "in_person": "Möte på plats: {address}",
         "manage": "Du kan se, flytta eller avboka din tid här: {manage}",
+        "assessment": "Fyll gärna i ett kort formulär före mötet: {link}",
         "book_again": "Du kan boka en ny tid: {book}",
         "unit": "Kontakt: {unit}, tfn {phone}",
         "unit_no_phone": "Kontakt: {unit}",
@@ -89,6 +91,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "phone": "Phone call. Your caseworker will call you on {phone}.",
         "in_person": "Meeting in person: {address}",
         "manage": "You can see, move or cancel your appointment here: {manage}",
+        "assessment": "Please fill in a short questionnaire before the meeting: {link}",
         "book_again": "You can book a new time: {book}",
         "unit": "Contact: {unit}, phone {phone}",
         "unit_no_phone": "Contact: {unit}",
@@ -180,6 +183,9 @@ def client_email(change: BookingChange, kind: Kind, *, base_url: str) -> Email:
         ]
         if change.manage_url:
             lines.append(texts["manage"].format(manage=change.manage_url))
+            if booking.meeting_type.assessment_template_id and kind != "reschedule":
+                link = f"{change.manage_url}/assessment"
+                lines.append(texts["assessment"].format(link=link))
     lines.append(_unit_line(change, texts))
     lines.append(texts["ics"])
     text = "\n".join(line for line in lines if line is not None)

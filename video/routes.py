@@ -25,7 +25,13 @@ from core.errors import Forbidden, NotAuthenticated, NotFound
 from core.principal import Role, Viewer
 from core.request_keys import viewer_key
 from video.echo import MAX_TEST_SECONDS, ConnectionTests
-from video.rooms import Participant, RoomRegistry
+from video.rooms import (
+    AssessmentTemplate,
+    LiveAssessments,
+    Participant,
+    RoomRegistry,
+    SubmittedAssessment,
+)
 from video.schemas import (
     ConnectionTestIn,
     ConnectionTestOut,
@@ -64,6 +70,8 @@ log = logging.getLogger("kohtaamo.video")
 meeting_service_key = web.AppKey("meeting_service", MeetingService)
 room_registry_key = web.AppKey("room_registry", RoomRegistry)
 connection_tests_key = web.AppKey("connection_tests", ConnectionTests)
+# Set by the assessments package when it starts (after this one): what the host can push.
+live_assessments_key = web.AppKey("live_assessments", LiveAssessments)
 
 api = ApiRoutes("video")
 MEETING = "/api/v1/meetings/{meeting_id}"
@@ -75,7 +83,9 @@ async def video_context(app: web.Application) -> AsyncIterator[None]:
     settings = app[settings_key]
     service = MeetingService(app[sessions_key], settings, app[booking_service_key])
     app[meeting_service_key] = service
-    app[room_registry_key] = RoomRegistry(service, service.ice_configuration)
+    app[room_registry_key] = RoomRegistry(
+        service, service.ice_configuration, assessments=_AssessmentsOf(app)
+    )
     app[connection_tests_key] = ConnectionTests(settings.video_test_limit)
     yield
     await app[connection_tests_key].close_all()
@@ -85,6 +95,28 @@ async def video_context(app: web.Application) -> AsyncIterator[None]:
 async def _tell_rooms_to_move(app: web.Application) -> None:
     """On shutdown, before the server stops: every participant reconnects elsewhere (4503)."""
     await app[room_registry_key].close_all(Close.RESTARTING, "restarting")
+
+
+class _AssessmentsOf:
+    """The app's live assessments, looked up when a host first pushes one: the assessments
+    package starts after this one, and an app may run without it."""
+
+    def __init__(self, app: web.Application) -> None:
+        self._app = app
+
+    def _service(self) -> LiveAssessments:
+        service = self._app.get(live_assessments_key)
+        if service is None:
+            raise NotFound()
+        return service
+
+    def template(self, template_id: str) -> AssessmentTemplate:
+        return self._service().template(template_id)
+
+    async def record(
+        self, meeting_id: str, template_id: str, answers: dict[str, Any]
+    ) -> SubmittedAssessment:
+        return await self._service().record(meeting_id, template_id, answers)
 
 
 def guest_join_url(request: web.Request, token: str) -> str:

@@ -2,6 +2,7 @@
 // host's controls. Protocol: docs/signaling.md. The server renders everything the page needs
 // into data- attributes and a JSON block of translated strings.
 
+import { AssessmentPanel } from "./assessment.js";
 import { Chat } from "./chat.js";
 import { runConnectionTest } from "./connection-test.js";
 import { openCameraAndMicrophone, playTestSound, startLevelMeter, stopTracks } from "./devices.js";
@@ -103,6 +104,22 @@ class Room {
       send: (message) => this.signaling.send(message),
       t: this.t,
       formats: this.formats,
+    });
+    this.assessment = new AssessmentPanel({
+      role: data.role,
+      panel: byId("assessment-panel"),
+      title: byId("assessment-title"),
+      body: byId("assessment-body"),
+      chooser: document.getElementById("assessment-chooser"),
+      select: document.getElementById("assessment-template"),
+      sendButton: document.getElementById("assessment-send"),
+      hostError: document.getElementById("assessment-host-error"),
+      t: this.t,
+      fieldMessages: readStrings(byId("video-assessment-messages")),
+      lang: this.formats.lang,
+      formats: this.formats,
+      send: (message) => this.signaling.send(message),
+      announce: (text) => this.announce(text),
     });
 
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
@@ -281,6 +298,10 @@ class Room {
   }
 
   async onMessage(message) {
+    // The live questionnaire's messages, and the errors about it.
+    if (message.type.startsWith("assessment") || message.type === "error") {
+      if (this.assessment.handle(message)) return undefined;
+    }
     switch (message.type) {
       case "welcome":
         return this.onWelcome(message);
@@ -317,6 +338,7 @@ class Room {
       if (this.admitted) {
         // Our seat was gone when we came back: we wait to be let in again.
         this.leaveMeshState();
+        this.assessment.reset();
       }
       this.showStage("lobby", { focus: this.stage === "room" });
       byId("lobby-waiting").textContent = this.t("waiting", { name: this.config.caseworkerName });
