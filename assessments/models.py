@@ -30,7 +30,11 @@ class AssessmentResult(Base):
     filled_by: Mapped[str] = mapped_column(String(20))
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     submitted_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"), default=None)
+    # Unique: a result is corrected once; the correction is then the one to correct.
     replaces_id: Mapped[str | None] = mapped_column(
-        ForeignKey("assessment_results.id"), default=None
+        ForeignKey("assessment_results.id"), unique=True, default=None
     )
+    # Set for the client's answers before the meeting, which are given once per booking and
+    # questionnaire: the unique index holds even when two submissions race.
+    once_key: Mapped[str | None] = mapped_column(String(120), unique=True, default=None)
     correction_reason: Mapped[str | None] = mapped_column(String(1000), default=None)

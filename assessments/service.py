@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assessments.models import AssessmentResult
@@ -228,17 +229,22 @@ class AssessmentService:
             submitted_by=submitted_by,
             replaces_id=replaces,
             correction_reason=reason,
+            once_key=f"{booking.id}:{template.id}:{filled_by}" if only_once else None,
         )
-        async with self._sessions.begin() as session:
-            if only_once and await self._exists(session, booking.id, template.id, filled_by):
-                raise AlreadySubmitted()
-            if replaces is not None:
-                newer = await session.scalar(
-                    select(AssessmentResult.id).where(AssessmentResult.replaces_id == replaces)
-                )
-                if newer is not None:
-                    raise AlreadyCorrected()
-            session.add(row)
+        try:
+            async with self._sessions.begin() as session:
+                if only_once and await self._exists(session, booking.id, template.id, filled_by):
+                    raise AlreadySubmitted()
+                if replaces is not None:
+                    newer = await session.scalar(
+                        select(AssessmentResult.id).where(AssessmentResult.replaces_id == replaces)
+                    )
+                    if newer is not None:
+                        raise AlreadyCorrected()
+                session.add(row)
+        except IntegrityError:
+            # Another submission won the race between the check above and the insert.
+            raise AlreadyCorrected() if replaces is not None else AlreadySubmitted() from None
         return _view(row)
 
     @staticmethod

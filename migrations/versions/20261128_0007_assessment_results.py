@@ -2,7 +2,7 @@
 
 Revision ID: 0007
 Revises: 0006
-Create Date: 2026-11-28 06:38:49.064825
+Create Date: 2026-11-28 06:49:04.046667
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ def upgrade() -> None:
         sa.Column("submitted_at", core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("submitted_by", sa.String(length=36), nullable=True),
         sa.Column("replaces_id", sa.String(length=36), nullable=True),
+        sa.Column("once_key", sa.String(length=120), nullable=True),
         sa.Column("correction_reason", sa.String(length=1000), nullable=True),
         sa.ForeignKeyConstraint(
             ["booking_id"], ["bookings.id"], name=op.f("fk_assessment_results_booking_id_bookings")
@@ -45,6 +46,8 @@ def upgrade() -> None:
             ["submitted_by"], ["users.id"], name=op.f("fk_assessment_results_submitted_by_users")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_assessment_results")),
+        sa.UniqueConstraint("once_key", name=op.f("uq_assessment_results_once_key")),
+        sa.UniqueConstraint("replaces_id", name=op.f("uq_assessment_results_replaces_id")),
     )
     with op.batch_alter_table("assessment_results", schema=None) as batch_op:
         batch_op.create_index(

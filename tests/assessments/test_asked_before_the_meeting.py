@@ -3,11 +3,15 @@ manage page; a questionnaire that does not exist cannot be chosen."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
+from assessments.models import AssessmentResult
+from assessments.routes import assessment_service_key
+from assessments.service import AlreadySubmitted
 from core.app_keys import sessions_key
 from notifications.models import OutboxMessage
 from tests.booking.conftest import booking_body, make_world
@@ -58,3 +62,24 @@ async def test_only_known_questionnaires_can_be_asked_for(client: TestClient[Any
     created = await client.post("/api/v1/me/meeting-types", json=body)
     assert created.status == 201, await created.text()
     assert (await created.json())["assessment_template_id"] == "service-needs"
+
+
+async def test_two_simultaneous_submissions_store_one_result(client: TestClient[Any, Any]) -> None:
+    world = await make_world(client, assessment_template_id="service-needs")
+    answer = await client.post("/api/v1/bookings", json=booking_body(world, world.tomorrow_at(10)))
+    token = (await answer.json())["manage_token"]
+    service = client.app[assessment_service_key]
+    answers = {
+        area: "none"
+        for area in ("housing", "income", "daily_life", "relationships", "health", "safety")
+    }
+    outcomes = await asyncio.gather(
+        *(service.submit_before_meeting(token, answers) for _ in range(5)),
+        return_exceptions=True,
+    )
+    stored = [outcome for outcome in outcomes if not isinstance(outcome, BaseException)]
+    refused = [outcome for outcome in outcomes if isinstance(outcome, AlreadySubmitted)]
+    assert (len(stored), len(refused)) == (1, 4)
+    async with client.app[sessions_key]() as session:
+        rows = (await session.scalars(select(AssessmentResult))).all()
+    assert [row.id for row in rows] == [stored[0].id]
