@@ -253,3 +253,19 @@ async def test_malformed_offer_is_422(
     response = await browser_tests.post(meeting, body)
     assert response.status == 422, await response.text()
     assert response.content_type == "application/problem+json"
+
+
+async def test_a_test_is_cut_off_at_its_time_limit(
+    client: TestClient[Any, Any], browser_tests: BrowserTests
+) -> None:
+    tests = client.app[connection_tests_key]
+    tests._max_seconds = 1.5  # 60 s in the app; the rule is what is tested here
+    meeting = await make_video_meeting(client)
+    endpoint, _ = await browser_tests.start(meeting, credential=client_credential(meeting))
+    await endpoint.wait_for_media(video_frames=5, audio_frames=5)
+    assert tests.running == 1
+    await asyncio.sleep(3)  # well past the limit, well short of 60 s
+    assert tests.running == 0
+    # The place is free again: a new test may start.
+    again, _ = await browser_tests.start(meeting, credential=client_credential(meeting))
+    await again.wait_for_media(video_frames=5, audio_frames=5)
