@@ -14,6 +14,7 @@ from aiohttp import web
 
 import accounts.routes
 import assessments.routes
+import audit.routes
 import booking.pages
 import booking.routes
 import calendars.pages
@@ -86,6 +87,7 @@ def create_app(settings: Settings) -> web.Application:
     video.pages.setup(app)
     assessments.routes.setup(app)
     reports.routes.setup(app)
+    audit.routes.setup(app)
     app.router.add_routes(core_routes)
     app.router.add_get("/", _start_page, name="start")
     app.router.add_static("/static/", STATIC_DIR, name="static")
@@ -146,6 +148,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     create_user.add_argument("--name", required=True)
     create_user.add_argument("--password-stdin", action="store_true", required=True)
     commands.add_parser("demo", help="load demo data (safe to run again) and print the logins")
+    commands.add_parser(
+        "reencrypt-reports",
+        help="encrypt every concern report and attachment with the newest KOHTAAMO_REPORT_KEYS key",
+    )
     arguments = parser.parse_args(argv)
 
     try:
@@ -189,6 +195,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         for line in asyncio.run(_load_demo(settings)):
             print(line)
         return 0
+    if arguments.command == "reencrypt-reports":
+        count = asyncio.run(_reencrypt_reports(settings))
+        print(f"kohtaamo: re-encrypted {count} items with the newest key")
+        return 0
     return 2
 
 
@@ -212,6 +222,19 @@ async def _create_user(
     try:
         service = AccountService(create_sessionmaker(engine), settings, executor)
         await service.create_user(SYSTEM, email=email, name=name, role=role, password=password)
+    finally:
+        executor.shutdown()
+        await engine.dispose()
+
+
+async def _reencrypt_reports(settings: Settings) -> int:
+    from reports.service import ConcernReportService
+
+    engine = create_engine(settings.database_url)
+    executor = ThreadPoolExecutor(max_workers=1)
+    try:
+        service = ConcernReportService(create_sessionmaker(engine), settings, executor=executor)
+        return await service.reencrypt()
     finally:
         executor.shutdown()
         await engine.dispose()

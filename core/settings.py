@@ -6,7 +6,9 @@ A bad value stops the program with exit code 2 and one line naming the variable
 
 from __future__ import annotations
 
+import base64
 import dataclasses
+import hashlib
 import ipaddress
 import secrets
 from collections.abc import Mapping
@@ -14,6 +16,8 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from cryptography.fernet import Fernet
 
 from core.i18n import SUPPORTED_LANGUAGES
 
@@ -41,7 +45,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8080
     environment: Literal["development", "production"] = "development"
-    max_body_bytes: int = 6 * 1024 * 1024
+    max_body_bytes: int = 11 * 1024 * 1024
     exit_url: str = "https://yle.fi/saa"
     session_idle_minutes: int = 8 * 60
     login_attempt_limit: int = 5
@@ -68,6 +72,15 @@ class Settings:
     video_heartbeat_seconds: int = 10
     # Proxies (nginx) whose X-Forwarded-For is believed: rate limits count the real client.
     trusted_proxies: tuple[str, ...] = ()
+    # Concern reports (reports/): whose law sets the deadlines, the keys that encrypt reports
+    # at rest (newest first; older ones only decrypt until re-encrypted), the social on-call
+    # number shown on every report page, how long reports that led to nothing are kept, and
+    # where encrypted attachments are stored.
+    jurisdiction: Literal["fi", "se"] = "fi"
+    report_keys: tuple[str, ...] = ()
+    social_oncall_phone: str = ""
+    report_retention_days: int = 365
+    file_store: Path = Path("var/files")
 
     @property
     def secure_cookies(self) -> bool:
@@ -113,7 +126,7 @@ class Settings:
             port=reader.integer("PORT", 8080, minimum=0, maximum=65535),
             environment=environment,  # type: ignore[arg-type]
             max_body_bytes=reader.integer(
-                "MAX_BODY_BYTES", 6 * 1024 * 1024, minimum=1024, maximum=2**30
+                "MAX_BODY_BYTES", 11 * 1024 * 1024, minimum=1024, maximum=2**30
             ),
             exit_url=reader.url("EXIT_URL", "https://yle.fi/saa"),
             session_idle_minutes=reader.integer(
@@ -146,6 +159,13 @@ class Settings:
                 "VIDEO_HEARTBEAT_SECONDS", 10, minimum=1, maximum=60
             ),
             trusted_proxies=reader.addresses("TRUSTED_PROXIES"),
+            jurisdiction=reader.choice("JURISDICTION", ("fi", "se"), "fi"),  # type: ignore[arg-type]
+            report_keys=reader.fernet_keys("REPORT_KEYS", secret_key),
+            social_oncall_phone=reader.text("SOCIAL_ONCALL_PHONE", ""),
+            report_retention_days=reader.integer(
+                "REPORT_RETENTION_DAYS", 365, minimum=1, maximum=36500
+            ),
+            file_store=Path(reader.text("FILE_STORE", "var/files") or "var/files"),
         )
         if settings.sms_url and not settings.sms_token:
             raise SettingsError("SMS_TOKEN", "is required when KOHTAAMO_SMS_URL is set")
@@ -225,6 +245,22 @@ class _Reader:
         raise SettingsError(
             name, f"must start with sqlite+aiosqlite:// or postgresql+asyncpg://, got {value!r}"
         )
+
+    def fernet_keys(self, name: str, secret_key: str) -> tuple[str, ...]:
+        raw = [part.strip() for part in self.text(name, "").split(",") if part.strip()]
+        if not raw:
+            # Unset (development): a key derived from the secret key, stable across restarts.
+            # Production should set its own keys so that they can rotate apart from sessions.
+            digest = hashlib.sha256(b"kohtaamo report key\0" + secret_key.encode()).digest()
+            return (base64.urlsafe_b64encode(digest).decode("ascii"),)
+        for position, key in enumerate(raw, start=1):
+            try:
+                Fernet(key)
+            except ValueError:
+                raise SettingsError(
+                    name, f"key {position} is not a Fernet key (32 url-safe base64 bytes)"
+                ) from None
+        return tuple(raw)
 
     def addresses(self, name: str) -> tuple[str, ...]:
         raw = [part.strip() for part in self.text(name, "").split(",") if part.strip()]

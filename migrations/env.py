@@ -14,6 +14,7 @@ import audit.models  # noqa: F401
 import booking.models  # noqa: F401
 import calendars.models  # noqa: F401
 import notifications.models  # noqa: F401
+import reports.models  # noqa: F401
 import video.models  # noqa: F401
 from core.db import Base, create_engine
 from core.settings import DEFAULT_SQLITE_URL

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 
 import aiohttp
 from aiohttp import web
@@ -103,11 +104,13 @@ async def notifications_context(app: web.Application) -> AsyncIterator[None]:
                 kwargs={"database_url": settings.database_url},
             )
             _drainers[settings.database_url] = drain
+            add_report_retention_job(app, scheduler)
             await drain()  # what came due while no instance was leading goes out at once
 
         async def step_down() -> None:
             nonlocal scheduler
             _drainers.pop(settings.database_url, None)
+            _report_retention.pop(settings.database_url, None)
             if scheduler is not None:
                 scheduler.shutdown(wait=False)
                 scheduler = None
@@ -128,6 +131,47 @@ async def drain_job(database_url: str) -> None:
     drain = _drainers.get(database_url)
     if drain is not None:
         await drain()
+
+
+# ---- concern reports (reports/): the retention job, run by the leader --------------------------
+
+REPORT_RETENTION_HOURS = 6
+_report_retention: dict[str, Callable[[], Awaitable[None]]] = {}
+
+
+def add_report_retention_job(app: web.Application, scheduler: AsyncIOScheduler) -> None:
+    """Delete concern reports that led to nothing once their retention period is over."""
+    database_url = app[settings_key].database_url
+
+    async def purge() -> None:
+        from reports.routes import report_service_key  # reports' wiring comes after this module's
+
+        service = app[report_service_key]
+        deleted = await service.delete_expired()
+        if deleted:
+            log.info("concern reports deleted after retention", extra={"count": len(deleted)})
+        # Files uploaded for reports that were never sent.
+        await service.delete_unsent_files()
+
+    _report_retention[database_url] = purge
+    scheduler.add_job(
+        "notifications.routes:report_retention_job",
+        "interval",
+        hours=REPORT_RETENTION_HOURS,
+        id="concern-report-retention",
+        replace_existing=True,
+        coalesce=True,
+        max_instances=1,
+        # Soon after an instance starts leading, so that frequent restarts never skip it.
+        next_run_time=datetime.now(UTC) + timedelta(minutes=1),
+        kwargs={"database_url": database_url},
+    )
+
+
+async def report_retention_job(database_url: str) -> None:
+    purge = _report_retention.get(database_url)
+    if purge is not None:
+        await purge()
 
 
 # ---- the admin's view of messages that could not be delivered -------------------------------

@@ -102,3 +102,49 @@ def test_production_relays_every_meeting_and_so_needs_a_turn_server() -> None:
     )
     assert with_turn.video_relay_only
     assert not Settings.from_env({}).video_relay_only
+
+
+def test_concern_report_settings_default_to_finland_with_a_derived_key() -> None:
+    from cryptography.fernet import Fernet
+
+    settings = Settings.from_env({"KOHTAAMO_SECRET_KEY": "s" * 40})
+    assert settings.jurisdiction == "fi"
+    assert settings.report_retention_days == 365
+    assert settings.file_store == Path("var/files")
+    (key,) = settings.report_keys
+    Fernet(key)  # a valid key, the same on every start with the same secret key
+    assert Settings.from_env({"KOHTAAMO_SECRET_KEY": "s" * 40}).report_keys == (key,)
+    assert Settings.from_env({"KOHTAAMO_SECRET_KEY": "t" * 40}).report_keys != (key,)
+
+
+def test_concern_report_settings_are_read() -> None:
+    from cryptography.fernet import Fernet
+
+    new, old = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    settings = Settings.from_env(
+        {
+            "KOHTAAMO_JURISDICTION": "se",
+            "KOHTAAMO_REPORT_KEYS": f"{new}, {old}",
+            "KOHTAAMO_SOCIAL_ONCALL_PHONE": "+46 8 123 456 78",
+            "KOHTAAMO_REPORT_RETENTION_DAYS": "30",
+            "KOHTAAMO_FILE_STORE": "/srv/kohtaamo/files",
+        }
+    )
+    assert settings.jurisdiction == "se"
+    assert settings.report_keys == (new, old)
+    assert settings.social_oncall_phone == "+46 8 123 456 78"
+    assert settings.report_retention_days == 30
+    assert settings.file_store == Path("/srv/kohtaamo/files")
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "expected"),
+    [
+        ("JURISDICTION", "no", "KOHTAAMO_JURISDICTION: must be one of fi, se"),
+        ("REPORT_KEYS", "not-a-key", "KOHTAAMO_REPORT_KEYS: key 1 is not a Fernet key"),
+        ("REPORT_RETENTION_DAYS", "0", "KOHTAAMO_REPORT_RETENTION_DAYS: must be between"),
+    ],
+)
+def test_bad_concern_report_settings_are_named(variable: str, value: str, expected: str) -> None:
+    with pytest.raises(SettingsError, match=expected):
+        Settings.from_env({f"KOHTAAMO_{variable}": value})

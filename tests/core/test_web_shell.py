@@ -13,6 +13,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
+from core.app_keys import settings_key
 from core.templating import STATIC_DIR
 from tests.conftest import TEST_SECRET_KEY
 
@@ -137,7 +138,8 @@ async def test_missing_fields_are_422_with_field_errors_in_the_users_language(
 
 
 async def test_oversized_body_is_413(client: TestClient[Any, Any]) -> None:
-    too_big = b"{" + b" " * (6 * 1024 * 1024 + 10) + b"}"
+    limit = client.app[settings_key].max_body_bytes
+    too_big = b"{" + b" " * (limit + 10) + b"}"
     response = await client.post(
         "/api/v1/auth/login", data=io.BytesIO(too_big), headers={"Content-Type": "application/json"}
     )
