@@ -13,13 +13,19 @@ from __future__ import annotations
 import dataclasses
 import secrets
 from collections.abc import Mapping
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
+from babel.dates import format_datetime
 from multidict import MultiDictProxy
 from pydantic import ValidationError
 
-from accounts.routes import staff_page
+from accounts.routes import account_service_key, staff_page
+from booking.routes import booking_service_key
+from booking.service import BookingRequest, ClientDetails, SlotTaken
+from calendars.routes import calendar_service_key
 from core.app_keys import settings_key
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.http import client_address
@@ -672,6 +678,144 @@ def _report_page(
         },
         status=status,
     )
+
+
+# ---- booking a meeting with the family (through the booking service) ---------------------------
+
+MEETING_PATH = "/intake/concern-reports/" + REFERENCE_PATH + "/meeting"
+FREE_TIMES_SHOWN = 30
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Offer:
+    value: str  # "<caseworker id>/<meeting type id>"
+    label: str
+
+
+async def _offers(request: web.Request) -> list[_Offer]:
+    """Every caseworker with each meeting type they offer, as one choice."""
+    language = request[language_key]
+    people = await request.app[account_service_key].caseworkers()
+    offered = await request.app[calendar_service_key].meeting_types_for(
+        [(person.id, person.unit_id) for person in people]
+    )
+    return [
+        _Offer(f"{person.id}/{kind.id}", f"{person.name} – {kind.name_in(language)}")
+        for person in people
+        for kind in offered[person.id]
+    ]
+
+
+async def _meeting_page(
+    request: web.Request,
+    values: Mapping[str, str],
+    errors: Mapping[str, str],
+    status: int = 200,
+) -> web.Response:
+    viewer = staff_page(request, Role.INTAKE)
+    reference = request.match_info["reference"]
+    detail = await request.app[report_service_key].get_report(viewer, reference)
+    offers = await _offers(request)
+    chosen = values.get("offer", "")
+    times: list[tuple[str, str]] = []
+    if "/" in chosen and chosen in {offer.value for offer in offers}:
+        caseworker_id, meeting_type_id = chosen.split("/", 1)
+        zone = ZoneInfo(await request.app[calendar_service_key].time_zone_of(caseworker_id))
+        today = datetime.now(zone).date()
+        slots = await request.app[booking_service_key].slots(
+            meeting_type_id,
+            caseworker_id=caseworker_id,
+            unit_id=None,
+            first_day=today,
+            last_day=today + timedelta(days=14),
+        )
+        language = request[language_key]
+        times = [
+            (
+                slot.start.isoformat(),
+                format_datetime(slot.start.astimezone(zone), "EEE d.M. HH:mm", locale=language),
+            )
+            for slot in slots[:FREE_TIMES_SHOWN]
+        ]
+    guardian = detail.report.guardians[0] if detail.report.guardians else None
+    defaults = {
+        "name": guardian.name if guardian else "",
+        "email": (guardian.email or "") if guardian else "",
+        "phone": (guardian.phone or "") if guardian else "",
+        "language": request.app[settings_key].default_language,
+    }
+    return render(
+        request,
+        "reports/meeting.html",
+        {
+            "summary": detail.summary,
+            "offers": [(offer.value, offer.label) for offer in offers],
+            "times": times,
+            "values": {**defaults, **{k: v for k, v in values.items() if v}},
+            "errors": dict(errors),
+        },
+        status=status,
+    )
+
+
+@pages.get(MEETING_PATH, name="intake_report_meeting")
+async def intake_meeting_form(request: web.Request) -> web.Response:
+    return await _meeting_page(request, {"offer": request.query.get("offer", "")}, {})
+
+
+@pages.post(MEETING_PATH)
+async def intake_meeting_book(request: web.Request) -> web.Response:
+    viewer = staff_page(request, Role.INTAKE)
+    reference = request.match_info["reference"]
+    form = await request.post()
+    values = {
+        name: str(form.get(name, "")).strip()
+        for name in ("offer", "start", "mode", "name", "email", "phone", "language")
+    }
+    errors: dict[str, str] = {}
+    if "/" not in values["offer"]:
+        errors["offer"] = N_("Choose a caseworker and a meeting type.")
+    try:
+        start = datetime.fromisoformat(values["start"])
+    except ValueError:
+        errors["start"] = N_("Choose a time.")
+    if errors:
+        return await _meeting_page(request, values, errors, status=422)
+    caseworker_id, meeting_type_id = values["offer"].split("/", 1)
+    try:
+        created = await request.app[booking_service_key].book(
+            BookingRequest(
+                meeting_type_id=meeting_type_id,
+                start=start,
+                mode=values["mode"] or "video",
+                language=values["language"] or "fi",
+                client=ClientDetails(
+                    name=values["name"],
+                    email=values["email"] or None,
+                    phone=values["phone"] or None,
+                ),
+                caseworker_id=caseworker_id,
+            )
+        )
+    except ValidationFailed as failed:
+        fields = {
+            ("client" if "client" in key else key): text for key, text in failed.fields.items()
+        }
+        return await _meeting_page(request, values, fields, status=422)
+    except SlotTaken:
+        return await _meeting_page(
+            request,
+            values,
+            {"start": N_("Someone booked that time just now. Choose another.")},
+            409,
+        )
+    booking = created.booking
+    await request.app[report_service_key].record_meeting(
+        viewer,
+        reference,
+        f"{booking.caseworker.name}, {booking.start.isoformat()} ({booking.id})",
+    )
+    raise web.HTTPSeeOther(str(request.app.router["intake_report"].url_for(reference=reference)))
 
 
 def setup(app: web.Application) -> None:

@@ -704,6 +704,23 @@ class ConcernReportService:
             row = await self._load(session, viewer, reference)
             return self._detail(row)
 
+    async def record_meeting(self, viewer: Viewer, reference: str, note: str) -> None:
+        """Note on the report that intake booked a meeting with the family (the booking itself
+        is the booking service's; the note says when and with whom, encrypted)."""
+        viewer = require_role(viewer, Role.INTAKE)
+        async with self._sessions.begin() as session:
+            row = await self._load(session, viewer, reference)
+            session.add(
+                ReportEvent(
+                    report_id=row.id,
+                    at=self._clock(),
+                    user_id=viewer.user_id,
+                    kind="meeting",
+                    note=self.cipher.encrypt_text(note),
+                )
+            )
+            row.updated_at = self._clock()
+
     async def attachment(
         self, viewer: Viewer, reference: str, attachment_id: str
     ) -> tuple[AttachmentInfo, bytes]:
