@@ -36,6 +36,9 @@ ERROR_TITLES = {
 }
 
 
+NUL_MESSAGE = N_("This value contains a character that is not allowed.")
+
+
 class FieldError(BaseModel):
     field: str
     message: str
@@ -145,14 +148,21 @@ async def parse_body(request: web.Request, model: type[ModelT]) -> ModelT:
         raise UnsupportedMediaType()
     raw = await request.read()
     try:
-        return model.model_validate_json(raw or b"null")
+        parsed = model.model_validate_json(raw or b"null")
     except ValidationError as error:
         if any(item["type"] == "json_invalid" for item in error.errors()):
             raise MalformedJson() from None
         raise ValidationFailed(_field_errors(error)) from None
+    # JSON may carry \u0000, which PostgreSQL cannot store in text: refuse it as bad input.
+    if b"\\u0000" in raw:
+        raise ValidationFailed({"body": NUL_MESSAGE})
+    return parsed
 
 
 def parse_query(request: web.Request, model: type[ModelT]) -> ModelT:
+    nul = [key for key, value in request.query.items() if "\x00" in key or "\x00" in value]
+    if nul:
+        raise ValidationFailed({key.replace("\x00", "") or "query": NUL_MESSAGE for key in nul})
     try:
         return model.model_validate(dict(request.query))
     except ValidationError as error:

@@ -20,7 +20,7 @@ from sqlalchemy import text
 
 from core.api import ERROR_TITLES, FieldError, Problem, problem_response
 from core.app_keys import engine_key, metrics_key, settings_key
-from core.errors import DomainError, Forbidden, TryLater, ValidationFailed
+from core.errors import DomainError, Forbidden, NotFound, TryLater, ValidationFailed
 from core.i18n import LANGUAGE_COOKIE, N_, SUPPORTED_LANGUAGES, negotiate_language
 from core.request_keys import csrf_token_key, language_key, request_id_key
 from core.templating import render, translate
@@ -125,6 +125,9 @@ def _route_name(request: web.Request) -> str:
 @web.middleware
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
+        if "\x00" in request.path:
+            # A NUL in an id can match no record (and PostgreSQL refuses it in text).
+            raise NotFound()
         return await handler(request)
     except web.HTTPException as exception:
         if exception.status < 400:
@@ -243,6 +246,9 @@ async def _check_form_token(request: web.Request) -> None:
         submitted, request[csrf_token_key]
     ):
         raise CsrfFailed()
+    # No form field may hold NUL: PostgreSQL refuses it in text, and no person types it.
+    if any(isinstance(value, str) and "\x00" in value for value in form.values()):
+        raise web.HTTPBadRequest()
 
 
 async def add_security_headers(request: web.Request, response: web.StreamResponse) -> None:

@@ -15,6 +15,7 @@ from aiohttp.test_utils import TestClient
 
 from core.app_keys import settings_key
 from core.templating import STATIC_DIR
+from tests.accounts.test_login import csrf_token
 from tests.conftest import TEST_SECRET_KEY
 
 
@@ -235,3 +236,26 @@ async def test_static_addresses_carry_a_hash_of_the_content(client: TestClient[A
     digest = hashlib.sha256((STATIC_DIR / "kohtaamo.css").read_bytes()).hexdigest()[:12]
     assert address.endswith(digest)
     assert (await client.get(address)).status == 200
+
+
+async def test_a_nul_character_is_refused_as_bad_input_everywhere(
+    client: TestClient[Any, Any],
+) -> None:
+    """PostgreSQL cannot store NUL in text: it must be refused before it gets that far."""
+    query = await client.get("/api/v1/caseworkers", params={"unit_id": "a\x00b"})
+    assert query.status == 422
+    assert (await query.json())["errors"][0]["field"] == "unit_id"
+    body = await client.post(
+        "/api/v1/auth/login",
+        data=b'{"email": "a\\u0000@example.com", "password": "x"}',
+        headers={"Content-Type": "application/json"},
+    )
+    assert body.status == 422
+    path = await client.get("/api/v1/bookings/a%00b")
+    assert path.status == 404
+    login_page = await (await client.get("/login")).text()
+    form = await client.post(
+        "/login",
+        data={"csrf_token": csrf_token(login_page), "email": "x\x00", "password": "y"},
+    )
+    assert form.status == 400
