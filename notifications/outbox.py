@@ -87,6 +87,11 @@ class OutboxSender:
         self._clock = clock
         self._draining = asyncio.Lock()
 
+    async def idle(self) -> None:
+        """Return once no drain is running."""
+        async with self._draining:
+            return
+
     async def drain(self, limit: int = 100) -> DrainResult:
         async with self._draining:
             return await self._drain(limit)

@@ -101,11 +101,13 @@ async def notifications_context(app: web.Application) -> AsyncIterator[None]:
                 replace_existing=True,
                 coalesce=True,
                 max_instances=1,
+                # At once: what came due while no instance was leading goes out now. As a job,
+                # not awaited here, so stopping never cancels a drain halfway (see step_down).
+                next_run_time=datetime.now(UTC),
                 kwargs={"database_url": settings.database_url},
             )
             _drainers[settings.database_url] = drain
             add_report_retention_job(app, scheduler)
-            await drain()  # what came due while no instance was leading goes out at once
 
         async def step_down() -> None:
             nonlocal scheduler
@@ -114,6 +116,9 @@ async def notifications_context(app: web.Application) -> AsyncIterator[None]:
             if scheduler is not None:
                 scheduler.shutdown(wait=False)
                 scheduler = None
+            # shutdown() does not wait for a job already running: let a drain in flight finish
+            # before the database engine goes away.
+            await sender.idle()
 
         leadership = Leadership(app[engine_key], on_gain=lead, on_loss=step_down)
         app[leadership_key] = leadership
