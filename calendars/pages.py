@@ -348,16 +348,17 @@ async def agenda(request: web.Request) -> web.Response:
         "is_this_week": monday == this_monday,
         "previous_week": (monday - timedelta(days=7)).isoformat(),
         "next_week": (monday + timedelta(days=7)).isoformat(),
-        "lobby": _lobby(request, [view.id for view in todays]),
+        "lobby": await _lobby(request, [view.id for view in todays]),
     }
     return render(request, "calendars/agenda.html", context)
 
 
-def _lobby(request: web.Request, booking_ids: list[str]) -> dict[str, list[str]]:
-    """Who waits in the video lobby of these bookings right now (video/rooms.py)."""
-    from video.routes import room_registry_key  # the video package builds on this one
+async def _lobby(request: web.Request, booking_ids: list[str]) -> dict[str, list[str]]:
+    """Names of who waits in the video lobby of these bookings right now (video/cluster.py)."""
+    from video.routes import rooms_key  # the video package builds on this one
 
-    return request.app[room_registry_key].waiting(booking_ids)
+    lobby = await request.app[rooms_key].lobby(booking_ids)
+    return {booking: [person.name for person in people] for booking, people in lobby.items()}
 
 
 def _requested_week(raw: str, this_monday: date) -> date:
@@ -400,7 +401,7 @@ async def booking_page(request: web.Request) -> web.Response:
     view = await request.app[booking_service_key].booking(viewer, request.match_info["booking_id"])
     context = _booking_context(request, view)
     context["notice"] = _notice(request)
-    context["waiting"] = _lobby(request, [view.id]).get(view.id, [])
+    context["waiting"] = (await _lobby(request, [view.id])).get(view.id, [])
     return render(request, "calendars/booking.html", context)
 
 

@@ -72,6 +72,8 @@ class Settings:
     video_heartbeat_seconds: int = 10
     # Proxies (nginx) whose X-Forwarded-For is believed: rate limits count the real client.
     trusted_proxies: tuple[str, ...] = ()
+    # Several instances share live meeting rooms through Redis; empty: rooms live in one process.
+    redis_url: str = ""
     # Concern reports (reports/): whose law sets the deadlines, the keys that encrypt reports
     # at rest (newest first; older ones only decrypt until re-encrypted), the social on-call
     # number shown on every report page, how long reports that led to nothing are kept, and
@@ -159,6 +161,7 @@ class Settings:
                 "VIDEO_HEARTBEAT_SECONDS", 10, minimum=1, maximum=60
             ),
             trusted_proxies=reader.addresses("TRUSTED_PROXIES"),
+            redis_url=reader.redis_url("REDIS_URL"),
             jurisdiction=reader.choice("JURISDICTION", ("fi", "se"), "fi"),  # type: ignore[arg-type]
             report_keys=reader.fernet_keys("REPORT_KEYS", secret_key),
             social_oncall_phone=reader.text("SOCIAL_ONCALL_PHONE", ""),
@@ -270,6 +273,14 @@ class _Reader:
             raise SettingsError(
                 name, f"must be IP addresses separated by commas, got {raw!r}"
             ) from None
+
+    def redis_url(self, name: str) -> str:
+        value = self.text(name, "")
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise SettingsError(
+                name, f"must start with redis://, rediss:// or unix://, got {value!r}"
+            )
+        return value
 
     def turn_urls(self, name: str) -> tuple[str, ...]:
         urls = tuple(u.strip() for u in self.text(name, "").split(",") if u.strip())

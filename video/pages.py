@@ -20,7 +20,7 @@ from core.i18n import N_
 from core.principal import Role
 from core.request_keys import language_key
 from core.templating import render
-from video.routes import guest_join_url, meeting_service_key, room_registry_key
+from video.routes import guest_join_url, meeting_service_key, rooms_key
 from video.service import Admission, Meeting, MeetingCancelled, MeetingOver, RoomNotOpen
 
 pages = web.RouteTableDef()
@@ -186,7 +186,7 @@ async def _settings_page(
     service = request.app[meeting_service_key]
     meeting = await service.meeting_for_host(viewer, booking_id)
     times = _times(request, meeting)
-    room = request.app[room_registry_key].room(meeting.id)
+    waiting = (await request.app[rooms_key].lobby([meeting.id])).get(meeting.id, [])
     context: dict[str, Any] = {
         "meeting": meeting,
         "title": meeting.title_in(request[language_key]),
@@ -196,7 +196,7 @@ async def _settings_page(
         "times": times,
         "relay_only": service.ice_configuration(meeting, "")["iceTransportPolicy"] == "relay",
         "has_turn": service.has_turn,
-        "waiting": [p.name for p in room.waiting()] if room else [],
+        "waiting": [person.name for person in waiting],
         "guests": await service.guests(viewer, meeting.id),
         "events": await service.events(viewer, meeting.id),
         "invited": invited,

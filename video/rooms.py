@@ -76,6 +76,15 @@ class EventSink(Protocol):
 IceConfiguration = Callable[[Meeting, str], dict[str, Any]]
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class Waiting:
+    """Someone in a lobby, as the host's pages show them."""
+
+    id: str
+    role: str
+    name: str
+
+
 class AssessmentTemplate(Protocol):
     """A questionnaire as the room uses it (assessments/ has the real thing)."""
 
@@ -160,6 +169,36 @@ class Participant:
             "device_check": self.device_check,
         }
 
+    def snapshot(self) -> dict[str, Any]:
+        """What another instance needs to give this seat back (video/cluster.py)."""
+        in_room = None if self.admitted_at is None else time.monotonic() - self.admitted_at
+        return {
+            **self.public(),
+            "seat": self.seat,
+            "resume_hash": self.resume_hash,
+            "admitted": self.admitted,
+            "connected": self.link is not None,
+            "in_room_seconds": in_room,
+        }
+
+    @classmethod
+    def restored(cls, meeting_id: str, saved: Mapping[str, Any]) -> Participant:
+        """A seat from its snapshot, without a connection: its owner comes back with a resume."""
+        in_room = saved.get("in_room_seconds")
+        return cls(
+            id=saved["id"],
+            meeting_id=meeting_id,
+            seat=saved["seat"],
+            role=saved["role"],
+            name=saved["name"],
+            resume_hash=saved["resume_hash"],
+            admitted=saved["admitted"],
+            link=None,
+            media=dict(saved["media"]),
+            device_check=saved.get("device_check"),
+            admitted_at=None if in_room is None else time.monotonic() - in_room,
+        )
+
     def send(self, message: dict[str, Any]) -> None:
         if self.link is not None:
             self.link.send(message)
@@ -181,6 +220,15 @@ class Room:
 
     def waiting(self) -> list[Participant]:
         return [p for p in self.participants.values() if not p.admitted and p.link is not None]
+
+    def snapshot(self) -> dict[str, Any]:
+        live = self.assessment
+        return {
+            "participants": [p.snapshot() for p in self.participants.values()],
+            "assessment": None
+            if live is None
+            else {"id": live.id, "template": live.template.id, "answers": live.answers},
+        }
 
     def respondent(self) -> Participant | None:
         """The client, who answers a live assessment, if admitted."""
@@ -208,6 +256,7 @@ class RoomRegistry:
         assessments: LiveAssessments | None = None,
     ) -> None:
         self._events = events
+        self._on_change: Callable[[str], None] = lambda _meeting_id: None
         self._assessments = assessments
         self._ice = ice_configuration
         self._grace = resume_grace_seconds
@@ -217,22 +266,57 @@ class RoomRegistry:
         self._ended: set[str] = set()
         self._writes: set[asyncio.Task[None]] = set()
 
+    def watch(self, on_change: Callable[[str], None]) -> None:
+        """Be told the meeting id after each change to a room (video/cluster.py saves it)."""
+        self._on_change = on_change
+
     # ---- reading -------------------------------------------------------------------------------
 
     def room(self, meeting_id: str) -> Room | None:
         return self._rooms.get(meeting_id)
 
-    def waiting(self, meeting_ids: Iterable[str]) -> dict[str, list[str]]:
-        """Names of who waits in each meeting's lobby right now (the caseworker's agenda)."""
-        found: dict[str, list[str]] = {}
+    def waiting(self, meeting_ids: Iterable[str]) -> dict[str, list[Waiting]]:
+        """Who waits in each meeting's lobby right now (the caseworker's agenda and pages)."""
+        found: dict[str, list[Waiting]] = {}
         for meeting_id in meeting_ids:
             room = self._rooms.get(meeting_id)
             if room is not None and room.waiting():
-                found[meeting_id] = [p.name for p in room.waiting()]
+                found[meeting_id] = [Waiting(p.id, p.role, p.name) for p in room.waiting()]
         return found
 
     def connection_count(self) -> int:
         return sum(1 for room in self._rooms.values() for p in room.participants.values() if p.link)
+
+    def meeting_ids(self) -> list[str]:
+        return list(self._rooms)
+
+    def has_ended(self, meeting_id: str) -> bool:
+        return meeting_id in self._ended
+
+    # ---- another instance's room, taken over ---------------------------------------------------
+
+    def restore(self, meeting: Meeting, snapshot: Mapping[str, Any]) -> None:
+        """Open a room from another instance's snapshot: every seat kept for the resume grace
+        period, without a connection, so that its owner comes back without a new admission."""
+        if meeting.id in self._rooms:
+            return
+        room = self._room_for(meeting)
+        for saved in snapshot.get("participants", []):
+            participant = Participant.restored(meeting.id, saved)
+            room.participants[participant.id] = participant
+            participant.away = asyncio.get_running_loop().call_later(
+                self._grace, self._expire, meeting.id, participant.id
+            )
+        live = snapshot.get("assessment")
+        if live and self._assessments is not None:
+            try:
+                template = self._assessments.template(live["template"])
+            except DomainError:
+                log.warning("live assessment %s not restored: no such template", live["id"])
+            else:
+                room.assessment = LiveAssessment(live["id"], template, dict(live["answers"]))
+        if not room.participants:
+            self._drop_room(room)
 
     # ---- entering --------------------------------------------------------------------------------
 
@@ -241,6 +325,12 @@ class RoomRegistry:
         a newcomer (the host admitted at once, anyone else in the lobby)."""
         if admission.meeting.id in self._ended:
             raise Refusal(Close.ENDED, "ended")
+        try:
+            return self._enter(admission, link, resume)
+        finally:
+            self._on_change(admission.meeting.id)
+
+    def _enter(self, admission: Admission, link: Link, resume: str | None) -> Participant:
         room = self._room_for(admission.meeting)
         returning = self._resumable(room, admission, resume)
         if returning is not None:
@@ -332,7 +422,9 @@ class RoomRegistry:
         """Tell an admitted participant who is there (it makes the offers) and the rest of it."""
         if participant.admitted_at is None:
             participant.admitted_at = time.monotonic()
-        peers = room.admitted(besides=participant)
+        # Only the connected: one away since a drop makes the offers itself when it comes back
+        # (two seats restored together would otherwise both offer, and collide).
+        peers = [p for p in room.admitted(besides=participant) if p.link is not None]
         participant.send({"type": "admitted", "peers": [p.public() for p in peers]})
         for peer in peers:
             peer.send({"type": "peer-joined", "peer": participant.public()})
@@ -345,6 +437,12 @@ class RoomRegistry:
         room = self._rooms.get(participant.meeting_id)
         if room is None or room.participants.get(participant.id) is not participant:
             return  # already gone: a message that crossed its own removal
+        try:
+            self._handle(room, participant, message)
+        finally:
+            self._on_change(participant.meeting_id)
+
+    def _handle(self, room: Room, participant: Participant, message: RoomMessage) -> None:
         match message:
             case Ping():
                 participant.send({"type": "pong"})
@@ -505,6 +603,7 @@ class RoomRegistry:
             return
         if room.assessment is live:
             room.assessment = None
+            self._on_change(room.meeting.id)
         done = {
             "type": "assessment-result",
             "assessment": live.id,
@@ -530,12 +629,14 @@ class RoomRegistry:
         participant.away = asyncio.get_running_loop().call_later(
             self._grace, self._expire, room.meeting.id, participant.id
         )
+        self._on_change(room.meeting.id)
 
     def _expire(self, meeting_id: str, participant_id: str) -> None:
         room = self._rooms.get(meeting_id)
         participant = room.participants.get(participant_id) if room else None
         if room is not None and participant is not None and participant.link is None:
             self._depart(room, participant, reason="timeout", close=None)
+            self._on_change(meeting_id)
 
     def _depart(
         self,
@@ -580,6 +681,7 @@ class RoomRegistry:
                 participant.link.close(Close.ENDED, reason)
         room.participants.clear()
         self._drop_room(room)
+        self._on_change(meeting_id)
 
     def _drop_room(self, room: Room) -> None:
         if room.closing is not None:
@@ -590,6 +692,20 @@ class RoomRegistry:
         host = room.host
         if host is not None:
             host.send({"type": "lobby", "waiting": [p.public() for p in room.waiting()]})
+
+    def abandon(self, meeting_id: str, code: int, reason: str) -> None:
+        """Forget a room that another instance has taken over: its connections reconnect there
+        (``code``) and nothing is recorded, as the room lives on."""
+        room = self._rooms.get(meeting_id)
+        if room is None:
+            return
+        for participant in room.participants.values():
+            if participant.away is not None:
+                participant.away.cancel()
+            if participant.link is not None:
+                participant.link.close(code, reason)
+        room.participants.clear()
+        self._drop_room(room)
 
     # ---- shutting down ---------------------------------------------------------------------------
 

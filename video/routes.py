@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import WSMsgType, web
+from redis.asyncio import Redis
 
 from accounts.routes import current_viewer
 from booking.routes import booking_service_key, limit_public
@@ -24,11 +25,11 @@ from core.app_keys import sessions_key, settings_key
 from core.errors import Forbidden, NotAuthenticated, NotFound
 from core.principal import Role, Viewer
 from core.request_keys import viewer_key
+from video.cluster import LocalRooms, RedisRooms, Rooms, Seat
 from video.echo import MAX_TEST_SECONDS, ConnectionTests
 from video.rooms import (
     AssessmentTemplate,
     LiveAssessments,
-    Participant,
     RoomRegistry,
     SubmittedAssessment,
 )
@@ -69,6 +70,8 @@ log = logging.getLogger("kohtaamo.video")
 
 meeting_service_key = web.AppKey("meeting_service", MeetingService)
 room_registry_key = web.AppKey("room_registry", RoomRegistry)
+# Where connections are seated: this process's registry, or the rooms shared through Redis.
+rooms_key = web.AppKey("rooms", Rooms)
 connection_tests_key = web.AppKey("connection_tests", ConnectionTests)
 # Set by the assessments package when it starts (after this one): what the host can push.
 live_assessments_key = web.AppKey("live_assessments", LiveAssessments)
@@ -83,18 +86,26 @@ async def video_context(app: web.Application) -> AsyncIterator[None]:
     settings = app[settings_key]
     service = MeetingService(app[sessions_key], settings, app[booking_service_key])
     app[meeting_service_key] = service
-    app[room_registry_key] = RoomRegistry(
-        service, service.ice_configuration, assessments=_AssessmentsOf(app)
-    )
+    registry = RoomRegistry(service, service.ice_configuration, assessments=_AssessmentsOf(app))
+    app[room_registry_key] = registry
     app[connection_tests_key] = ConnectionTests(settings.video_test_limit)
-    yield
-    await app[connection_tests_key].close_all()
-    await app[room_registry_key].flush()
+    async with contextlib.AsyncExitStack() as stack:
+        if settings.redis_url:
+            redis = Redis.from_url(settings.redis_url, decode_responses=True)
+            stack.push_async_callback(redis.aclose)
+            shared = RedisRooms(registry, redis)
+            await shared.start()
+            app[rooms_key] = shared
+        else:
+            app[rooms_key] = LocalRooms(registry)
+        yield
+        await app[connection_tests_key].close_all()
+        await app[rooms_key].stop()
 
 
 async def _tell_rooms_to_move(app: web.Application) -> None:
     """On shutdown, before the server stops: every participant reconnects elsewhere (4503)."""
-    await app[room_registry_key].close_all(Close.RESTARTING, "restarting")
+    await app[rooms_key].close_all(Close.RESTARTING, "restarting")
 
 
 class _AssessmentsOf:
@@ -208,21 +219,20 @@ async def meeting_socket(request: web.Request) -> web.StreamResponse:
         raise web.HTTPBadRequest()
     await socket.prepare(request)
     link = SocketLink(socket, request)
-    registry = request.app[room_registry_key]
-    participant: Participant | None = None
+    seat: Seat | None = None
     try:
         hello = await _hello(socket)
         admission = await _admit(request, request.match_info["meeting_id"], hello)
-        participant = registry.enter(admission, link, hello.resume)
-        await _relay(socket, registry, participant)
+        seat = await request.app[rooms_key].enter(admission, link, hello.resume)
+        await _relay(socket, seat)
     except Refusal as refusal:
         link.close(refusal.code, refusal.reason)
     except Exception:
         log.exception("meeting connection failed")
         link.close(Close.SERVER_ERROR, "server error")
     finally:
-        if participant is not None:
-            registry.disconnected(participant, link)
+        if seat is not None:
+            seat.disconnected()
         await link.finish()
     return socket
 
@@ -242,14 +252,12 @@ async def _hello(socket: web.WebSocketResponse) -> Hello:
     return message
 
 
-async def _relay(
-    socket: web.WebSocketResponse, registry: RoomRegistry, participant: Participant
-) -> None:
+async def _relay(socket: web.WebSocketResponse, seat: Seat) -> None:
     bucket = MessageBucket()
     async for frame in socket:
         if frame.type is WSMsgType.TEXT:
             bucket.take()
-            registry.handle(participant, parse_message(frame.data))
+            seat.handle(parse_message(frame.data), frame.data)
         elif frame.type is WSMsgType.BINARY:
             raise Refusal(Close.MALFORMED, "binary frames are not allowed")
         else:
@@ -341,8 +349,7 @@ async def connection_test(request: web.Request) -> web.Response:
 
 async def _meeting_out(request: web.Request, viewer: Viewer, meeting: Meeting) -> MeetingOut:
     service = request.app[meeting_service_key]
-    room = request.app[room_registry_key].room(meeting.id)
-    waiting = room.waiting() if room else []
+    waiting = (await request.app[rooms_key].lobby([meeting.id])).get(meeting.id, [])
     guests = await service.guests(viewer, meeting.id)
     events = await service.events(viewer, meeting.id)
     return MeetingOut(

@@ -576,6 +576,22 @@ class Participant:
 
     async def close(self) -> None:
         """Close every peer connection and the WebSocket; safe to call twice."""
+        if self._reader is not None and not self._reader.done():
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._reader
+        # Let a job under way finish: a connection closed while aioice still gathers its
+        # candidates leaves that gathering's sockets open.
+        if not self._worker.done():
+            idle = asyncio.Event()
+
+            async def _set_idle() -> None:
+                idle.set()
+
+            self._jobs.put_nowait(_set_idle)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(10):
+                    await idle.wait()
         for peer_id in list(self.peers):
             await self._forget(peer_id)
         if self._ws is not None and not self._ws.closed:
