@@ -14,7 +14,7 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestServer
 
 from core.settings import Settings
 from core.templating import STATIC_DIR, static_url
@@ -25,6 +25,7 @@ from tests.video.conftest import CASEWORKER_EMAIL, make_video_meeting
 NGINX = Path("/usr/sbin/nginx")
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "nginx"
 TIMEOUT = aiohttp.ClientTimeout(total=10)
+SERVED: list[tuple[str, str]] = []  # (instance, path) of every response, in order
 
 
 def _free_port() -> int:
@@ -38,10 +39,6 @@ def _config(tmp_path: Path, port: int, upstreams: list[int]) -> str:
     production = (DEPLOY / "kohtaamo.conf").read_text()
     maps = production[: production.index("log_format")]
     servers = "\n".join(f"server 127.0.0.1:{upstream};" for upstream in upstreams)
-    first, *others = upstreams
-    meetings = f"server 127.0.0.1:{first};" + "".join(
-        f"server 127.0.0.1:{other} backup;" for other in others
-    )
     return f"""
 daemon off;
 worker_processes 1;
@@ -58,7 +55,6 @@ http {{
     types {{ text/css css; application/javascript js; }}
     {maps}
     upstream kohtaamo {{ {servers} }}
-    upstream kohtaamo_meetings {{ {meetings} }}
     server {{
         listen 127.0.0.1:{port};
         location /static/ {{
@@ -82,17 +78,19 @@ def nginx_binary() -> Path:
 
 
 @pytest.fixture
-async def instances(aiohttp_server: Any, database_url: str) -> list[TestServer]:
-    """Two app instances on one database, each answering with its name in a header."""
-    settings: Settings = make_settings(database_url)
+async def instances(aiohttp_server: Any, database_url: str, redis_url: str) -> list[TestServer]:
+    """Two app instances on one database and one Redis, each answering with its name in a
+    header (and noting which paths it served)."""
+    settings: Settings = make_settings(database_url, redis_url=redis_url)
     servers = []
     for name in ("a", "b"):
         app = create_app(settings)
 
         async def name_it(
-            _request: web.Request, response: web.StreamResponse, name: str = name
+            request: web.Request, response: web.StreamResponse, name: str = name
         ) -> None:
             response.headers["X-Test-Instance"] = name
+            SERVED.append((name, request.path))
 
         app.on_response_prepare.append(name_it)
         servers.append(await aiohttp_server(app, host="127.0.0.1"))
@@ -134,7 +132,7 @@ async def proxy(
 
 
 async def test_pages_api_static_files_and_websockets_work_through_nginx(
-    proxy: str, instances: list[TestServer]
+    proxy: str, instances: list[TestServer], aiohttp_client: Any, database_url: str
 ) -> None:
     async with aiohttp.ClientSession(base_url=proxy, timeout=TIMEOUT) as http:
         served_by: Counter[str] = Counter()
@@ -159,21 +157,28 @@ async def test_pages_api_static_files_and_websockets_work_through_nginx(
         plain = await http.get("/static/video/signaling.js")
         assert plain.headers["Cache-Control"] == "public, max-age=300, must-revalidate"
 
-        # A meeting booked on instance b; its client's and its caseworker's WebSockets upgrade
-        # through nginx and meet in one instance's room.
-        async with TestClient(instances[1]) as api:
-            meeting = await make_video_meeting(api)
+        # A meeting booked beside them; its client's and its caseworker's WebSockets upgrade
+        # through nginx, land on different instances and meet in one room (shared via Redis).
+        meeting = await make_video_meeting(
+            await aiohttp_client(create_app(make_settings(database_url)))
+        )
+        SERVED.clear()
         socket = await http.ws_connect(meeting.ws_path)
         await socket.send_json(meeting.client_hello)
         welcome = await socket.receive_json(timeout=5)
         assert (welcome["type"], welcome["state"]) == ("welcome", "lobby")
+        [(client_instance, _)] = SERVED
         async with aiohttp.ClientSession(
             base_url=proxy, timeout=TIMEOUT, cookie_jar=aiohttp.CookieJar(unsafe=True)
         ) as maria:
             login = {"email": CASEWORKER_EMAIL, "password": PASSWORD}
             for _ in range(2):  # the session is in the database: any instance accepts it
                 assert (await maria.post("/api/v1/auth/login", json=login)).status == 200
+            # Round robin: the next request goes to the instance the client is not on.
+            if SERVED[-1][0] != client_instance:
+                assert (await maria.get("/")).status == 200
             host = await maria.ws_connect(meeting.ws_path)
+            assert SERVED[-1] == ({"a": "b", "b": "a"}[client_instance], meeting.ws_path), SERVED
             await host.send_json({"type": "hello", "v": 1})
             lobby: dict[str, Any] = {}
             async with asyncio.timeout(5):
