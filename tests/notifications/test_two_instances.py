@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import math
-import os
-import subprocess
-import sys
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,8 +16,9 @@ from calendars.service import OpeningInterval
 from core.db import utcnow
 from server import create_app
 from tests.booking.conftest import HELSINKI, booking_body, make_world
-from tests.conftest import PASSWORD, TEST_SECRET_KEY, make_settings
-from tests.notifications.conftest import Inbox, SmtpServer, free_port
+from tests.conftest import PASSWORD, make_settings
+from tests.notifications.conftest import Inbox, SmtpServer
+from tests.servers import instances
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 
@@ -35,7 +33,7 @@ async def wait_for(condition: Any, seconds: float) -> bool:
 
 
 async def test_two_instances_send_the_confirmation_and_the_reminder_once(
-    aiohttp_client: Any, database_url: str, smtp: tuple[Inbox, SmtpServer]
+    aiohttp_client: Any, database_url: str, tmp_path: Path, smtp: tuple[Inbox, SmtpServer]
 ) -> None:
     if not database_url.startswith("postgresql"):
         pytest.skip("several instances share PostgreSQL; SQLite serves one instance")
@@ -48,72 +46,46 @@ async def test_two_instances_send_the_confirmation_and_the_reminder_once(
     )
     await client.close()
 
-    environment = {
-        key: value for key, value in os.environ.items() if not key.startswith("KOHTAAMO_")
-    }
-    environment.update(
-        KOHTAAMO_DATABASE_URL=database_url,
-        KOHTAAMO_SECRET_KEY=TEST_SECRET_KEY,
-        KOHTAAMO_SMTP_HOST="127.0.0.1",
-        KOHTAAMO_SMTP_PORT=str(server.port),
-        KOHTAAMO_LOG_LEVEL="WARNING",
-    )
-    ports = [free_port(), free_port()]
-    processes = [
-        subprocess.Popen(  # noqa: ASYNC220  (two servers that outlive many awaits)
-            [sys.executable, "server.py", "serve"],
-            cwd=REPOSITORY,
-            env={**environment, "KOHTAAMO_PORT": str(port)},
+    async with (
+        instances(
+            2,
+            database_url,
+            tmp_path,
+            smtp_host="127.0.0.1",
+            smtp_port=str(server.port),
+            log_level="WARNING",
+        ) as [first, second],
+        aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http,
+    ):
+        # With both servers up: the next slot a few minutes ahead, on a meeting type whose
+        # reminder comes due 10 to 70 seconds from now.
+        now = utcnow()
+        start = now.astimezone(HELSINKI).replace(second=0, microsecond=0) + timedelta(minutes=3)
+        start += timedelta(minutes=-start.minute % 15)
+        if start.time() > time(23, 30):  # keep the 15-minute meeting inside the day's opening
+            start = datetime.combine(start.date() + timedelta(days=1), time(0, 0), HELSINKI)
+        reminder = math.floor((start - now - timedelta(seconds=10)).total_seconds() / 60)
+        login = {"email": "maria@example.com", "password": PASSWORD}
+        async with http.post(f"{first.base}/api/v1/auth/login", json=login) as answer:
+            assert answer.status == 200
+        short = {
+            "name": {"fi": "Lyhyt", "sv": "Kort", "en": "Short"},
+            "duration_minutes": 15,
+            "minimum_notice_minutes": 0,
+            "modes": ["video"],
+            "reminder_minutes": [reminder],
+        }
+        async with http.post(f"{first.base}/api/v1/me/meeting-types", json=short) as answer:
+            assert answer.status == 201, await answer.text()
+            meeting_type_id = (await answer.json())["id"]
+        body = booking_body(
+            world,
+            start,
+            meeting_type_id=meeting_type_id,
+            client={"name": "A", "email": "a@example.com"},
         )
-        for port in ports
-    ]
-    try:
-        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
-
-            async def healthy(port: int) -> bool:
-                try:
-                    async with http.get(f"http://127.0.0.1:{port}/healthz") as answer:
-                        return answer.status == 200
-                except aiohttp.ClientError:
-                    return False
-
-            for port in ports:
-                for _ in range(100):
-                    if await healthy(port):
-                        break
-                    await asyncio.sleep(0.1)
-            # With both servers up: the next slot a few minutes ahead, on a meeting type whose
-            # reminder comes due 10 to 70 seconds from now.
-            now = utcnow()
-            start = now.astimezone(HELSINKI).replace(second=0, microsecond=0) + timedelta(minutes=3)
-            start += timedelta(minutes=-start.minute % 15)
-            if start.time() > time(23, 30):  # keep the 15-minute meeting inside the day's opening
-                start = datetime.combine(start.date() + timedelta(days=1), time(0, 0), HELSINKI)
-            reminder = math.floor((start - now - timedelta(seconds=10)).total_seconds() / 60)
-            base = f"http://127.0.0.1:{ports[0]}"
-            login = {"email": "maria@example.com", "password": PASSWORD}
-            async with http.post(f"{base}/api/v1/auth/login", json=login) as answer:
-                assert answer.status == 200
-            short = {
-                "name": {"fi": "Lyhyt", "sv": "Kort", "en": "Short"},
-                "duration_minutes": 15,
-                "minimum_notice_minutes": 0,
-                "modes": ["video"],
-                "reminder_minutes": [reminder],
-            }
-            async with http.post(f"{base}/api/v1/me/meeting-types", json=short) as answer:
-                assert answer.status == 201, await answer.text()
-                meeting_type_id = (await answer.json())["id"]
-            body = booking_body(
-                world,
-                start,
-                meeting_type_id=meeting_type_id,
-                client={"name": "A", "email": "a@example.com"},
-            )
-            async with http.post(
-                f"http://127.0.0.1:{ports[1]}/api/v1/bookings", json=body
-            ) as answer:
-                assert answer.status == 201, await answer.text()
+        async with http.post(f"{second.base}/api/v1/bookings", json=body) as answer:
+            assert answer.status == 201, await answer.text()
 
         def subjects() -> list[str]:
             return [
@@ -125,8 +97,3 @@ async def test_two_instances_send_the_confirmation_and_the_reminder_once(
         assert await wait_for(lambda: "Muistutus" in subjects(), seconds=150), subjects()
         await asyncio.sleep(12)  # two more drain rounds on both instances
         assert sorted(subjects()) == ["Aikasi on varattu", "Muistutus"]
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            process.wait(timeout=30)
