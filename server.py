@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from aiohttp import web
+from redis.asyncio import Redis
 
 import accounts.routes
 import assessments.routes
@@ -34,6 +35,7 @@ from core.app_keys import (
     cpu_executor_key,
     engine_key,
     metrics_key,
+    redis_key,
     sessions_key,
     settings_key,
 )
@@ -75,6 +77,8 @@ def create_app(settings: Settings) -> web.Application:
     setup_templates(app)
     app.cleanup_ctx.append(_cpu_executor)
     app.cleanup_ctx.append(_database)
+    if settings.redis_url:
+        app.cleanup_ctx.append(_redis)
     app.on_response_prepare.append(add_security_headers)
 
     accounts.routes.setup(app)
@@ -130,6 +134,13 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     app[sessions_key] = create_sessionmaker(engine)
     yield
     await engine.dispose()
+
+
+async def _redis(app: web.Application) -> AsyncIterator[None]:
+    redis = Redis.from_url(app[settings_key].redis_url, decode_responses=True)
+    app[redis_key] = redis
+    yield
+    await redis.aclose()
 
 
 # ---- command line -------------------------------------------------------------------------------

@@ -55,7 +55,7 @@ async def _answers(
 
 @pages.get(MANAGE, name="manage_assessment")
 async def client_form(request: web.Request) -> web.Response:
-    limit_public(request)
+    await limit_public(request)
     state = await _service(request).pre_meeting(request.match_info["token"])
     context = _form_context(state.template, {}, {})
     context.update(
@@ -66,7 +66,7 @@ async def client_form(request: web.Request) -> web.Response:
 
 @pages.post(MANAGE)
 async def client_submit(request: web.Request) -> web.Response:
-    limit_public(request)
+    await limit_public(request)
     token = request.match_info["token"]
     service = _service(request)
     state = await service.pre_meeting(token)

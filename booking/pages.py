@@ -1086,7 +1086,7 @@ ANSWER: dict[str, Callable[[web.Request, Draft, Params], Coroutine[Any, Any, web
 
 async def _step_page(request: web.Request, step: str) -> web.Response:
     """Show a step, or take its answer when its own form was sent (``submitted`` names it)."""
-    limit_public(request)
+    await limit_public(request)
     params = await _params(request)
     draft = Draft.read(params)
     try:
@@ -1147,13 +1147,13 @@ async def book_check(request: web.Request) -> web.Response:
 async def book_reloaded(request: web.Request) -> web.Response:
     """These pages exist only as answers to a form. Reloaded by address (say, in another
     language), they start the details again: what was typed never was in the address."""
-    limit_public(request)
+    await limit_public(request)
     raise web.HTTPSeeOther(_step_url(request, "details", Draft.read(request.query)))
 
 
 @pages.post("/book/confirm", name="book_confirm")
 async def book_confirm(request: web.Request) -> web.Response:
-    limit_public(request)
+    await limit_public(request)
     form = await request.post()
     draft = Draft.read(form)
     try:
@@ -1221,7 +1221,7 @@ def _booking_context(request: web.Request, token: str, view: BookingView) -> dic
 
 @pages.get(f"{MANAGE}/confirmation", name="booking_confirmation")
 async def booking_confirmation(request: web.Request) -> web.Response:
-    limit_public(request)
+    await limit_public(request)
     token, view = await _booking_of(request)
     if view.status != "confirmed":
         raise web.HTTPSeeOther(_path(request, "manage_booking", token=token))
@@ -1230,7 +1230,7 @@ async def booking_confirmation(request: web.Request) -> web.Response:
 
 @pages.get(MANAGE, name="manage_booking")
 async def manage_booking(request: web.Request) -> web.Response:
-    limit_public(request)
+    await limit_public(request)
     token, view = await _booking_of(request)
     context = _booking_context(request, token, view)
     context["notice"] = NOTICES.get(request.query.get("notice", ""), "")
@@ -1239,7 +1239,7 @@ async def manage_booking(request: web.Request) -> web.Response:
 
 @pages.get(f"{MANAGE}/booking.ics", name="manage_booking_ics")
 async def manage_booking_ics(request: web.Request) -> web.Response:
-    limit_public(request)
+    await limit_public(request)
     token, view = await _booking_of(request)
     return ics_response(
         request.app[booking_service_key].invitation_ics(view, token), "kohtaamo.ics"
@@ -1288,7 +1288,7 @@ async def _show_reschedule(
 
 @pages.get(f"{MANAGE}/reschedule", name="manage_reschedule")
 async def manage_reschedule(request: web.Request) -> web.Response:
-    limit_public(request)
+    await limit_public(request)
     token, view = await _booking_of(request)
     if not view.is_upcoming:
         raise web.HTTPSeeOther(_path(request, "manage_booking", token=token))
@@ -1297,7 +1297,7 @@ async def manage_reschedule(request: web.Request) -> web.Response:
 
 @pages.post(f"{MANAGE}/reschedule")
 async def manage_reschedule_submit(request: web.Request) -> web.Response:
-    limit_public(request)
+    await limit_public(request)
     token, view = await _booking_of(request)
     form = await request.post()
     start = parse_start(_text(form, "start"))
@@ -1316,7 +1316,7 @@ async def manage_reschedule_submit(request: web.Request) -> web.Response:
 
 @pages.get(f"{MANAGE}/cancel", name="manage_cancel")
 async def manage_cancel(request: web.Request) -> web.Response:
-    limit_public(request)
+    await limit_public(request)
     token, view = await _booking_of(request)
     if not view.is_upcoming:
         raise web.HTTPSeeOther(_path(request, "manage_booking", token=token))
@@ -1327,7 +1327,7 @@ async def manage_cancel(request: web.Request) -> web.Response:
 
 @pages.post(f"{MANAGE}/cancel")
 async def manage_cancel_submit(request: web.Request) -> web.Response:
-    limit_public(request)
+    await limit_public(request)
     token, view = await _booking_of(request)
     form = await request.post()
     reason = _text(form, "reason")
@@ -1342,7 +1342,7 @@ async def manage_cancel_submit(request: web.Request) -> web.Response:
 
 @pages.get(f"{MANAGE}/cancelled", name="manage_cancelled")
 async def manage_cancelled(request: web.Request) -> web.Response:
-    limit_public(request)
+    await limit_public(request)
     token, view = await _booking_of(request)
     if view.status != "cancelled":
         raise web.HTTPSeeOther(_path(request, "manage_booking", token=token))

@@ -39,15 +39,15 @@ from booking.service import (
 )
 from calendars.routes import calendar_service_key
 from core.api import ApiRoutes, json_response, parse_body, parse_query
-from core.app_keys import sessions_key, settings_key
+from core.app_keys import redis_key, sessions_key, settings_key
 from core.errors import NotAuthenticated
 from core.http import client_address
 from core.principal import Viewer
-from core.rate_limit import RequestLimiter
+from core.rate_limit import Limiter, request_limiter
 from core.request_keys import language_key, viewer_key
 
 booking_service_key = web.AppKey("booking_service", BookingService)
-booking_limiter_key = web.AppKey("booking_limiter", RequestLimiter)
+booking_limiter_key = web.AppKey("booking_limiter", Limiter)
 # Set by whoever listens to booking changes (notifications) before the booking service starts.
 booking_listener_key = web.AppKey("booking_listener", BookingChangeListener)
 
@@ -66,13 +66,15 @@ async def booking_context(app: web.Application) -> AsyncIterator[None]:
         AuditLog(app[sessions_key]),
         listener=app.get(booking_listener_key),
     )
-    app[booking_limiter_key] = RequestLimiter(settings.booking_rate_limit)
+    app[booking_limiter_key] = request_limiter(
+        app.get(redis_key), "booking", settings.booking_rate_limit
+    )
     yield
 
 
-def limit_public(request: web.Request) -> None:
+async def limit_public(request: web.Request) -> None:
     """The per-address limit on the public booking endpoints (KOHTAAMO_BOOKING_RATE_LIMIT)."""
-    request.app[booking_limiter_key].check(client_address(request))
+    await request.app[booking_limiter_key].check(client_address(request))
 
 
 def access_of(request: web.Request) -> Access:
@@ -116,7 +118,7 @@ def booking_out(view: BookingView, language: str) -> BookingOut:
     errors=(429,),
 )
 async def api_units(request: web.Request) -> web.Response:
-    limit_public(request)
+    await limit_public(request)
     language = request[language_key]
     units = await request.app[account_service_key].units()
     return json_response(
@@ -137,7 +139,7 @@ async def api_units(request: web.Request) -> web.Response:
     errors=(429,),
 )
 async def api_caseworkers(request: web.Request) -> web.Response:
-    limit_public(request)
+    await limit_public(request)
     query = parse_query(request, CaseworkersQuery)
     language = request[language_key]
     people = await request.app[account_service_key].caseworkers(unit_id=query.unit_id)
@@ -176,7 +178,7 @@ async def api_caseworkers(request: web.Request) -> web.Response:
     errors=(429,),
 )
 async def api_slots(request: web.Request) -> web.Response:
-    limit_public(request)
+    await limit_public(request)
     query = parse_query(request, SlotsQuery)
     slots = await request.app[booking_service_key].slots(
         query.meeting_type_id,
@@ -216,7 +218,7 @@ async def zones_of(request: web.Request, caseworker_ids: set[str]) -> dict[str, 
     errors=(409, 429),
 )
 async def api_book(request: web.Request) -> web.Response:
-    limit_public(request)
+    await limit_public(request)
     body = await parse_body(request, BookingIn)
     service = request.app[booking_service_key]
     created = await service.book(
@@ -262,7 +264,7 @@ BOOKING_AUTH = ("manageToken", "session")
     errors=(403, 404, 429),
 )
 async def api_booking(request: web.Request) -> web.Response:
-    limit_public(request)
+    await limit_public(request)
     view = await request.app[booking_service_key].booking(
         access_of(request), request.match_info["booking_id"]
     )
@@ -278,7 +280,7 @@ async def api_booking(request: web.Request) -> web.Response:
     errors=(403, 404, 409, 429),
 )
 async def api_cancel(request: web.Request) -> web.Response:
-    limit_public(request)
+    await limit_public(request)
     body = await parse_body(request, CancelIn)
     view = await request.app[booking_service_key].cancel(
         access_of(request), body.reason, booking_id=request.match_info["booking_id"]
@@ -295,7 +297,7 @@ async def api_cancel(request: web.Request) -> web.Response:
     errors=(403, 404, 409, 429),
 )
 async def api_reschedule(request: web.Request) -> web.Response:
-    limit_public(request)
+    await limit_public(request)
     body = await parse_body(request, RescheduleIn)
     view = await request.app[booking_service_key].reschedule(
         access_of(request), body.start, booking_id=request.match_info["booking_id"]
@@ -310,7 +312,7 @@ async def api_reschedule(request: web.Request) -> web.Response:
     errors=(403, 404, 429),
 )
 async def api_booking_ics(request: web.Request) -> web.Response:
-    limit_public(request)
+    await limit_public(request)
     access = access_of(request)
     service = request.app[booking_service_key]
     view = await service.booking(access, request.match_info["booking_id"])

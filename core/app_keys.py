@@ -6,6 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from aiohttp import web
 from babel.support import Translations
+from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.db import Sessions
@@ -18,3 +19,5 @@ sessions_key = web.AppKey("sessions", Sessions)
 catalogs_key = web.AppKey("catalogs", dict[str, Translations])
 metrics_key = web.AppKey("metrics", HttpMetrics)
 cpu_executor_key = web.AppKey("cpu_executor", ThreadPoolExecutor)
+# Only with KOHTAAMO_REDIS_URL: what the instances share besides the database.
+redis_key = web.AppKey("redis", Redis)

@@ -571,7 +571,7 @@ def _staged(request: web.Request, draft: Draft) -> list[StagedFile]:
 @pages.post("/report-a-concern/{kind:professional|private}/send", name="concern_send")
 async def concern_send(request: web.Request) -> web.Response:
     kind = _kind(request)
-    request.app[report_limiter_key].check(client_address(request))
+    await request.app[report_limiter_key].check(client_address(request))
     draft = Draft.read(kind, await request.post())
     errors, report = draft_errors(request, draft)
     if errors or report is None:

@@ -17,12 +17,12 @@ from core.api import (
     parse_body,
     parse_query,
 )
-from core.app_keys import cpu_executor_key, sessions_key, settings_key
+from core.app_keys import cpu_executor_key, redis_key, sessions_key, settings_key
 from core.errors import DomainError, NotAuthenticated, NotFound, ValidationFailed
 from core.http import client_address
 from core.i18n import N_
 from core.principal import Role
-from core.rate_limit import RequestLimiter
+from core.rate_limit import Limiter, request_limiter
 from reports.deadlines import Deadline
 from reports.schemas import (
     AttachmentOut,
@@ -50,7 +50,7 @@ from reports.service import (
 api = ApiRoutes("reports")
 
 report_service_key = web.AppKey("concern_report_service", ConcernReportService)
-report_limiter_key = web.AppKey("concern_report_limiter", RequestLimiter)
+report_limiter_key = web.AppKey("concern_report_limiter", Limiter)
 
 
 async def reports_context(app: web.Application) -> AsyncIterator[None]:
@@ -70,7 +70,9 @@ async def reports_context(app: web.Application) -> AsyncIterator[None]:
         executor=app[cpu_executor_key],
         staff_exists=staff_exists,
     )
-    app[report_limiter_key] = RequestLimiter(settings.booking_rate_limit)
+    app[report_limiter_key] = request_limiter(
+        app.get(redis_key), "concern-report", settings.booking_rate_limit
+    )
     yield
 
 
@@ -87,7 +89,7 @@ def _reference(request: web.Request) -> str:
     errors=(429,),
 )
 async def api_submit_report(request: web.Request) -> web.Response:
-    request.app[report_limiter_key].check(client_address(request))
+    await request.app[report_limiter_key].check(client_address(request))
     report = await parse_body(request, ConcernReportIn)
     service = request.app[report_service_key]
     submitted = await service.submit(report)

@@ -133,7 +133,7 @@ def _assessments(request: web.Request) -> tuple[dict[str, str], ...]:
 
 @pages.get("/manage/{token:[A-Za-z0-9_-]{1,100}}/join", name="manage_booking_join")
 async def client_room(request: web.Request) -> web.Response:
-    limit_public(request)
+    await limit_public(request)
     token = request.match_info["token"]
     admission = await request.app[meeting_service_key].admit_client(token)
     return await _room_or_closed(
@@ -147,7 +147,7 @@ async def client_room(request: web.Request) -> web.Response:
 
 @pages.get("/meetings/guest/{token:[A-Za-z0-9_-]{1,100}}", name="guest_room")
 async def guest_room(request: web.Request) -> web.Response:
-    limit_public(request)
+    await limit_public(request)
     token = request.match_info["token"]
     # Opening the page does not use the link up; joining the room does.
     admission = await request.app[meeting_service_key].admit_guest(token, used_link_ok=True)

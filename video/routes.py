@@ -16,12 +16,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import WSMsgType, web
-from redis.asyncio import Redis
 
 from accounts.routes import current_viewer
 from booking.routes import booking_service_key, limit_public
 from core.api import ApiRoutes, json_response, parse_body
-from core.app_keys import sessions_key, settings_key
+from core.app_keys import redis_key, sessions_key, settings_key
 from core.errors import Forbidden, NotAuthenticated, NotFound
 from core.principal import Role, Viewer
 from core.request_keys import viewer_key
@@ -89,18 +88,16 @@ async def video_context(app: web.Application) -> AsyncIterator[None]:
     registry = RoomRegistry(service, service.ice_configuration, assessments=_AssessmentsOf(app))
     app[room_registry_key] = registry
     app[connection_tests_key] = ConnectionTests(settings.video_test_limit)
-    async with contextlib.AsyncExitStack() as stack:
-        if settings.redis_url:
-            redis = Redis.from_url(settings.redis_url, decode_responses=True)
-            stack.push_async_callback(redis.aclose)
-            shared = RedisRooms(registry, redis)
-            await shared.start()
-            app[rooms_key] = shared
-        else:
-            app[rooms_key] = LocalRooms(registry)
-        yield
-        await app[connection_tests_key].close_all()
-        await app[rooms_key].stop()
+    redis = app.get(redis_key)
+    if redis is None:
+        app[rooms_key] = LocalRooms(registry)
+    else:
+        shared = RedisRooms(registry, redis)
+        await shared.start()
+        app[rooms_key] = shared
+    yield
+    await app[connection_tests_key].close_all()
+    await app[rooms_key].stop()
 
 
 async def _tell_rooms_to_move(app: web.Application) -> None:
@@ -326,7 +323,7 @@ async def _admission(
     errors=(401, 403, 409, 429, 503),
 )
 async def connection_test(request: web.Request) -> web.Response:
-    limit_public(request)
+    await limit_public(request)
     body = await parse_body(request, ConnectionTestIn)
     meeting_id = request.match_info["meeting_id"]
     credential = body.credential
