@@ -86,13 +86,22 @@ class OutboxSender:
         self._senders = senders
         self._clock = clock
         self._draining = asyncio.Lock()
+        self._under_way: set[asyncio.Task[DrainResult]] = set()
 
     async def idle(self) -> None:
-        """Return once no drain is running."""
-        async with self._draining:
-            return
+        """Return once no drain is running or about to."""
+        while self._under_way:
+            await asyncio.gather(*self._under_way, return_exceptions=True)
 
     async def drain(self, limit: int = 100) -> DrainResult:
+        """Send what is due. A drain once begun is not cancelled with its caller: a send cut off
+        halfway would stay claimed and go out again later, twice. ``idle`` waits for it."""
+        task = asyncio.get_running_loop().create_task(self._drain_locked(limit))
+        self._under_way.add(task)
+        task.add_done_callback(self._under_way.discard)
+        return await asyncio.shield(task)
+
+    async def _drain_locked(self, limit: int) -> DrainResult:
         async with self._draining:
             return await self._drain(limit)
 

@@ -116,8 +116,8 @@ async def notifications_context(app: web.Application) -> AsyncIterator[None]:
             if scheduler is not None:
                 scheduler.shutdown(wait=False)
                 scheduler = None
-            # shutdown() does not wait for a job already running: let a drain in flight finish
-            # before the database engine goes away.
+            # shutdown() cancels a job already running, but not the drain it started (see
+            # OutboxSender.drain): let that finish before the database engine goes away.
             await sender.idle()
 
         leadership = Leadership(app[engine_key], on_gain=lead, on_loss=step_down)

@@ -226,3 +226,38 @@ async def test_an_unexpected_sender_error_counts_as_a_failed_try(
     [stored] = await rows(sessions)
     assert (stored.status, stored.attempts) == (PENDING, 1)
     assert "bug in a sender" in caplog.text
+
+
+async def test_a_drain_whose_caller_is_cancelled_mid_send_finishes_and_sends_once(
+    sessions: Sessions,
+) -> None:
+    """A stopping leader's scheduler cancels its running job; the send under way must complete
+    (and be recorded as sent), or the message would go out again later."""
+    import asyncio
+
+    started, release = asyncio.Event(), asyncio.Event()
+    sent: list[str] = []
+
+    class Slow:
+        async def send(self, outgoing: OutboxMessage) -> bool:
+            started.set()
+            await release.wait()
+            sent.append(outgoing.idempotency_key)
+            return True
+
+    async with sessions.begin() as session:
+        await outbox.add(session, [message()])
+    sender = OutboxSender(sessions, {"email": Slow(), "sms": Slow()})
+    job = asyncio.create_task(sender.drain())
+    await asyncio.wait_for(started.wait(), 5)
+    job.cancel()
+    idle = asyncio.create_task(sender.idle())
+    await asyncio.sleep(0.05)
+    assert not idle.done()  # the send is still under way
+    release.set()
+    await asyncio.wait_for(idle, 5)
+    assert job.cancelled()
+    [stored] = await rows(sessions)
+    assert stored.status == SENT
+    assert (await sender.drain()).sent == 0
+    assert sent == ["booking:b1:confirmation:0:email"]
