@@ -440,7 +440,10 @@ class RoomRegistry:
         try:
             self._handle(room, participant, message)
         finally:
-            self._on_change(participant.meeting_id)
+            if not isinstance(
+                message, Signal | Chat | Ping
+            ):  # these pass through, changing nothing
+                self._on_change(participant.meeting_id)
 
     def _handle(self, room: Room, participant: Participant, message: RoomMessage) -> None:
         match message:

@@ -15,8 +15,7 @@ async def test_the_public_limit_counts_requests_to_every_instance(
     first = await aiohttp_client(create_app(settings))
     second = await aiohttp_client(create_app(settings))
     statuses = [
-        (await instance.get("/api/v1/units")).status
-        for instance in (first, second, first, second)
+        (await instance.get("/api/v1/units")).status for instance in (first, second, first, second)
     ]
     assert statuses == [200, 200, 200, 429]
     refused = await first.get("/api/v1/units", headers={"Accept-Language": "en"})
@@ -36,7 +35,6 @@ async def test_without_shared_redis_each_instance_counts_alone(
     first = await aiohttp_client(create_app(settings))
     second = await aiohttp_client(create_app(settings))
     statuses = [
-        (await instance.get("/api/v1/units")).status
-        for instance in (first, second, first, second)
+        (await instance.get("/api/v1/units")).status for instance in (first, second, first, second)
     ]
     assert statuses == [200, 200, 200, 200]
