@@ -9,6 +9,7 @@ notifications/service.py), so they need no job of their own and survive restarts
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -39,6 +40,7 @@ notifier_key = web.AppKey("booking_notifier", BookingNotifier)
 outbox_sender_key = web.AppKey("outbox_sender", OutboxSender)
 leadership_key = web.AppKey("leadership", Leadership)
 DRAIN_SECONDS = 5
+DRAIN_BATCH = 100
 
 
 def sync_database_url(database_url: str) -> str:
@@ -85,9 +87,16 @@ async def notifications_context(app: web.Application) -> AsyncIterator[None]:
         scheduler: AsyncIOScheduler | None = None
 
         async def drain() -> None:
-            result = await sender.drain()
-            if result != DrainResult():
-                log.info("outbox drained", extra=dataclasses.asdict(result))
+            # Batches of 100 until a batch is not full, within one tick: a burst of bookings
+            # goes out in seconds, not at 100 messages per tick.
+            deadline = asyncio.get_running_loop().time() + DRAIN_SECONDS
+            while True:
+                result = await sender.drain(DRAIN_BATCH)
+                if result != DrainResult():
+                    log.info("outbox drained", extra=dataclasses.asdict(result))
+                handled = result.sent + result.retried + result.failed + result.expired
+                if handled < DRAIN_BATCH or asyncio.get_running_loop().time() > deadline:
+                    return
 
         async def lead() -> None:
             nonlocal scheduler
