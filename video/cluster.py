@@ -221,7 +221,8 @@ class RedisRooms:
         self._beat = node_ttl_seconds / 3
         registry.watch(self._changed)
         self._homes: set[str] = set()  # rooms this instance runs
-        self._claims: dict[str, asyncio.Lock] = {}
+        # Claims under way here, so that one claim restores a room before anyone enters it.
+        self._claiming: dict[str, asyncio.Future[str | None]] = {}
         self._edges: dict[str, EdgeSeat] = {}  # connections here whose room is elsewhere
         self._relayed: dict[str, _Relayed] = {}  # connections elsewhere whose room is here
         self._outgoing: asyncio.Queue[tuple[str, str] | str] = asyncio.Queue()
@@ -300,23 +301,35 @@ class RedisRooms:
     async def _claim(self, meeting: Meeting) -> str:
         """The instance the room runs on: this one if the room is free (restored from its saved
         state when another instance ran it before)."""
-        lock = self._claims.setdefault(meeting.id, asyncio.Lock())
-        async with lock:
-            if meeting.id in self._homes:
-                return self.node
-            for _ in range(3):
-                if await self._redis.set(
-                    _home_key(meeting.id), self.node, nx=True, px=self._ttl_ms
-                ):
-                    saved = await self._redis.get(_state_key(meeting.id))
-                    if saved is not None:
-                        self.registry.restore(meeting, json.loads(saved))
-                    self._homes.add(meeting.id)
-                    return self.node
-                home = await self._redis.get(_home_key(meeting.id))
-                if home is not None:
-                    return str(home)
+        if meeting.id in self._homes:
+            return self.node
+        pending = self._claiming.get(meeting.id)
+        if pending is not None:
+            home = await asyncio.shield(pending)
+        else:
+            pending = self._claiming[meeting.id] = asyncio.get_running_loop().create_future()
+            home = None
+            try:
+                home = await self._claim_now(meeting)
+            finally:
+                pending.set_result(home)
+                del self._claiming[meeting.id]
+        if home is None:
             raise Refusal(Close.RESTARTING, "room is moving")
+        return home
+
+    async def _claim_now(self, meeting: Meeting) -> str | None:
+        for _ in range(3):
+            if await self._redis.set(_home_key(meeting.id), self.node, nx=True, px=self._ttl_ms):
+                saved = await self._redis.get(_state_key(meeting.id))
+                if saved is not None:
+                    self.registry.restore(meeting, json.loads(saved))
+                self._homes.add(meeting.id)
+                return self.node
+            home = await self._redis.get(_home_key(meeting.id))
+            if home is not None:
+                return str(home)
+        return None
 
     def _unanswered(self, edge: EdgeSeat) -> None:
         if not edge.answered and edge.connection in self._edges:
@@ -390,7 +403,6 @@ class RedisRooms:
             pipe.delete(_state_key(meeting_id))
             pipe.eval(_RELEASE, 1, _home_key(meeting_id), self.node)
             self._homes.discard(meeting_id)
-            self._claims.pop(meeting_id, None)
             return
         lifetime = (room.meeting.closes_at - datetime.now(UTC)).total_seconds()
         pipe.set(
@@ -437,10 +449,9 @@ class RedisRooms:
         admission = admission_from_json(message["admission"])
         link = RemoteLink(self, message["edge"], message["conn"])
         meeting_id = admission.meeting.id
-        claim = self._claims.get(meeting_id)
-        if claim is not None and claim.locked():
-            async with claim:  # this instance is just now restoring the room
-                pass
+        claiming = self._claiming.get(meeting_id)
+        if claiming is not None:  # this instance is just now restoring the room
+            await asyncio.shield(claiming)
         if meeting_id not in self._homes:
             link.close(Close.RESTARTING, "room is moving")
             return
