@@ -31,6 +31,7 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/bench_slots.py
 	$(BIN)/python bench/bench_booking.py --database sqlite
 	$(BIN)/python bench/bench_booking.py --database postgresql
+	$(BIN)/python bench/bench_instances.py
 
 # Re-extract the messages from code and templates into the fi/sv/en catalogs.
 messages: $(VENV)/.installed

@@ -17,7 +17,6 @@ import argparse
 import asyncio
 import contextlib
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -25,7 +24,6 @@ import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock
 from pathlib import Path
@@ -33,162 +31,92 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 from aiohttp import web
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+# Run as a script, so the repository root is not on the path by itself.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from accounts.service import SYSTEM, AccountService  # noqa: E402
-from booking.models import Booking  # noqa: E402
-from calendars.models import BusyTime, CalendarImport  # noqa: E402
-from calendars.service import CalendarService, MeetingTypeFields, OpeningInterval  # noqa: E402
-from core.db import create_engine, create_sessionmaker, migrate  # noqa: E402
-from core.principal import Role  # noqa: E402
-from core.settings import Settings  # noqa: E402
+from bench.common import (
+    ROOT,
+    bench_unit,
+    free_port,
+    fresh_postgres,
+    percentile,
+    postgres_base_url,
+    server_environment,
+    stop_process,
+    video_booking,
+    wait_until_healthy,
+)
+from calendars.models import BusyTime, CalendarImport
 
 CONCURRENCY = 50
-SECRET = "bench-secret-key-0123456789abcdef0123"
 HELSINKI = ZoneInfo("Europe/Helsinki")
-EVERY_DAY = [OpeningInterval(day, clock(8, 0), clock(16, 0)) for day in range(7)]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-async def fresh_postgres(base_url: str) -> str:
-    name = f"kohtaamo_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_async_engine(
-        make_url(base_url).set(database="postgres"), isolation_level="AUTOCOMMIT"
-    )
-    async with admin.connect() as connection:
-        await connection.execute(text(f'CREATE DATABASE "{name}"'))
-    await admin.dispose()
-    return make_url(base_url).set(database=name).render_as_string(hide_password=False)
 
 
 async def prepare(database_url: str, caseworkers: int) -> dict[str, object]:
     """Migrate and fill: a unit of caseworkers open 08–16 daily, one of them very busy."""
-    engine = create_engine(database_url)
-    await migrate(engine)
-    sessions = create_sessionmaker(engine)
-    settings = Settings.from_env(
-        {"KOHTAAMO_SECRET_KEY": SECRET, "KOHTAAMO_DATABASE_URL": database_url}
-    )
-    executor = ThreadPoolExecutor(2)
-    accounts = AccountService(sessions, settings, executor)
-    calendars = CalendarService(sessions)
-    municipality = await accounts.ensure_municipality("Benchmark")
-    unit = await accounts.ensure_unit(
-        municipality, name_fi="Yksikkö", name_sv="Enhet", name_en="Unit"
-    )
-    people = []
-    for number in range(caseworkers):
-        user = await accounts.create_user(
-            SYSTEM,
-            email=f"cw{number}@example.com",
-            name=f"Caseworker {number:03}",
-            role=Role.CASEWORKER,
-            password="benchmark-password",
-            unit_id=unit,
-        )
-        await calendars.set_working_hours(user.id, "Europe/Helsinki", EVERY_DAY)
-        people.append(user.id)
-    meeting_type = await calendars.create_meeting_type(
-        SYSTEM,
-        MeetingTypeFields(
-            name_fi="Tapaaminen",
-            name_sv="Möte",
-            name_en="Meeting",
+    async with bench_unit(database_url, threads=2) as unit:
+        people = await unit.open_caseworkers(caseworkers)
+        meeting_type = await unit.video_meeting_type(
+            ("Tapaaminen", "Möte", "Meeting"),
             duration_minutes=30,
-            slot_step_minutes=15,
-            buffer_after_minutes=5,
-            minimum_notice_minutes=0,
             horizon_days=90,
-            modes=("video",),
-            max_active_bookings_per_client=1,
-        ),
-        unit_id=unit,
-    )
-    busy_one = people[0]
-    start_day = datetime.now(UTC).date() + timedelta(days=1)
-    async with sessions.begin() as session:
-        source = CalendarImport(caseworker_id=busy_one, busy_count=0)
-        session.add(source)
-        await session.flush()
-        for week in range(52):  # a year of 40 weekly recurring events, already expanded
-            for event in range(40):
-                day = start_day + timedelta(weeks=week, days=event % 7)
-                begins = datetime.combine(day, clock(8 + (event % 8), 0), UTC)
+            buffer_after_minutes=5,
+        )
+        busy_one = people[0]
+        start_day = datetime.now(UTC).date() + timedelta(days=1)
+        async with unit.sessions.begin() as session:
+            source = CalendarImport(caseworker_id=busy_one, busy_count=0)
+            session.add(source)
+            await session.flush()
+            for week in range(52):  # a year of 40 weekly recurring events, already expanded
+                for event in range(40):
+                    day = start_day + timedelta(weeks=week, days=event % 7)
+                    begins = datetime.combine(day, clock(8 + (event % 8), 0), UTC)
+                    session.add(
+                        BusyTime(
+                            import_id=source.id,
+                            caseworker_id=busy_one,
+                            starts_at=begins,
+                            ends_at=begins + timedelta(minutes=20),
+                        )
+                    )
+            for number in range(300):  # 300 bookings over the 8 weeks
+                day = start_day + timedelta(days=number % 56)
+                begins = datetime.combine(day, clock(8, 0), UTC) + timedelta(
+                    minutes=30 * (number // 56) + 15
+                )
                 session.add(
-                    BusyTime(
-                        import_id=source.id,
-                        caseworker_id=busy_one,
-                        starts_at=begins,
-                        ends_at=begins + timedelta(minutes=20),
+                    video_booking(
+                        busy_one,
+                        meeting_type,
+                        begins,
+                        minutes=30,
+                        client_name="Bench",
+                        client_key=f"bench-{number}",
+                        manage_token_hash=uuid.uuid4().hex + uuid.uuid4().hex[:32],
                     )
                 )
-        for number in range(300):  # 300 bookings over the 8 weeks
-            day = start_day + timedelta(days=number % 56)
-            begins = datetime.combine(day, clock(8, 0), UTC) + timedelta(
-                minutes=30 * (number // 56) + 15
-            )
-            session.add(
-                Booking(
-                    caseworker_id=busy_one,
-                    meeting_type_id=meeting_type.id,
-                    starts_at=begins,
-                    ends_at=begins + timedelta(minutes=30),
-                    blocked_from=begins,
-                    blocked_until=begins + timedelta(minutes=30),
-                    mode="video",
-                    language="fi",
-                    client_name="Bench",
-                    client_key=f"bench-{number}",
-                    manage_token_hash=uuid.uuid4().hex + uuid.uuid4().hex[:32],
-                    ical_uid=f"{uuid.uuid4()}@bench",
-                )
-            )
-    executor.shutdown()
-    await engine.dispose()
-    return {
-        "unit": unit,
-        "people": people,
-        "meeting_type": meeting_type.id,
-        "busy": busy_one,
-        "start_day": start_day,
-    }
+        return {
+            "unit": unit.id,
+            "people": people,
+            "meeting_type": meeting_type,
+            "busy": busy_one,
+            "start_day": start_day,
+        }
 
 
 @contextlib.asynccontextmanager
 async def server_process(database_url: str) -> AsyncIterator[str]:
     port = free_port()
-    environment = {
-        **os.environ,
-        "KOHTAAMO_DATABASE_URL": database_url,
-        "KOHTAAMO_SECRET_KEY": SECRET,
-        "KOHTAAMO_PORT": str(port),
-        "KOHTAAMO_BOOKING_RATE_LIMIT": "0",
-        "KOHTAAMO_LOG_LEVEL": "WARNING",
-    }
+    environment = server_environment(database_url, port)
     process = subprocess.Popen([sys.executable, "server.py", "serve"], cwd=ROOT, env=environment)
     base = f"http://127.0.0.1:{port}"
     try:
-        async with aiohttp.ClientSession() as http:
-            for _ in range(100):
-                with contextlib.suppress(aiohttp.ClientError):
-                    async with http.get(f"{base}/healthz") as answer:
-                        if answer.status == 200:
-                            break
-                await asyncio.sleep(0.1)
+        await wait_until_healthy(base, process, within=20)
         yield base
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        stop_process(process)
 
 
 @contextlib.asynccontextmanager
@@ -251,10 +179,8 @@ def post(url: str, body: dict[str, object]) -> Callable[[aiohttp.ClientSession],
 
 
 def row(name: str, latencies: list[float], per_second: float, statuses: dict[int, int]) -> str:
-    ordered = sorted(latencies)
-    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
     shown = ", ".join(f"{status}×{count}" for status, count in sorted(statuses.items()))
-    return f"| {name} | {len(latencies)} | {statistics.median(ordered):.1f} | {p99:.1f} | {per_second:.0f} | {shown} |"
+    return f"| {name} | {len(latencies)} | {statistics.median(latencies):.1f} | {percentile(latencies, 0.99):.1f} | {per_second:.0f} | {shown} |"
 
 
 async def main() -> None:
@@ -266,12 +192,7 @@ async def main() -> None:
     if arguments.database == "sqlite":
         database_url = f"sqlite+aiosqlite:///{workdir / 'bench.sqlite3'}"
     else:
-        database_url = await fresh_postgres(
-            os.environ.get(
-                "KOHTAAMO_BENCH_POSTGRES",
-                "postgresql+asyncpg://postgres@/test?host=/var/run/postgresql",
-            )
-        )
+        database_url = await fresh_postgres(postgres_base_url())
     world = await prepare(database_url, caseworkers=200)
     lines = [
         f"Database: {arguments.database}; {CONCURRENCY} concurrent clients; Python {sys.version.split()[0]}; {os.cpu_count()} cores.",

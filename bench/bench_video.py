@@ -26,20 +26,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import hashlib
 import json
 import os
 import resource
-import secrets
 import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import AsyncIterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -47,11 +43,24 @@ from typing import Any
 
 import aiohttp
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+# Run as a script, so the repository root is not on the path by itself.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-SECRET = "bench-secret-key-0123456789abcdef0123"
-PASSWORD = "benchmark-password"
+from bench.common import (
+    PASSWORD,
+    ROOT,
+    bench_unit,
+    close_websocket,
+    free_port,
+    hello_message,
+    percentile,
+    process_seconds,
+    server_environment,
+    stop_process,
+    video_meeting,
+    wait_until_healthy,
+)
+
 HOST_EMAIL = "host@example.com"
 HEARTBEAT_SECONDS = 10
 # Rooms are opened in a burst first (everyone joining at the full hour), then steadily.
@@ -59,7 +68,6 @@ BURST_ROOMS = 100
 BURST_CONCURRENCY = 50
 OPEN_CONCURRENCY = 5
 SERVER_SCRIPT = str(Path(__file__).resolve())
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 CANDIDATE = {
     "candidate": "candidate:1 1 udp 2130706431 127.0.0.1 40000 typ host",
     "sdpMid": "0",
@@ -86,12 +94,6 @@ def loopback_only() -> bool:
     return all(name == "lo" for _, name in socket.if_nameindex())
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 # ---- the data: one caseworker hosting many video meetings that start in five minutes ----------
 
 
@@ -102,74 +104,30 @@ class Meeting:
 
 
 async def prepare(database_url: str, meetings: int) -> list[Meeting]:
-    from accounts.service import SYSTEM, AccountService
-    from booking.models import Booking
-    from calendars.service import CalendarService, MeetingTypeFields
-    from core.db import create_engine, create_sessionmaker, migrate
-    from core.principal import Role
-    from core.settings import Settings
-
-    engine = create_engine(database_url)
-    await migrate(engine)
-    sessions = create_sessionmaker(engine)
-    settings = Settings.from_env(
-        {"KOHTAAMO_SECRET_KEY": SECRET, "KOHTAAMO_DATABASE_URL": database_url}
-    )
-    executor = ThreadPoolExecutor(1)
-    accounts = AccountService(sessions, settings, executor)
-    municipality = await accounts.ensure_municipality("Benchmark")
-    unit = await accounts.ensure_unit(
-        municipality, name_fi="Yksikkö", name_sv="Enhet", name_en="Unit"
-    )
-    host = await accounts.create_user(
-        SYSTEM,
-        email=HOST_EMAIL,
-        name="Hilkka Host",
-        role=Role.CASEWORKER,
-        password=PASSWORD,
-        unit_id=unit,
-    )
-    meeting_type = await CalendarService(sessions).create_meeting_type(
-        SYSTEM,
-        MeetingTypeFields(
-            name_fi="Videotapaaminen",
-            name_sv="Videomöte",
-            name_en="Video meeting",
+    async with bench_unit(database_url, threads=1) as unit:
+        host = await unit.caseworker(HOST_EMAIL, "Hilkka Host")
+        meeting_type = await unit.video_meeting_type(
+            ("Videotapaaminen", "Videomöte", "Video meeting"),
             duration_minutes=45,
-            slot_step_minutes=15,
-            minimum_notice_minutes=0,
             horizon_days=30,
-            modes=("video",),
-        ),
-        unit_id=unit,
-    )
-    # Written straight into the table (SQLite has no overlap constraint): many rooms at once for
-    # one caseworker is what a benchmark wants, not what the booking rules allow.
-    starts_at = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=5)
-    made = []
-    async with sessions.begin() as session:
-        for number in range(meetings):
-            token = secrets.token_urlsafe(32)
-            booking = Booking(
-                id=str(uuid.uuid4()),
-                caseworker_id=host.id,
-                meeting_type_id=meeting_type.id,
-                starts_at=starts_at,
-                ends_at=starts_at + timedelta(minutes=45),
-                blocked_from=starts_at,
-                blocked_until=starts_at + timedelta(minutes=45),
-                mode="video",
-                language="fi",
-                client_name=f"Client {number}",
-                client_key=hashlib.sha256(f"bench-{number}".encode()).hexdigest(),
-                manage_token_hash=hashlib.sha256(token.encode()).hexdigest(),
-                ical_uid=f"{uuid.uuid4()}@bench",
-            )
-            session.add(booking)
-            made.append(Meeting(booking.id, token))
-    executor.shutdown()
-    await engine.dispose()
-    return made
+        )
+        # Written straight into the table (SQLite has no overlap constraint): many rooms at once
+        # for one caseworker is what a benchmark wants, not what the booking rules allow.
+        starts_at = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=5)
+        made = []
+        async with unit.sessions.begin() as session:
+            for number in range(meetings):
+                booking, token = video_meeting(
+                    host,
+                    meeting_type,
+                    starts_at,
+                    minutes=45,
+                    client_name=f"Client {number}",
+                    client=f"bench-{number}",
+                )
+                session.add(booking)
+                made.append(Meeting(booking.id, token))
+        return made
 
 
 # ---- the server process -----------------------------------------------------------------------
@@ -190,46 +148,29 @@ class Server:
         raise RuntimeError("no VmRSS")
 
     def cpu_seconds(self) -> float:
-        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
+        return process_seconds(self.pid)
 
 
 @contextlib.asynccontextmanager
 async def server_process(database_url: str) -> AsyncIterator[Server]:
     port = free_port()
-    environment = {
-        **os.environ,
-        "KOHTAAMO_DATABASE_URL": database_url,
-        "KOHTAAMO_SECRET_KEY": SECRET,
-        "KOHTAAMO_PORT": str(port),
-        "KOHTAAMO_BOOKING_RATE_LIMIT": "0",
-        "KOHTAAMO_LOGIN_ATTEMPT_LIMIT": "1000",
-        "KOHTAAMO_LOG_LEVEL": os.environ.get("KOHTAAMO_LOG_LEVEL", "WARNING"),
-        "KOHTAAMO_VIDEO_TEST_LIMIT": "8",
-        "KOHTAAMO_VIDEO_HEARTBEAT_SECONDS": str(HEARTBEAT_SECONDS),
-    }
+    environment = server_environment(
+        database_url,
+        port,
+        login_attempt_limit="1000",
+        log_level=os.environ.get("KOHTAAMO_LOG_LEVEL", "WARNING"),
+        video_test_limit="8",
+        video_heartbeat_seconds=str(HEARTBEAT_SECONDS),
+    )
     process = subprocess.Popen(
         [sys.executable, SERVER_SCRIPT, "--serve"], cwd=ROOT, env=environment
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        async with aiohttp.ClientSession() as http:
-            for _ in range(200):
-                with contextlib.suppress(aiohttp.ClientError):
-                    async with http.get(f"{base}/healthz") as answer:
-                        if answer.status == 200:
-                            break
-                await asyncio.sleep(0.1)
-            else:
-                raise RuntimeError("the server did not start within 20 s")
+        await wait_until_healthy(base, process, within=20)
         yield Server(base, process.pid)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        stop_process(process)
 
 
 async def staff_session(server: Server) -> aiohttp.ClientSession:
@@ -266,10 +207,7 @@ class Socket:
         ws = await http.ws_connect(url, autoping=False, timeout=aiohttp.ClientWSTimeout(ws_close=5))
         made = cls(ws)
         made.reader = asyncio.create_task(made._read())
-        hello: dict[str, Any] = {"type": "hello", "v": 1}
-        if credential:
-            hello["credential"] = credential
-        await made.send(hello)
+        await made.send(hello_message(credential))
         welcome = await made.expect("welcome")
         made.you = welcome["you"]["id"]
         return made, welcome
@@ -308,12 +246,7 @@ class Socket:
                 return
 
     async def close(self) -> None:
-        with contextlib.suppress(Exception):
-            await self.ws.close()
-        if self.reader is not None:
-            self.reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self.reader
+        await close_websocket(self.ws, self.reader)
 
 
 async def open_room(
@@ -328,11 +261,6 @@ async def open_room(
     await host.send({"type": "admit", "participant": client.you})
     await client.expect("admitted")
     return host, client
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * share))]
 
 
 async def round_trips(host: Socket, client: Socket, count: int) -> tuple[list[float], list[float]]:
