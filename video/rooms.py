@@ -287,9 +287,6 @@ class RoomRegistry:
     def connection_count(self) -> int:
         return sum(1 for room in self._rooms.values() for p in room.participants.values() if p.link)
 
-    def meeting_ids(self) -> list[str]:
-        return list(self._rooms)
-
     def has_ended(self, meeting_id: str) -> bool:
         return meeting_id in self._ended
 
