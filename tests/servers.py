@@ -6,15 +6,23 @@ import asyncio
 import contextlib
 import dataclasses
 import json
+import math
 import os
 import sys
 from collections.abc import AsyncIterator
+from datetime import datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
 
-from tests.conftest import TEST_SECRET_KEY
+from calendars.routes import calendar_service_key
+from calendars.service import OpeningInterval
+from core.db import utcnow
+from server import create_app
+from tests.booking.conftest import HELSINKI, BookingWorld, booking_body, make_world
+from tests.conftest import PASSWORD, TEST_SECRET_KEY, make_settings
 from tests.notifications.conftest import free_port
 
 REPOSITORY = Path(__file__).resolve().parents[1]
@@ -108,3 +116,56 @@ async def instances(
         yield started
     finally:
         await asyncio.gather(*(stop(instance.process) for instance in started))
+
+
+async def prepare_world(aiohttp_client: Any, database_url: str) -> BookingWorld:
+    """Maria and Johan, a unit meeting type, and Maria open around the clock every day, made
+    in-process before the server processes start."""
+    client = await aiohttp_client(create_app(make_settings(database_url)))
+    world = await make_world(client)
+    all_day = [OpeningInterval(day, time(0, 0), time(23, 59)) for day in range(7)]
+    await client.app[calendar_service_key].set_working_hours(
+        world.maria, "Europe/Helsinki", all_day
+    )
+    await client.close()
+    return world
+
+
+async def log_in(http: aiohttp.ClientSession, instance: Instance) -> None:
+    """Maria, on ``http``'s cookie jar, through ``instance``."""
+    login = {"email": "maria@example.com", "password": PASSWORD}
+    async with http.post(f"{instance.base}/api/v1/auth/login", json=login) as answer:
+        assert answer.status == 200, await answer.text()
+
+
+async def book_with_a_reminder_due_soon(
+    http: aiohttp.ClientSession, world: BookingWorld, staff: Instance, booking: Instance
+) -> None:
+    """Maria (logged in through ``staff``) makes a meeting type whose reminder comes due 10 to
+    70 seconds from now, and a@example.com books its next slot, a few minutes ahead, through
+    ``booking``."""
+    now = utcnow()
+    start = now.astimezone(HELSINKI).replace(second=0, microsecond=0) + timedelta(minutes=3)
+    start += timedelta(minutes=-start.minute % 15)
+    if start.time() > time(23, 30):  # keep the 15-minute meeting inside the day's opening
+        start = datetime.combine(start.date() + timedelta(days=1), time(0, 0), HELSINKI)
+    reminder = math.floor((start - now - timedelta(seconds=10)).total_seconds() / 60)
+    await log_in(http, staff)
+    short = {
+        "name": {"fi": "Lyhyt", "sv": "Kort", "en": "Short"},
+        "duration_minutes": 15,
+        "minimum_notice_minutes": 0,
+        "modes": ["video"],
+        "reminder_minutes": [reminder],
+    }
+    async with http.post(f"{staff.base}/api/v1/me/meeting-types", json=short) as answer:
+        assert answer.status == 201, await answer.text()
+        meeting_type_id = (await answer.json())["id"]
+    body = booking_body(
+        world,
+        start,
+        meeting_type_id=meeting_type_id,
+        client={"name": "A", "email": "a@example.com"},
+    )
+    async with http.post(f"{booking.base}/api/v1/bookings", json=body) as answer:
+        assert answer.status == 201, await answer.text()

@@ -8,11 +8,10 @@ takes over, sending the next messages once.
 from __future__ import annotations
 
 import asyncio
-import math
 import signal
 from collections import Counter
 from collections.abc import Callable
-from datetime import datetime, time, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,15 +20,16 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from calendars.routes import calendar_service_key
-from calendars.service import OpeningInterval
-from core.db import utcnow
 from core.leadership import SCHEDULER_LOCK
-from server import create_app
-from tests.booking.conftest import HELSINKI, BookingWorld, booking_body, make_world
-from tests.conftest import PASSWORD, make_settings
+from tests.booking.conftest import booking_body
 from tests.notifications.conftest import Inbox, SmtpServer
-from tests.servers import LEADING, Instance, instances
+from tests.servers import (
+    LEADING,
+    book_with_a_reminder_due_soon,
+    instances,
+    log_in,
+    prepare_world,
+)
 
 CONFIRMATION = "Aikasi on varattu"
 REMINDER = "Muistutus"
@@ -52,24 +52,6 @@ async def wait_until(condition: Callable[[], Any], seconds: float, what: str) ->
                 await asyncio.sleep(0.2)
     except TimeoutError:
         pytest.fail(f"waited {seconds} s in vain for {what}")
-
-
-async def prepare_world(aiohttp_client: Any, database_url: str) -> BookingWorld:
-    """Maria and Johan, a unit meeting type, and Maria open around the clock every day."""
-    client = await aiohttp_client(create_app(make_settings(database_url)))
-    world = await make_world(client)
-    all_day = [OpeningInterval(day, time(0, 0), time(23, 59)) for day in range(7)]
-    await client.app[calendar_service_key].set_working_hours(
-        world.maria, "Europe/Helsinki", all_day
-    )
-    await client.close()
-    return world
-
-
-async def log_in(http: aiohttp.ClientSession, instance: Instance) -> None:
-    login = {"email": "maria@example.com", "password": PASSWORD}
-    async with http.post(f"{instance.base}/api/v1/auth/login", json=login) as answer:
-        assert answer.status == 200, await answer.text()
 
 
 RACERS = 20
@@ -178,36 +160,7 @@ async def test_killing_the_scheduler_leader_lets_the_other_instance_send_the_nex
             assert inbox.messages == []
 
             async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
-                # The next slot a few minutes ahead, on a meeting type whose reminder comes due
-                # 10 to 70 seconds from now.
-                now = utcnow()
-                start = now.astimezone(HELSINKI).replace(second=0, microsecond=0)
-                start += timedelta(minutes=3)
-                start += timedelta(minutes=-start.minute % 15)
-                if start.time() > time(23, 30):  # keep the 15-minute meeting inside the day
-                    start = datetime.combine(start.date() + timedelta(days=1), time(0, 0), HELSINKI)
-                reminder = math.floor((start - now - timedelta(seconds=10)).total_seconds() / 60)
-                await log_in(http, survivor)
-                short = {
-                    "name": {"fi": "Lyhyt", "sv": "Kort", "en": "Short"},
-                    "duration_minutes": 15,
-                    "minimum_notice_minutes": 0,
-                    "modes": ["video"],
-                    "reminder_minutes": [reminder],
-                }
-                async with http.post(
-                    f"{survivor.base}/api/v1/me/meeting-types", json=short
-                ) as answer:
-                    assert answer.status == 201, await answer.text()
-                    meeting_type_id = (await answer.json())["id"]
-                body = booking_body(
-                    world,
-                    start,
-                    meeting_type_id=meeting_type_id,
-                    client={"name": "A", "email": "a@example.com"},
-                )
-                async with http.post(f"{survivor.base}/api/v1/bookings", json=body) as answer:
-                    assert answer.status == 201, await answer.text()
+                await book_with_a_reminder_due_soon(http, world, survivor, survivor)
 
             async def survivor_leads() -> bool:
                 return survivor.leads() and len(await lock_holders(engine)) == 1

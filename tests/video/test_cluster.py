@@ -86,30 +86,40 @@ async def rejoin(participant: Participant, url: str, resume: str, within: float 
                 await asyncio.sleep(0.5)
 
 
+async def host_on_a_client_on_b(
+    pair: tuple[TestClient[Any, Any], TestClient[Any, Any]],
+    sessions: list[aiohttp.ClientSession],
+    participants: list[Participant],
+) -> tuple[VideoMeeting, Participant, Participant]:
+    """A meeting booked on A; Maria logged in on both instances and about to join through A,
+    its client (no cookies) about to join through B."""
+    a, b = pair
+    meeting = await make_video_meeting(a)
+    await log_in(a, CASEWORKER_EMAIL)
+    await log_in(b, CASEWORKER_EMAIL)
+    host = Participant(a.session, ws_url(base_of(a), meeting), colour=RED, label="host")
+    sessions.append(aiohttp.ClientSession())
+    credential = {"kind": "client", "token": meeting.manage_token}
+    booker = Participant(
+        sessions[-1], ws_url(base_of(b), meeting), credential=credential, colour=GREEN
+    )
+    participants.extend([host, booker])
+    return meeting, host, booker
+
+
 async def test_client_on_one_instance_and_host_on_the_other_meet_with_audio_and_video(
     pair: tuple[TestClient[Any, Any], TestClient[Any, Any]],
     sessions: list[aiohttp.ClientSession],
     participants: list[Participant],
 ) -> None:
-    a, b = pair
-    meeting = await make_video_meeting(a)
-    await log_in(a, CASEWORKER_EMAIL)
-    host = Participant(a.session, ws_url(base_of(a), meeting), colour=RED, label="host")
-    sessions.append(aiohttp.ClientSession())
-    credential = {"kind": "client", "token": meeting.manage_token}
-    booker = Participant(
-        sessions[0], ws_url(base_of(b), meeting), credential=credential, colour=GREEN
-    )
-    participants.extend([host, booker])
-
+    meeting, host, booker = await host_on_a_client_on_b(pair, sessions, participants)
     await host.join()
     assert (await booker.join())["state"] == "lobby"
     lobby = await host.wait_for("lobby", where=lambda m: booker.id in waiting_ids(m))
     assert [person["name"] for person in lobby["waiting"]] == [CLIENT_NAME]
 
     # Instance B answers the host's meeting API with A's lobby.
-    await log_in(b, CASEWORKER_EMAIL)
-    answer = await b.get(f"/api/v1/meetings/{meeting.id}")
+    answer = await pair[1].get(f"/api/v1/meetings/{meeting.id}")
     assert answer.status == 200
     assert [person["name"] for person in (await answer.json())["lobby"]] == [CLIENT_NAME]
 
@@ -134,14 +144,7 @@ async def test_a_refusal_from_the_room_reaches_the_participant_on_the_other_inst
     sessions: list[aiohttp.ClientSession],
     participants: list[Participant],
 ) -> None:
-    a, b = pair
-    meeting = await make_video_meeting(a)
-    await log_in(a, CASEWORKER_EMAIL)
-    host = Participant(a.session, ws_url(base_of(a), meeting), label="host")
-    sessions.append(aiohttp.ClientSession())
-    credential = {"kind": "client", "token": meeting.manage_token}
-    booker = Participant(sessions[0], ws_url(base_of(b), meeting), credential=credential)
-    participants.extend([host, booker])
+    _, host, booker = await host_on_a_client_on_b(pair, sessions, participants)
     await host.join()
     await booker.join()
     await host.wait_for("lobby", where=lambda m: booker.id in waiting_ids(m))
@@ -159,16 +162,7 @@ async def test_a_stopped_instance_sends_everyone_to_the_other_without_a_new_admi
     participants: list[Participant],
 ) -> None:
     a, b = pair
-    meeting = await make_video_meeting(a)
-    await log_in(a, CASEWORKER_EMAIL)
-    await log_in(b, CASEWORKER_EMAIL)
-    host = Participant(a.session, ws_url(base_of(a), meeting), colour=RED, label="host")
-    sessions.append(aiohttp.ClientSession())
-    credential = {"kind": "client", "token": meeting.manage_token}
-    booker = Participant(
-        sessions[0], ws_url(base_of(b), meeting), credential=credential, colour=GREEN
-    )
-    participants.extend([host, booker])
+    meeting, host, booker = await host_on_a_client_on_b(pair, sessions, participants)
     await host.join()  # the room runs on A
     await booker.join()
     await host.wait_for("lobby", where=lambda m: booker.id in waiting_ids(m))
