@@ -45,6 +45,8 @@ ANSWER_SECONDS = 5.0
 # A saved room outlives its closing time by this much (a late resume is refused by the window).
 STATE_MARGIN_SECONDS = 3600
 ENDED_SECONDS = 86400
+# The longest a stopping instance waits for each of its Redis tasks to let go.
+STOP_SECONDS = 5.0
 # Renew a claim only if it is still ours; release it likewise.
 _RENEW = """
 if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end
@@ -264,9 +266,13 @@ class RedisRooms:
         self._homes.clear()
         for task in self._tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        with contextlib.suppress(RedisError):
-            await self._pubsub.aclose()  # type: ignore[no-untyped-call]
+        # Bounded: a read of the subscription that does not give way to the cancellation ends
+        # when the subscription is closed.
+        await asyncio.wait(self._tasks, timeout=STOP_SECONDS)
+        with contextlib.suppress(RedisError, TimeoutError):
+            async with asyncio.timeout(STOP_SECONDS):
+                await self._pubsub.aclose()  # type: ignore[no-untyped-call]
+        await asyncio.wait(self._tasks, timeout=STOP_SECONDS)
 
     async def _drain(self) -> None:
         """Until what was queued for Redis has been written."""
@@ -421,7 +427,8 @@ class RedisRooms:
                 raise
             except Exception:
                 log.exception("Redis subscription failed; subscribing again")
-                await asyncio.sleep(0.5)
+            # listen() also ends without an error once unsubscribed: never spin on it.
+            await asyncio.sleep(0.5)
 
     async def _dispatch(self, message: dict[str, Any]) -> None:
         match message.get("op"):
