@@ -11,7 +11,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 RUN useradd --system --create-home --home-dir /srv/kohtaamo --uid 10001 kohtaamo
 WORKDIR /srv/kohtaamo
 
-COPY pyproject.toml README.md ./
+COPY requirements/service.txt requirements/service.txt
+RUN pip install --require-hashes -r requirements/service.txt
+
 COPY server.py demo.py alembic.ini ./
 COPY core core
 COPY accounts accounts
@@ -24,7 +26,7 @@ COPY assessments assessments
 COPY reports reports
 COPY migrations migrations
 COPY web web
-RUN pip install . && mkdir -p var && chown kohtaamo:kohtaamo var
+RUN mkdir -p var && chown kohtaamo:kohtaamo var
 
 USER kohtaamo
 EXPOSE 8080

@@ -1,4 +1,5 @@
-# Kohtaamo. `make run` serves the demo; `make test` runs every check. Both set up .venv themselves.
+# Kohtaamo. `make run` serves the demo; `make test` runs every check. Both set up .venv themselves,
+# installing exactly the versions in requirements/*.txt (exported from uv.lock, with hashes).
 
 PYTHON ?= python3
 VENV := .venv
@@ -8,7 +9,11 @@ BIN := $(VENV)/bin
 FENCE := $(shell [ "$$(id -u)" = 0 ] && unshare -n true 2>/dev/null && echo tests/run-fenced)
 PYTEST_ARGS ?=
 
-.PHONY: run test lint typecheck pytest messages bench clean
+# uv resolves the lock for every supported Python; it never downloads an interpreter of its own.
+UV := UV_PYTHON_DOWNLOADS=never $(BIN)/uv
+EXPORT := $(UV) export --frozen --no-emit-project --no-dev --format requirements-txt --no-header --quiet
+
+.PHONY: run test lint deps typecheck pytest messages bench lock clean
 
 run: $(VENV)/.installed
 	$(BIN)/python server.py demo
@@ -16,9 +21,20 @@ run: $(VENV)/.installed
 
 test: $(VENV)/.installed-test lint typecheck pytest
 
-lint: $(VENV)/.installed-test
+lint: $(VENV)/.installed-test deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# Every import has its declared distribution, and the lock matches pyproject.toml.
+deps: $(VENV)/.installed-test
+	$(BIN)/deptry .
+	$(BIN)/deptry tests bench --exclude '\.venv' --ignore DEP002,DEP004
+	@$(UV) lock --check --offline --quiet 2>/dev/null || \
+		{ echo "uv.lock does not match pyproject.toml: run 'make lock' and commit both"; exit 1; }
+	@$(EXPORT) | diff - requirements/service.txt >/dev/null || \
+		{ echo "requirements/service.txt is not uv.lock's export: run 'make lock'"; exit 1; }
+	@$(EXPORT) --extra test | diff - requirements/test.txt >/dev/null || \
+		{ echo "requirements/test.txt is not uv.lock's export: run 'make lock'"; exit 1; }
 
 typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy
@@ -33,20 +49,28 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/bench_booking.py --database postgresql
 	$(BIN)/python bench/bench_instances.py
 
+# Refresh the lock after editing pyproject.toml; `make lock LOCK_ARGS=--upgrade` moves every
+# package to its newest release (docs/operations.md, "Upgrading dependencies").
+LOCK_ARGS ?=
+lock: $(VENV)/.installed-test
+	$(UV) lock $(LOCK_ARGS)
+	$(EXPORT) -o requirements/service.txt
+	$(EXPORT) --extra test -o requirements/test.txt
+
 # Re-extract the messages from code and templates into the fi/sv/en catalogs.
 messages: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --sort-output --omit-header \
 		--ignore-dirs=".venv tests bench" -o var/messages.pot .
 	$(BIN)/pybabel update -i var/messages.pot -d web/translations --no-location --omit-header --width=100
 
-$(VENV)/.installed: pyproject.toml
+# The service runs from the checkout; only its dependencies are installed, hash-checked.
+$(VENV)/.installed: requirements/service.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e .
+	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes -r requirements/service.txt
 	touch $@
 
-$(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
-	$(BIN)/pip install --quiet -e '.[test]'
+$(VENV)/.installed-test: $(VENV)/.installed requirements/test.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes -r requirements/test.txt
 	touch $@
 
 clean:

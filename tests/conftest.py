@@ -33,6 +33,8 @@ from core.principal import Role
 from core.settings import Settings
 from server import create_app
 
+pytest_plugins = ["tests.time_limits"]
+
 TEST_DATABASE_URL = os.environ.get("KOHTAAMO_TEST_DATABASE_URL", "")
 TEST_SECRET_KEY = "test-secret-key-that-is-long-enough-0123456789"
 PASSWORD = "correct horse battery staple"

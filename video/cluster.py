@@ -271,7 +271,7 @@ class RedisRooms:
         await asyncio.wait(self._tasks, timeout=STOP_SECONDS)
         with contextlib.suppress(RedisError, TimeoutError):
             async with asyncio.timeout(STOP_SECONDS):
-                await self._pubsub.aclose()  # type: ignore[no-untyped-call]
+                await self._pubsub.aclose()
         await asyncio.wait(self._tasks, timeout=STOP_SECONDS)
 
     async def _drain(self) -> None:

@@ -22,6 +22,8 @@ from server import create_app
 from tests.conftest import PASSWORD, make_settings
 from tests.video.conftest import CASEWORKER_EMAIL, make_video_meeting
 
+pytestmark = pytest.mark.cluster
+
 NGINX = Path("/usr/sbin/nginx")
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "nginx"
 TIMEOUT = aiohttp.ClientTimeout(total=10)

@@ -31,6 +31,8 @@ from tests.servers import (
     prepare_world,
 )
 
+pytestmark = pytest.mark.cluster
+
 CONFIRMATION = "Aikasi on varattu"
 REMINDER = "Muistutus"
 

@@ -12,6 +12,8 @@ import pytest
 from tests.notifications.conftest import Inbox, SmtpServer
 from tests.servers import book_with_a_reminder_due_soon, instances, prepare_world
 
+pytestmark = pytest.mark.cluster
+
 REPOSITORY = Path(__file__).resolve().parents[2]
 
 

@@ -29,7 +29,7 @@ from tests.video.conftest import (
 )
 from tests.video.peers import GREEN, RED, Participant, ProtocolError, close_colour
 
-pytestmark = pytest.mark.fenced
+pytestmark = [pytest.mark.fenced, pytest.mark.cluster]
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 
