@@ -17,6 +17,7 @@ RUN pip install --require-hashes -r requirements/service.txt
 COPY server.py demo.py alembic.ini ./
 COPY core core
 COPY accounts accounts
+COPY availability availability
 COPY calendars calendars
 COPY audit audit
 COPY booking booking

@@ -8,6 +8,7 @@ from typing import Any
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from accounts.keys import account_service_key
 from accounts.schemas import LoginRequest, Me, UnitDetail, UnitIn, UnitList
 from accounts.service import AccountService, LoginResult
 from core.api import ApiRoutes, json_response, parse_body
@@ -21,7 +22,6 @@ from core.templating import render
 
 SESSION_COOKIE = "kohtaamo_session"
 
-account_service_key = web.AppKey("account_service", AccountService)
 
 pages = web.RouteTableDef()
 api = ApiRoutes("accounts")

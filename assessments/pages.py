@@ -15,10 +15,10 @@ from aiohttp import web
 
 from accounts.routes import staff_page
 from assessments.chart import score_chart
-from assessments.routes import assessment_service_key
+from assessments.keys import assessment_service_key
 from assessments.service import AssessmentService
 from assessments.templates import Template
-from booking.routes import limit_public
+from booking.keys import limit_public
 from core.errors import ValidationFailed
 from core.principal import Role
 from core.request_keys import language_key

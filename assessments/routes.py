@@ -8,19 +8,17 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from accounts.routes import current_viewer
+from assessments.keys import assessment_catalog_key, assessment_service_key
 from assessments.schemas import ResultList, ResultOut
 from assessments.service import AssessmentService, ResultView
-from assessments.templates import Catalog, load_catalog
+from assessments.templates import load_catalog
 from audit.service import AuditLog
-from booking.routes import booking_service_key
-from calendars.routes import assessment_templates_key
+from booking.keys import booking_service_key
+from calendars.keys import assessment_templates_key
 from core.api import ApiRoutes, json_response
 from core.app_keys import sessions_key
 from core.principal import Role
-from video.routes import live_assessments_key
-
-assessment_service_key = web.AppKey("assessment_service", AssessmentService)
-assessment_catalog_key = web.AppKey("assessment_catalog", Catalog)
+from video.keys import live_assessments_key
 
 api = ApiRoutes("assessments")
 CASEWORKER_SESSION = ("session",)

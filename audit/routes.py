@@ -15,14 +15,14 @@ from typing import Any
 
 from aiohttp import web
 
-from accounts.routes import account_service_key, staff_page
+from accounts.keys import account_service_key
+from accounts.routes import staff_page
+from audit.keys import audit_log_key
 from audit.service import AccessQuery, AccessRecord, AuditLog
 from core.app_keys import sessions_key, settings_key
 from core.i18n import N_
 from core.principal import Role
 from core.templating import render
-
-audit_log_key = web.AppKey("audit_log", AuditLog)
 
 pages = web.RouteTableDef()
 

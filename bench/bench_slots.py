@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 # Run as a script, so the repository root is not on the path by itself.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from booking.slots import (
+from availability.slots import (
     Availability,
     Interval,
     Opening,

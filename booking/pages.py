@@ -30,9 +30,10 @@ from babel.lists import format_list
 from babel.units import format_unit
 from yarl import URL
 
-from accounts.routes import account_service_key
+from accounts.keys import account_service_key
 from accounts.service import StaffMember, UnitInfo
-from booking.routes import booking_service_key, ics_response, limit_public
+from availability.slots import Slot
+from booking.keys import booking_service_key, limit_public
 from booking.service import (
     BookingCreated,
     BookingRequest,
@@ -42,12 +43,12 @@ from booking.service import (
     SlotTaken,
     check_client,
 )
-from booking.slots import Slot
-from calendars.routes import calendar_service_key
+from calendars.keys import calendar_service_key
 from calendars.service import MeetingTypeInfo
 from core.app_keys import settings_key
 from core.db import utcnow
 from core.errors import ValidationFailed
+from core.http import ics_response
 from core.i18n import LANGUAGE_NAMES, N_, SUPPORTED_LANGUAGES
 from core.request_keys import csrf_token_key, language_key
 from core.templating import render, translate

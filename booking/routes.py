@@ -7,8 +7,14 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from accounts.routes import account_service_key
+from accounts.keys import account_service_key
 from audit.service import AuditLog
+from booking.keys import (
+    booking_limiter_key,
+    booking_listener_key,
+    booking_service_key,
+    limit_public,
+)
 from booking.schemas import (
     AgendaQuery,
     BookingCreatedOut,
@@ -30,30 +36,23 @@ from booking.schemas import (
 )
 from booking.service import (
     Access,
-    BookingChangeListener,
     BookingRequest,
     BookingService,
     BookingView,
     ClientDetails,
     ManageToken,
 )
-from calendars.routes import calendar_service_key
+from calendars.keys import calendar_service_key
 from core.api import ApiRoutes, json_response, parse_body, parse_query
 from core.app_keys import redis_key, sessions_key, settings_key
 from core.errors import NotAuthenticated
-from core.http import client_address
+from core.http import CALENDAR_CONTENT_TYPE, ics_response
 from core.principal import Viewer
-from core.rate_limit import Limiter, request_limiter
+from core.rate_limit import request_limiter
 from core.request_keys import language_key, viewer_key
-
-booking_service_key = web.AppKey("booking_service", BookingService)
-booking_limiter_key = web.AppKey("booking_limiter", Limiter)
-# Set by whoever listens to booking changes (notifications) before the booking service starts.
-booking_listener_key = web.AppKey("booking_listener", BookingChangeListener)
 
 api = ApiRoutes("booking")
 feed_routes = web.RouteTableDef()
-CALENDAR_CONTENT_TYPE = "text/calendar"
 
 
 async def booking_context(app: web.Application) -> AsyncIterator[None]:
@@ -70,11 +69,6 @@ async def booking_context(app: web.Application) -> AsyncIterator[None]:
         app.get(redis_key), "booking", settings.booking_rate_limit
     )
     yield
-
-
-async def limit_public(request: web.Request) -> None:
-    """The per-address limit on the public booking endpoints (KOHTAAMO_BOOKING_RATE_LIMIT)."""
-    await request.app[booking_limiter_key].check(client_address(request))
 
 
 def access_of(request: web.Request) -> Access:
@@ -336,16 +330,6 @@ async def api_my_bookings(request: web.Request) -> web.Response:
     views = await request.app[booking_service_key].agenda(viewer, query.from_, query.to)
     return json_response(
         BookingsOut(bookings=[booking_out(view, request[language_key]) for view in views])
-    )
-
-
-def ics_response(body: bytes, filename: str) -> web.Response:
-    return web.Response(
-        body=body,
-        headers={
-            "Content-Type": f"{CALENDAR_CONTENT_TYPE}; charset=utf-8",
-            "Content-Disposition": f'attachment; filename="{filename}"',
-        },
     )
 
 

@@ -26,9 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.service import AccountService, StaffMember, UnitInfo
 from audit.service import AuditLog
-from booking.invitation import Invitation, calendar_feed_ics, invitation_ics
-from booking.models import CANCELLED, COMPLETED, CONFIRMED, NO_SHOW, Booking
-from booking.slots import (
+from availability.slots import (
     Availability,
     Interval,
     Slot,
@@ -38,6 +36,8 @@ from booking.slots import (
     is_bookable,
     nearest_free,
 )
+from booking.invitation import Invitation, calendar_feed_ics, invitation_ics
+from booking.models import CANCELLED, COMPLETED, CONFIRMED, NO_SHOW, Booking
 from calendars.service import CalendarService, MeetingTypeInfo
 from core.db import Sessions, new_id, utcnow
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed

@@ -13,8 +13,9 @@ from urllib.parse import urlsplit
 import aiohttp
 from aiohttp import web
 
-from accounts.routes import account_service_key
+from accounts.keys import account_service_key
 from calendars.ics_import import IcsImportError
+from calendars.keys import assessment_templates_key, calendar_service_key
 from calendars.schemas import (
     AbsenceIn,
     AbsenceOut,
@@ -47,10 +48,6 @@ from core.request_keys import viewer_key
 
 log = logging.getLogger("kohtaamo.calendars")
 
-calendar_service_key = web.AppKey("calendar_service", CalendarService)
-# Filled by the assessments package: the questionnaires a meeting type may ask the client to
-# fill before the meeting, by id, with their titles in each language.
-assessment_templates_key = web.AppKey("assessment_templates", dict[str, dict[str, str]])
 REFRESH_INTERVAL_SECONDS = 30 * 60
 MAX_ICS_BYTES = 5 * 1024 * 1024
 FETCH_TIMEOUT_SECONDS = 20

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booking.slots import Availability, Interval, Opening
+from availability.slots import Availability, Interval, Opening
 from calendars.ics_import import IcsImportError, parse_busy_times
 from calendars.models import (
     Absence,

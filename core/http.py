@@ -314,3 +314,16 @@ async def metrics(request: web.Request) -> web.Response:
     return web.Response(
         body=body, headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"}
     )
+
+
+CALENDAR_CONTENT_TYPE = "text/calendar"
+
+
+def ics_response(body: bytes, filename: str) -> web.Response:
+    return web.Response(
+        body=body,
+        headers={
+            "Content-Type": f"{CALENDAR_CONTENT_TYPE}; charset=utf-8",
+            "Content-Disposition": f'attachment; filename="{filename}"',
+        },
+    )

@@ -24,21 +24,19 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.engine import make_url
 
 from accounts.routes import staff_page
-from booking.routes import booking_listener_key
+from booking.keys import booking_listener_key
 from core.app_keys import engine_key, sessions_key, settings_key
 from core.leadership import Leadership
 from core.principal import Role
 from core.settings import Settings
 from core.templating import render
+from notifications.keys import leadership_key, notifier_key, outbox_sender_key
 from notifications.outbox import DrainResult, OutboxSender
 from notifications.senders import HttpSmsSender, LogSender, Sender, SmtpSender
 from notifications.service import BookingNotifier
 
 log = logging.getLogger("kohtaamo.notifications")
 
-notifier_key = web.AppKey("booking_notifier", BookingNotifier)
-outbox_sender_key = web.AppKey("outbox_sender", OutboxSender)
-leadership_key = web.AppKey("leadership", Leadership)
 DRAIN_SECONDS = 5
 DRAIN_BATCH = 100
 
@@ -158,7 +156,7 @@ def add_report_retention_job(app: web.Application, scheduler: AsyncIOScheduler) 
     database_url = app[settings_key].database_url
 
     async def purge() -> None:
-        from reports.routes import report_service_key  # reports' wiring comes after this module's
+        from reports.keys import report_service_key
 
         service = app[report_service_key]
         deleted = await service.delete_expired()

@@ -22,10 +22,11 @@ from babel.dates import format_datetime
 from multidict import MultiDictProxy
 from pydantic import ValidationError
 
-from accounts.routes import account_service_key, staff_page
-from booking.routes import booking_service_key
+from accounts.keys import account_service_key
+from accounts.routes import staff_page
+from booking.keys import booking_service_key
 from booking.service import BookingRequest, ClientDetails, SlotTaken
-from calendars.routes import calendar_service_key
+from calendars.keys import calendar_service_key
 from core.app_keys import settings_key
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.http import client_address
@@ -34,7 +35,7 @@ from core.principal import Role
 from core.request_keys import language_key
 from core.templating import render
 from reports.deadlines import DEADLINE_NAMES
-from reports.routes import report_limiter_key, report_service_key
+from reports.keys import report_limiter_key, report_service_key
 from reports.schemas import ConcernReportIn
 from reports.service import (
     MAX_ATTACHMENT_BYTES,

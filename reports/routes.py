@@ -9,7 +9,8 @@ from collections.abc import AsyncIterator
 
 from aiohttp import BodyPartReader, ClientPayloadError, web
 
-from accounts.routes import account_service_key, current_viewer
+from accounts.keys import account_service_key
+from accounts.routes import current_viewer
 from core.api import (
     ApiRoutes,
     UnsupportedMediaType,
@@ -22,8 +23,9 @@ from core.errors import DomainError, NotAuthenticated, NotFound, ValidationFaile
 from core.http import client_address
 from core.i18n import N_
 from core.principal import Role
-from core.rate_limit import Limiter, request_limiter
+from core.rate_limit import request_limiter
 from reports.deadlines import Deadline
+from reports.keys import report_limiter_key, report_service_key
 from reports.schemas import (
     AttachmentOut,
     ConcernReportIn,
@@ -48,9 +50,6 @@ from reports.service import (
 )
 
 api = ApiRoutes("reports")
-
-report_service_key = web.AppKey("concern_report_service", ConcernReportService)
-report_limiter_key = web.AppKey("concern_report_limiter", Limiter)
 
 
 async def reports_context(app: web.Application) -> AsyncIterator[None]:

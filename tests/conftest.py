@@ -26,7 +26,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from accounts.routes import account_service_key
+from accounts.keys import account_service_key
 from accounts.service import SYSTEM
 from core.db import Base, create_engine, migrate
 from core.principal import Role

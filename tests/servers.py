@@ -17,7 +17,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from calendars.routes import calendar_service_key
+from calendars.keys import calendar_service_key
 from calendars.service import OpeningInterval
 from core.db import utcnow
 from server import create_app

@@ -12,15 +12,15 @@ from typing import Any
 from aiohttp import web
 
 from accounts.routes import staff_page
-from booking.routes import limit_public
-from calendars.pages import LocalTimes
-from calendars.routes import assessment_templates_key
+from booking.keys import limit_public
+from calendars.keys import assessment_templates_key
 from core.errors import Conflict, ValidationFailed
 from core.i18n import N_
+from core.local_times import LocalTimes
 from core.principal import Role
 from core.request_keys import language_key
 from core.templating import render
-from video.routes import guest_join_url, meeting_service_key, rooms_key
+from video.keys import guest_join_url, meeting_service_key, rooms_key
 from video.service import Admission, Meeting, MeetingCancelled, MeetingOver, RoomNotOpen
 
 pages = web.RouteTableDef()

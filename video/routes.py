@@ -18,14 +18,22 @@ from urllib.parse import urlsplit
 from aiohttp import WSMsgType, web
 
 from accounts.routes import current_viewer
-from booking.routes import booking_service_key, limit_public
+from booking.keys import booking_service_key, limit_public
 from core.api import ApiRoutes, json_response, parse_body
 from core.app_keys import redis_key, sessions_key, settings_key
 from core.errors import Forbidden, NotAuthenticated, NotFound
 from core.principal import Role, Viewer
 from core.request_keys import viewer_key
-from video.cluster import LocalRooms, RedisRooms, Rooms, Seat
+from video.cluster import LocalRooms, RedisRooms, Seat
 from video.echo import MAX_TEST_SECONDS, ConnectionTests
+from video.keys import (
+    connection_tests_key,
+    guest_join_url,
+    live_assessments_key,
+    meeting_service_key,
+    room_registry_key,
+    rooms_key,
+)
 from video.rooms import (
     AssessmentTemplate,
     LiveAssessments,
@@ -67,13 +75,6 @@ from video.signaling import (
 
 log = logging.getLogger("kohtaamo.video")
 
-meeting_service_key = web.AppKey("meeting_service", MeetingService)
-room_registry_key = web.AppKey("room_registry", RoomRegistry)
-# Where connections are seated: this process's registry, or the rooms shared through Redis.
-rooms_key = web.AppKey("rooms", Rooms)
-connection_tests_key = web.AppKey("connection_tests", ConnectionTests)
-# Set by the assessments package when it starts (after this one): what the host can push.
-live_assessments_key = web.AppKey("live_assessments", LiveAssessments)
 
 api = ApiRoutes("video")
 MEETING = "/api/v1/meetings/{meeting_id}"
@@ -125,10 +126,6 @@ class _AssessmentsOf:
         self, meeting_id: str, template_id: str, answers: dict[str, Any]
     ) -> SubmittedAssessment:
         return await self._service().record(meeting_id, template_id, answers)
-
-
-def guest_join_url(request: web.Request, token: str) -> str:
-    return f"{request.app[settings_key].base_url}/meetings/guest/{token}"
 
 
 # ---- the WebSocket -----------------------------------------------------------------------------

@@ -163,7 +163,7 @@ async def test_five_failures_from_one_address_lock_that_address(
 
 
 async def test_deactivated_user_cannot_log_in(client: TestClient[Any, Any], admin: str) -> None:
-    from accounts.routes import account_service_key
+    from accounts.keys import account_service_key
     from accounts.service import SYSTEM
 
     user_id = await create_user(client.app, Role.CASEWORKER, "gone@example.com")
@@ -193,7 +193,7 @@ async def test_https_base_url_sets_a_secure_session_cookie(
 async def test_session_ends_after_the_idle_limit(client: TestClient[Any, Any]) -> None:
     from datetime import timedelta
 
-    from accounts.routes import account_service_key
+    from accounts.keys import account_service_key
     from core.db import utcnow
 
     await create_user(client.app, Role.CASEWORKER, "maria@example.com")

@@ -9,8 +9,8 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
+from assessments.keys import assessment_service_key
 from assessments.models import AssessmentResult
-from assessments.routes import assessment_service_key
 from assessments.service import AlreadySubmitted
 from core.app_keys import sessions_key
 from notifications.models import OutboxMessage

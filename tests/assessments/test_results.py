@@ -7,8 +7,8 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
+from assessments.keys import assessment_service_key
 from assessments.models import AssessmentResult
-from assessments.routes import assessment_service_key
 from audit.models import AccessLogEntry
 from core.app_keys import sessions_key
 from core.principal import Role

@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 
 from aiohttp.test_utils import TestClient
 
-from accounts.routes import account_service_key
+from accounts.keys import account_service_key
 from accounts.service import SYSTEM
-from calendars.routes import calendar_service_key
+from calendars.keys import calendar_service_key
 from calendars.service import MeetingTypeFields, OpeningInterval
 from core.principal import Role
 from tests.conftest import create_user

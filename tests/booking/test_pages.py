@@ -17,13 +17,13 @@ from aiohttp.test_utils import TestClient
 from icalendar import Calendar
 from sqlalchemy import func, select
 
-from accounts.routes import account_service_key
+from accounts.keys import account_service_key
 from accounts.service import SYSTEM
+from booking.keys import booking_service_key
 from booking.models import Booking
 from booking.pages import start_value
-from booking.routes import booking_service_key
 from booking.service import BookingRequest, ClientDetails, ManageToken
-from calendars.routes import calendar_service_key
+from calendars.keys import calendar_service_key
 from calendars.service import MeetingTypeFields, OpeningInterval, PreMeetingQuestion
 from core.app_keys import sessions_key
 from core.principal import Role

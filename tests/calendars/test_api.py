@@ -10,7 +10,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from icalendar import Calendar
 
 from accounts.service import SYSTEM
-from calendars.routes import calendar_service_key
+from calendars.keys import calendar_service_key
 from calendars.service import OpeningInterval
 from core.principal import Role, Viewer
 from server import create_app
@@ -337,7 +337,7 @@ async def test_slots_and_bookings_across_the_spring_clock_change_in_stockholm(
     """Sunday 28 March 2027: Stockholm moves from +01:00 to +02:00 at 02:00."""
     from zoneinfo import ZoneInfo
 
-    from booking.routes import booking_service_key
+    from booking.keys import booking_service_key
 
     stockholm = ZoneInfo("Europe/Stockholm")
     calendars = client.app[calendar_service_key]

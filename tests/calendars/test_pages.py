@@ -12,12 +12,12 @@ import pytest
 from aiohttp import FormData, web
 from aiohttp.test_utils import TestClient
 
-from accounts.routes import account_service_key
+from accounts.keys import account_service_key
 from accounts.service import SYSTEM
 from audit.service import AuditLog
-from booking.routes import booking_service_key
+from booking.keys import booking_service_key
 from booking.service import BookingRequest, ClientDetails
-from calendars.routes import calendar_service_key
+from calendars.keys import calendar_service_key
 from calendars.service import MeetingTypeFields, OpeningInterval, PreMeetingQuestion
 from core.app_keys import sessions_key
 from core.db import utcnow

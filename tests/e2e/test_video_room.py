@@ -17,7 +17,7 @@ import aioice.ice
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from calendars.pages import LocalTimes
+from core.local_times import LocalTimes
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import (
     CHROMIUM,
@@ -27,7 +27,7 @@ from tests.e2e.conftest import (
     url_of,
 )
 from tests.video.conftest import CASEWORKER_EMAIL, CLIENT_NAME, VideoMeeting, make_video_meeting
-from video.routes import room_registry_key
+from video.keys import room_registry_key
 
 pytestmark = [pytest.mark.browser, pytest.mark.fenced]
 

@@ -11,7 +11,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from icalendar import Calendar
 
 from core.db import utcnow
-from notifications.routes import outbox_sender_key
+from notifications.keys import outbox_sender_key
 from server import create_app
 from tests.booking.conftest import BookingWorld, booking_body, make_world
 from tests.conftest import make_settings

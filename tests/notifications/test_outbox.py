@@ -13,9 +13,9 @@ from sqlalchemy import func, select
 from core.app_keys import sessions_key, settings_key
 from core.db import Sessions, utcnow
 from notifications import outbox
+from notifications.keys import outbox_sender_key
 from notifications.models import FAILED, PENDING, SENT, SENT_TO_LOG, OutboxMessage
 from notifications.outbox import MAX_ATTEMPTS, OutboxSender, retry_delay
-from notifications.routes import outbox_sender_key
 from notifications.senders import LogSender, SmtpSender
 from server import create_app
 from tests.booking.conftest import booking_body, make_world

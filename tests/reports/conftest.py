@@ -11,7 +11,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from core.settings import Settings
-from reports.routes import report_service_key
+from reports.keys import report_service_key
 from reports.service import ConcernReportService
 from tests.conftest import make_settings
 

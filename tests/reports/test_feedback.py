@@ -7,7 +7,7 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 
 from core.principal import Role
-from notifications.routes import outbox_sender_key
+from notifications.keys import outbox_sender_key
 from server import create_app
 from tests.conftest import create_user, log_in, make_settings
 from tests.notifications.conftest import Inbox, SmtpServer, smtp  # noqa: F401

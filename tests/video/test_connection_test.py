@@ -31,7 +31,7 @@ from tests.video.peers import (
     rtc_configuration,
     sdp_candidate_types,
 )
-from video.routes import connection_tests_key
+from video.keys import connection_tests_key
 
 pytestmark = pytest.mark.fenced
 

@@ -172,7 +172,7 @@ async def test_a_seat_is_given_up_after_the_grace_period(
     host_session: aiohttp.ClientSession,
     anonymous: aiohttp.ClientSession,
 ) -> None:
-    from video.routes import room_registry_key
+    from video.keys import room_registry_key
 
     client.app[room_registry_key]._grace = 0.2
     host = await join_as_host(host_session, meeting)

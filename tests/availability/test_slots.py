@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from booking.slots import (
+from availability.slots import (
     Availability,
     Interval,
     Opening,

@@ -1,0 +1,20 @@
+"""The booking package's app keys and the public limit, shared by its routes and pages
+and by the packages above it."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from booking.service import BookingChangeListener, BookingService
+from core.http import client_address
+from core.rate_limit import Limiter
+
+booking_service_key = web.AppKey("booking_service", BookingService)
+booking_limiter_key = web.AppKey("booking_limiter", Limiter)
+# Set by whoever listens to booking changes (notifications) before the booking service starts.
+booking_listener_key = web.AppKey("booking_listener", BookingChangeListener)
+
+
+async def limit_public(request: web.Request) -> None:
+    """The per-address limit on the public booking endpoints (KOHTAAMO_BOOKING_RATE_LIMIT)."""
+    await request.app[booking_limiter_key].check(client_address(request))
