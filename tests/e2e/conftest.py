@@ -29,7 +29,7 @@ AXE_SCRIPT = (Path(axe_playwright_python.__file__).parent / "axe.min.js").read_t
 @pytest.fixture
 async def browser() -> AsyncIterator[Any]:
     if not CHROMIUM_INSTALLED:
-        reason = f"Chromium not found at {CHROMIUM}"
+        reason = f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
         if os.environ.get("KOHTAAMO_REQUIRE_BROWSER") == "1":
             pytest.fail(f"{reason}, and KOHTAAMO_REQUIRE_BROWSER=1 forbids skipping")
         pytest.skip(reason)

@@ -302,9 +302,10 @@ TURNSERVER = shutil.which("turnserver") or "/usr/sbin/turnserver"
 @pytest.fixture
 def coturn(fenced_network: None, tmp_path: Path) -> Iterator[Coturn]:
     if not Path(TURNSERVER).exists():
+        reason = "coturn's turnserver is not installed (apt-get install coturn)"
         if os.environ.get("KOHTAAMO_REQUIRE_BROWSER") == "1":
-            pytest.fail("coturn's turnserver is not installed")
-        pytest.skip("coturn's turnserver is not installed")
+            pytest.fail(f"{reason}, and CI requires it")
+        pytest.skip(reason)
     port = _free_port()
     relays = _free_port_range(40)
     secret = f"turn-test-{os.urandom(8).hex()}"
