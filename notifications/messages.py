@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
 
-from booking.service import BookingChange
+from booking.types import BookingChange
 
 Kind = Literal["confirmation", "reschedule", "cancellation", "reminder"]
 

@@ -1,4 +1,5 @@
-"""Wiring notifications into the app: the notifier for bookings, and the leader's outbox sender.
+"""Wiring notifications into the app: the listeners of bookings and concern reports, and the
+leader's outbox sender.
 
 The instance holding the scheduler lock (core.leadership) runs an APScheduler AsyncIOScheduler
 whose jobs live in the project's database on PostgreSQL (SQLAlchemy job store, table
@@ -30,10 +31,12 @@ from core.leadership import Leadership
 from core.principal import Role
 from core.settings import Settings
 from core.templating import render
+from notifications.concern_reports import ConcernReportNotifier
 from notifications.keys import leadership_key, notifier_key, outbox_sender_key
 from notifications.outbox import DrainResult, OutboxSender
 from notifications.senders import HttpSmsSender, LogSender, Sender, SmtpSender
 from notifications.service import BookingNotifier
+from reports.keys import report_listener_key, report_service_key
 
 log = logging.getLogger("kohtaamo.notifications")
 
@@ -156,8 +159,6 @@ def add_report_retention_job(app: web.Application, scheduler: AsyncIOScheduler) 
     database_url = app[settings_key].database_url
 
     async def purge() -> None:
-        from reports.keys import report_service_key
-
         service = app[report_service_key]
         deleted = await service.delete_expired()
         if deleted:
@@ -230,5 +231,8 @@ async def retry_message(request: web.Request) -> web.Response:
 
 
 def setup(app: web.Application) -> None:
+    # Set here rather than in the context: the reports context reads it when the app starts,
+    # whichever of the two contexts runs first.
+    app[report_listener_key] = ConcernReportNotifier()
     app.cleanup_ctx.append(notifications_context)
     app.router.add_routes(pages)

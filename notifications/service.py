@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booking.service import BookingChange
+from booking.types import BookingChange
 from core.db import utcnow
 from notifications import outbox
 from notifications.messages import Kind, caseworker_notice, channels, client_email, client_sms

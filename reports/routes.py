@@ -24,8 +24,10 @@ from core.http import client_address
 from core.i18n import N_
 from core.principal import Role
 from core.rate_limit import request_limiter
+from reports import intake_pages, report_pages
 from reports.deadlines import Deadline
-from reports.keys import report_limiter_key, report_service_key
+from reports.keys import report_limiter_key, report_listener_key, report_service_key
+from reports.records import ReportDetail, ReportSummary
 from reports.schemas import (
     AttachmentOut,
     ConcernReportIn,
@@ -41,13 +43,8 @@ from reports.schemas import (
     ReportSummaryOut,
     SubmittedOut,
 )
-from reports.service import (
-    MAX_ATTACHMENT_BYTES,
-    ConcernReportService,
-    ReportDetail,
-    ReportSummary,
-    Upload,
-)
+from reports.service import ConcernReportService
+from reports.submission import MAX_ATTACHMENT_BYTES, Upload
 
 api = ApiRoutes("reports")
 
@@ -68,6 +65,7 @@ async def reports_context(app: web.Application) -> AsyncIterator[None]:
         settings,
         executor=app[cpu_executor_key],
         staff_exists=staff_exists,
+        listener=app.get(report_listener_key),
     )
     app[report_limiter_key] = request_limiter(
         app.get(redis_key), "concern-report", settings.booking_rate_limit
@@ -305,9 +303,7 @@ def detail_out(detail: ReportDetail) -> ReportOut:
 
 
 def setup(app: web.Application) -> None:
-    # Imported here: the pages use this module's service key.
-    from reports import pages
-
     app.cleanup_ctx.append(reports_context)
     app.router.add_routes(api.table)
-    pages.setup(app)
+    report_pages.setup(app)
+    intake_pages.setup(app)

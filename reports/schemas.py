@@ -2,7 +2,7 @@
 
 The shape is checked here; the rules that depend on the jurisdiction or the day (identity
 numbers, phone numbers, dates not in the future, who must give contact details) are checked by
-``reports.service.check_report``, which the API and the pages share.
+``reports.submission.check_report``, which the API and the pages share.
 """
 
 from __future__ import annotations

@@ -17,7 +17,8 @@ from core.errors import ValidationFailed
 from notifications.models import OutboxMessage
 from reports.models import ConcernReport
 from reports.schemas import ConcernReportIn
-from reports.service import ConcernReportService, Upload
+from reports.service import ConcernReportService
+from reports.submission import Upload
 from tests.conftest import make_settings
 from tests.reports.conftest import (
     IDENTITY_NUMBER,
