@@ -25,6 +25,7 @@ COPY notifications notifications
 COPY video video
 COPY assessments assessments
 COPY reports reports
+COPY agenda agenda
 COPY migrations migrations
 COPY web web
 RUN mkdir -p var && chown kohtaamo:kohtaamo var

@@ -9,13 +9,11 @@ from __future__ import annotations
 from datetime import time, timedelta
 
 from accounts.service import SYSTEM, AccountService
-from booking.service import BookingRequest, BookingService, ClientDetails
-from calendars.service import (
-    CalendarService,
-    MeetingTypeFields,
-    OpeningInterval,
-    PreMeetingQuestion,
-)
+from booking.service import BookingService
+from booking.types import BookingRequest, ClientDetails
+from calendars.meeting_types import MeetingTypeFields, PreMeetingQuestion
+from calendars.service import CalendarService
+from calendars.working_time import OpeningInterval
 from core.db import utcnow
 from core.principal import Role
 

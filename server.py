@@ -14,6 +14,7 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 import accounts.routes
+import agenda.pages
 import assessments.routes
 import audit.routes
 import booking.pages
@@ -89,6 +90,7 @@ def create_app(settings: Settings) -> web.Application:
     calendars.pages.setup(app)
     video.routes.setup(app)
     video.pages.setup(app)
+    agenda.pages.setup(app)
     assessments.routes.setup(app)
     reports.routes.setup(app)
     audit.routes.setup(app)

@@ -24,7 +24,8 @@ from assessments.models import AssessmentResult
 from assessments.templates import Catalog, Template
 from audit.service import AuditLog
 from booking.models import CANCELLED
-from booking.service import BookingService, BookingView, ManageToken
+from booking.service import BookingService
+from booking.types import BookingView, ManageToken
 from core.db import Sessions, utcnow
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.i18n import N_

@@ -107,7 +107,7 @@ class BenchUnit:
     async def open_caseworkers(self, count: int, password: str = PASSWORD) -> list[str]:
         """``count`` caseworkers ``cw<n>@example.com``, "Caseworker <nnn>", working 08–16
         (Helsinki) every day of the week."""
-        from calendars.service import OpeningInterval
+        from calendars.working_time import OpeningInterval
 
         every_day = [OpeningInterval(day, clock(8, 0), clock(16, 0)) for day in range(7)]
         made = []
@@ -130,7 +130,7 @@ class BenchUnit:
         """A video meeting type for the whole unit, bookable from now on (no minimum notice),
         one active booking per client; its id. ``names`` in Finnish, Swedish and English."""
         from accounts.service import SYSTEM
-        from calendars.service import MeetingTypeFields
+        from calendars.meeting_types import MeetingTypeFields
 
         name_fi, name_sv, name_en = names
         fields = MeetingTypeFields(

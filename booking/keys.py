@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from booking.service import BookingChangeListener, BookingService
+from booking.service import BookingService
+from booking.types import BookingChangeListener
 from core.http import client_address
 from core.rate_limit import Limiter
 

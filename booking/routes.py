@@ -1,4 +1,4 @@
-"""The booking API, the subscription feed and the .ics downloads; the pages are in pages.py."""
+"""The booking API, the subscription feed and the .ics downloads; the pages are in *_pages.py."""
 
 from __future__ import annotations
 
@@ -34,14 +34,8 @@ from booking.schemas import (
     UnitOut,
     UnitsOut,
 )
-from booking.service import (
-    Access,
-    BookingRequest,
-    BookingService,
-    BookingView,
-    ClientDetails,
-    ManageToken,
-)
+from booking.service import BookingService
+from booking.types import Access, BookingRequest, BookingView, ClientDetails, ManageToken
 from calendars.keys import calendar_service_key
 from core.api import ApiRoutes, json_response, parse_body, parse_query
 from core.app_keys import redis_key, sessions_key, settings_key

@@ -14,8 +14,10 @@ import aiohttp
 from aiohttp import web
 
 from accounts.keys import account_service_key
+from calendars.calendar_imports import ImportInfo
 from calendars.ics_import import IcsImportError
 from calendars.keys import assessment_templates_key, calendar_service_key
+from calendars.meeting_types import MeetingTypeFields, MeetingTypeInfo, PreMeetingQuestion
 from calendars.schemas import (
     AbsenceIn,
     AbsenceOut,
@@ -30,15 +32,8 @@ from calendars.schemas import (
     QuestionBody,
     WorkingHoursBody,
 )
-from calendars.service import (
-    AbsenceInfo,
-    CalendarService,
-    ImportInfo,
-    MeetingTypeFields,
-    MeetingTypeInfo,
-    OpeningInterval,
-    PreMeetingQuestion,
-)
+from calendars.service import CalendarService
+from calendars.working_time import AbsenceInfo, OpeningInterval
 from core.api import ApiRoutes, json_response, parse_body
 from core.app_keys import cpu_executor_key, sessions_key, settings_key
 from core.errors import NotFound, ValidationFailed

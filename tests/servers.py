@@ -18,7 +18,7 @@ import aiohttp
 import pytest
 
 from calendars.keys import calendar_service_key
-from calendars.service import OpeningInterval
+from calendars.working_time import OpeningInterval
 from core.db import utcnow
 from server import create_app
 from tests.booking.conftest import HELSINKI, BookingWorld, booking_body, make_world

@@ -19,7 +19,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.models import CANCELLED
-from booking.service import BookingService, BookingView, ManageToken
+from booking.service import BookingService
+from booking.types import BookingView, ManageToken
 from core.db import Sessions, utcnow
 from core.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from core.i18n import N_

@@ -12,7 +12,8 @@ from aiohttp.test_utils import TestClient
 from accounts.keys import account_service_key
 from accounts.service import SYSTEM
 from calendars.keys import calendar_service_key
-from calendars.service import MeetingTypeFields, OpeningInterval
+from calendars.meeting_types import MeetingTypeFields
+from calendars.working_time import OpeningInterval
 from core.principal import Role
 from tests.conftest import create_user
 

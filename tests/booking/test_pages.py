@@ -19,12 +19,13 @@ from sqlalchemy import func, select
 
 from accounts.keys import account_service_key
 from accounts.service import SYSTEM
+from booking.client_times import start_value
 from booking.keys import booking_service_key
 from booking.models import Booking
-from booking.pages import start_value
-from booking.service import BookingRequest, ClientDetails, ManageToken
+from booking.types import BookingRequest, ClientDetails, ManageToken
 from calendars.keys import calendar_service_key
-from calendars.service import MeetingTypeFields, OpeningInterval, PreMeetingQuestion
+from calendars.meeting_types import MeetingTypeFields, PreMeetingQuestion
+from calendars.working_time import OpeningInterval
 from core.app_keys import sessions_key
 from core.principal import Role
 from tests.conftest import create_user

@@ -11,7 +11,7 @@ from icalendar import Calendar
 
 from accounts.service import SYSTEM
 from calendars.keys import calendar_service_key
-from calendars.service import OpeningInterval
+from calendars.working_time import OpeningInterval
 from core.principal import Role, Viewer
 from server import create_app
 from tests.booking.conftest import HELSINKI, BookingWorld, booking_body, make_world

@@ -16,9 +16,10 @@ from accounts.keys import account_service_key
 from accounts.service import SYSTEM
 from audit.service import AuditLog
 from booking.keys import booking_service_key
-from booking.service import BookingRequest, ClientDetails
+from booking.types import BookingRequest, ClientDetails
 from calendars.keys import calendar_service_key
-from calendars.service import MeetingTypeFields, OpeningInterval, PreMeetingQuestion
+from calendars.meeting_types import MeetingTypeFields, PreMeetingQuestion
+from calendars.working_time import OpeningInterval
 from core.app_keys import sessions_key
 from core.db import utcnow
 from core.principal import Role, Viewer

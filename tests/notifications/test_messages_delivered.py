@@ -255,7 +255,7 @@ async def test_reminder_times_are_checked(
 async def test_messages_never_carry_the_pre_meeting_answers(
     aiohttp_client: Any, database_url: str, smtp: tuple[Inbox, SmtpServer]
 ) -> None:
-    from calendars.service import PreMeetingQuestion
+    from calendars.meeting_types import PreMeetingQuestion
 
     inbox, server = smtp
     settings = make_settings(database_url, smtp_host="127.0.0.1", smtp_port=str(server.port))

@@ -1,0 +1,203 @@
+"""The booking table as the booking service's parts share it: who may reach a row, how a row
+is presented, whether it overlaps another, and how a change is announced to the listener.
+
+Also the dependencies those parts share, held once, so that each part is built from one object.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import hmac
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from accounts.service import AccountService, StaffMember, UnitInfo
+from audit.service import AuditLog
+from booking.links import BookingLinks
+from booking.models import CANCELLED, Booking
+from booking.types import (
+    Access,
+    BookingChange,
+    BookingChangeListener,
+    BookingView,
+    ChangeKind,
+    ClientDetails,
+    ManageToken,
+)
+from calendars.meeting_types import MeetingTypeInfo
+from calendars.service import CalendarService
+from core.db import Sessions
+from core.errors import Forbidden, NotFound
+from core.principal import Role
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def present(
+    row: Booking, meeting_type: MeetingTypeInfo, person: StaffMember, zone_name: str
+) -> BookingView:
+    return BookingView(
+        id=row.id,
+        status=row.status,
+        start=row.starts_at,
+        end=row.ends_at,
+        caseworker=person,
+        zone_name=zone_name,
+        meeting_type=meeting_type,
+        mode=row.mode,
+        language=row.language,
+        client_name=row.client_name,
+        client_email=row.client_email,
+        client_phone=row.client_phone,
+        answers=dict(row.answers or {}),
+        ical_uid=row.ical_uid,
+        ical_sequence=row.ical_sequence,
+        cancelled_by=row.cancelled_by,
+        cancel_reason=row.cancel_reason,
+        assigned_from_unit_id=row.assigned_from_unit_id,
+        created_at=row.created_at,
+        protected=row.protected,
+    )
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ChangeContext:
+    """What presenting and announcing one booking's change needs (see BookingRecords.context)."""
+
+    meeting_type: MeetingTypeInfo
+    person: StaffMember
+    zone_name: str
+    unit: UnitInfo | None
+
+    def present(self, row: Booking) -> BookingView:
+        return present(row, self.meeting_type, self.person, self.zone_name)
+
+
+class BookingRecords:
+    """The bookings as every part of the booking service reads and writes them."""
+
+    def __init__(
+        self,
+        sessions: Sessions,
+        secret_key: str,
+        accounts: AccountService,
+        calendars: CalendarService,
+        audit: AuditLog,
+        clock: Callable[[], datetime],
+        links: BookingLinks,
+        listener: BookingChangeListener | None,
+    ) -> None:
+        self.sessions = sessions
+        self.accounts = accounts
+        self.calendars = calendars
+        self.audit = audit
+        self.clock = clock
+        self.links = links
+        self._secret_key = secret_key
+        self._listener = listener
+
+    # ---- who may reach a booking -------------------------------------------------------------
+
+    async def authorised_row(
+        self, session: AsyncSession, access: Access, booking_id: str | None
+    ) -> Booking:
+        if isinstance(access, ManageToken):
+            if not access.value or len(access.value) > 100:
+                raise NotFound()
+            row = await session.scalar(
+                select(Booking).where(Booking.manage_token_hash == token_hash(access.value))
+            )
+            # A token opens only its own booking; any mismatch looks like a missing booking.
+            if row is None or (booking_id is not None and row.id != booking_id):
+                raise NotFound()
+            return row
+        if booking_id is None:
+            raise NotFound()
+        row = await session.get(Booking, booking_id)
+        if row is None:
+            raise NotFound()
+        if access.role is Role.CASEWORKER and row.caseworker_id == access.user_id:
+            return row
+        if access.role is Role.ADMIN:
+            return row
+        raise NotFound() if access.role is Role.CASEWORKER else Forbidden()
+
+    def client_key(self, client: ClientDetails) -> str:
+        identity = (client.email or "").lower() or (client.phone or "")
+        return hmac.new(self._secret_key.encode(), identity.encode(), hashlib.sha256).hexdigest()
+
+    # ---- presenting ------------------------------------------------------------------------------
+
+    async def view(self, row: Booking) -> BookingView:
+        [view] = await self.views([row])
+        return view
+
+    async def views(self, rows: Sequence[Booking]) -> list[BookingView]:
+        """Views of many bookings with one lookup each for meeting types, people and zones."""
+        caseworker_ids = sorted({row.caseworker_id for row in rows})
+        meeting_types = await self.calendars.meeting_types_by_id(
+            {row.meeting_type_id for row in rows}
+        )
+        people = {person.id: person for person in await self.accounts.staff_members(caseworker_ids)}
+        zones = await self.calendars.time_zones_of(caseworker_ids)
+        return [
+            present(
+                row,
+                meeting_types[row.meeting_type_id],
+                people[row.caseworker_id],
+                zones[row.caseworker_id].key,
+            )
+            for row in rows
+        ]
+
+    async def context(self, meeting_type: MeetingTypeInfo, person: StaffMember) -> ChangeContext:
+        """What presenting and announcing a booking needs, read before its write transaction.
+
+        On SQLite a second connection inside a write transaction would wait for that very
+        transaction's lock, so nothing inside one may open another session.
+        """
+        zone = (await self.calendars.time_zones_of([person.id]))[person.id]
+        unit = next(
+            (unit for unit in await self.accounts.units() if unit.id == person.unit_id), None
+        )
+        return ChangeContext(meeting_type, person, zone.key, unit)
+
+    # ---- changing --------------------------------------------------------------------------------
+
+    @staticmethod
+    async def overlaps(session: AsyncSession, row: Booking) -> bool:
+        query = select(Booking.id).where(
+            Booking.caseworker_id == row.caseworker_id,
+            Booking.status != CANCELLED,
+            Booking.blocked_from < row.blocked_until,
+            Booking.blocked_until > row.blocked_from,
+        )
+        if row.id is not None:
+            query = query.where(Booking.id != row.id)
+        return (await session.scalar(query.limit(1))) is not None
+
+    async def announce(
+        self,
+        session: AsyncSession,
+        kind: ChangeKind,
+        view: BookingView,
+        unit: UnitInfo | None,
+        token: str | None,
+    ) -> None:
+        if self._listener is None:
+            return
+        change = BookingChange(
+            kind=kind,
+            booking=view,
+            unit=unit,
+            ics=self.links.invitation_ics(view, token),
+            manage_url=self.links.manage_url(token) if token else None,
+            join_url=self.links.join_url(token) if token and view.mode == "video" else None,
+        )
+        await self._listener.booking_changed(session, change)
