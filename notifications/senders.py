@@ -93,10 +93,19 @@ class HttpSmsSender:
 
 
 class LogSender:
-    """Development: the message goes to the log (kind and channel only, never its text)."""
+    """Development, with no SMTP host or SMS gateway: the message is not sent, and the log says
+    only that it would have been (its id, kind, channel and language). Never its recipient,
+    subject or text: those are personal data, and logs are kept and read far more widely than
+    the outbox. The message itself stays in the outbox, marked ``sent_to_log``."""
 
     async def send(self, message: OutboxMessage) -> bool:
         log.info(
-            "message written to the log", extra={"kind": message.kind, "channel": message.channel}
+            "message written to the log",
+            extra={
+                "message_id": message.id,
+                "kind": message.kind,
+                "channel": message.channel,
+                "language": message.language,
+            },
         )
         return False
