@@ -12,6 +12,7 @@ from typing import Any
 
 from aiohttp import web
 from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 import accounts.routes
 import agenda.pages
@@ -40,7 +41,9 @@ from core.app_keys import (
     sessions_key,
     settings_key,
 )
-from core.db import create_engine, create_sessionmaker, migrate
+from core.crypto import DataKeyError, new_key
+from core.data_keys import check_data_keys, cipher_for
+from core.db import Base, create_engine, create_sessionmaker, migrate
 from core.errors import ValidationFailed
 from core.http import (
     add_security_headers,
@@ -53,6 +56,7 @@ from core.i18n import load_catalogs
 from core.logs import configure_logging
 from core.metrics import HttpMetrics
 from core.principal import Role
+from core.reencryption import Progress, reencrypt
 from core.settings import Settings, SettingsError
 from core.templating import STATIC_DIR, render, setup_templates
 
@@ -131,9 +135,15 @@ async def _cpu_executor(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _database(app: web.Application) -> AsyncIterator[None]:
-    engine = create_engine(app[settings_key].database_url)
+    cipher = cipher_for(app[settings_key])
+    engine = create_engine(app[settings_key].database_url, cipher)
     app[engine_key] = engine
     app[sessions_key] = create_sessionmaker(engine)
+    try:
+        await check_data_keys(app[sessions_key], cipher)
+    except DataKeyError:
+        await engine.dispose()
+        raise
     yield
     await engine.dispose()
 
@@ -165,7 +175,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         "reencrypt-reports",
         help="encrypt every concern report and attachment with the newest KOHTAAMO_REPORT_KEYS key",
     )
+    reencrypt = commands.add_parser(
+        "reencrypt",
+        help="move every encrypted value to the newest KOHTAAMO_DATA_KEYS key (safe while serving)",
+    )
+    reencrypt.add_argument("--batch", type=int, default=500, help="rows per transaction")
+    commands.add_parser("new-data-key", help="print a new random data key for KOHTAAMO_DATA_KEYS")
     arguments = parser.parse_args(argv)
+    if arguments.command == "new-data-key":
+        print(new_key())  # needs no settings: it is how the first production key is made
+        return 0
 
     try:
         settings = Settings.from_env(os.environ)
@@ -177,6 +196,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if arguments.command == "serve":
         asyncio.run(_migrate(settings))
+        try:
+            asyncio.run(_check_data_keys(settings))
+        except DataKeyError as error:
+            print(f"kohtaamo: configuration error: {error}", file=sys.stderr)
+            return 2
         web.run_app(
             create_app(settings),
             host=settings.host,
@@ -208,6 +232,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         for line in asyncio.run(_load_demo(settings)):
             print(line)
         return 0
+    if arguments.command == "reencrypt":
+        try:
+            progress = asyncio.run(_reencrypt(settings, max(1, arguments.batch)))
+        except DataKeyError as error:
+            print(f"kohtaamo: configuration error: {error}", file=sys.stderr)
+            return 2
+        print(
+            f"kohtaamo: re-encrypted {progress.rewritten} values with the newest key "
+            f"({progress.passed_over} already were)"
+        )
+        if progress.retired_keys:
+            print(f"kohtaamo: retired keys {', '.join(progress.retired_keys)}: drop them now")
+        return 0
     if arguments.command == "reencrypt-reports":
         count = asyncio.run(_reencrypt_reports(settings))
         print(f"kohtaamo: re-encrypted {count} items with the newest key")
@@ -219,8 +256,20 @@ def _announce(message: str) -> None:
     print(message.replace("======== ", "kohtaamo: ").replace(" ========", ""), flush=True)
 
 
+def _engine(settings: Settings) -> AsyncEngine:
+    return create_engine(settings.database_url, cipher_for(settings))
+
+
+async def _check_data_keys(settings: Settings) -> None:
+    engine = _engine(settings)
+    try:
+        await check_data_keys(create_sessionmaker(engine), cipher_for(settings))
+    finally:
+        await engine.dispose()
+
+
 async def _migrate(settings: Settings) -> None:
-    engine = create_engine(settings.database_url)
+    engine = _engine(settings)
     try:
         await migrate(engine)
     finally:
@@ -230,7 +279,7 @@ async def _migrate(settings: Settings) -> None:
 async def _create_user(
     settings: Settings, role: Role, email: str, name: str, password: str
 ) -> None:
-    engine = create_engine(settings.database_url)
+    engine = _engine(settings)
     executor = ThreadPoolExecutor(max_workers=1)
     try:
         service = AccountService(create_sessionmaker(engine), settings, executor)
@@ -240,10 +289,22 @@ async def _create_user(
         await engine.dispose()
 
 
+async def _reencrypt(settings: Settings, batch: int) -> Progress:
+
+    engine = _engine(settings)
+    try:
+        sessions = create_sessionmaker(engine)
+        cipher = cipher_for(settings)
+        await check_data_keys(sessions, cipher)
+        return await reencrypt(sessions, cipher, Base.metadata, batch=batch)
+    finally:
+        await engine.dispose()
+
+
 async def _reencrypt_reports(settings: Settings) -> int:
     from reports.service import ConcernReportService
 
-    engine = create_engine(settings.database_url)
+    engine = _engine(settings)
     executor = ThreadPoolExecutor(max_workers=1)
     try:
         service = ConcernReportService(create_sessionmaker(engine), settings, executor=executor)
@@ -256,7 +317,7 @@ async def _reencrypt_reports(settings: Settings) -> int:
 async def _load_demo(settings: Settings) -> list[str]:
     from demo import load_demo  # the demo is a command, not part of the running service
 
-    engine = create_engine(settings.database_url)
+    engine = _engine(settings)
     executor = ThreadPoolExecutor(max_workers=1)
     try:
         sessions = create_sessionmaker(engine)

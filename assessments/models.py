@@ -8,10 +8,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String
+from sqlalchemy import ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, UTCDateTime, new_id, utcnow
+from core.encrypted_columns import EncryptedJSON, EncryptedText
 
 FILLED_BY = ("client", "client_in_meeting", "caseworker")
 
@@ -24,8 +25,8 @@ class AssessmentResult(Base):
     booking_id: Mapped[str] = mapped_column(ForeignKey("bookings.id"))
     template_id: Mapped[str] = mapped_column(String(40))
     template_version: Mapped[int] = mapped_column(Integer)
-    answers: Mapped[dict[str, Any]] = mapped_column(JSON)
-    score: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    answers: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON("assessment"))
+    score: Mapped[dict[str, Any] | None] = mapped_column(EncryptedJSON("assessment"), default=None)
     # "client" (before the meeting), "client_in_meeting" or "caseworker" (on the client's behalf)
     filled_by: Mapped[str] = mapped_column(String(20))
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -37,4 +38,4 @@ class AssessmentResult(Base):
     # Set for the client's answers before the meeting, which are given once per booking and
     # questionnaire: the unique index holds even when two submissions race.
     once_key: Mapped[str | None] = mapped_column(String(120), unique=True, default=None)
-    correction_reason: Mapped[str | None] = mapped_column(String(1000), default=None)
+    correction_reason: Mapped[str | None] = mapped_column(EncryptedText("assessment"), default=None)

@@ -8,16 +8,22 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from accounts.routes import current_viewer
-from assessments.keys import assessment_catalog_key, assessment_service_key
+from assessments.keys import (
+    assessment_catalog_key,
+    assessment_retention_key,
+    assessment_service_key,
+)
+from assessments.retention import AssessmentRetention, ResultsOfRemovedBookings
 from assessments.schemas import ResultList, ResultOut
 from assessments.service import AssessmentService, ResultView
 from assessments.templates import load_catalog
 from audit.service import AuditLog
-from booking.keys import booking_service_key
+from booking.keys import booking_service_key, listen_to_removals
 from calendars.keys import assessment_templates_key
 from core.api import ApiRoutes, json_response
-from core.app_keys import sessions_key
+from core.app_keys import sessions_key, settings_key
 from core.principal import Role
+from notifications.keys import add_retention_task
 from video.keys import live_assessments_key
 
 api = ApiRoutes("assessments")
@@ -68,9 +74,18 @@ def setup(app: web.Application) -> None:
         )
         app[assessment_service_key] = service
         app[live_assessments_key] = service  # the video room pushes questionnaires with it
+        app[assessment_retention_key] = AssessmentRetention(
+            app[sessions_key],
+            app[booking_service_key],
+            app[settings_key].assessment_retention_days,
+        )
         yield
 
     app.cleanup_ctx.append(assessment_context)
+    listen_to_removals(app, ResultsOfRemovedBookings())
+    add_retention_task(
+        app, "assessment results", lambda: app[assessment_retention_key].delete_expired()
+    )
     app.router.add_routes(api.table)
     import assessments.pages  # the pages need the keys above
 

@@ -17,7 +17,8 @@ from aiohttp import web
 
 from accounts.keys import account_service_key
 from accounts.routes import staff_page
-from audit.keys import audit_log_key
+from audit.keys import access_log_retention_key, audit_log_key
+from audit.retention import AccessLogRetention
 from audit.service import AccessQuery, AccessRecord, AuditLog
 from core.app_keys import sessions_key, settings_key
 from core.i18n import N_
@@ -42,6 +43,9 @@ EXPORT_COLUMNS = (
 
 async def audit_context(app: web.Application) -> AsyncIterator[None]:
     app[audit_log_key] = AuditLog(app[sessions_key])
+    app[access_log_retention_key] = AccessLogRetention(
+        app[sessions_key], app[settings_key].access_log_retention_days
+    )
     yield
 
 

@@ -14,6 +14,9 @@ from core.db import Sessions
 from core.principal import Role, Viewer, require_role
 
 SEARCH_LIMIT = 1000
+# What the retention jobs write, one entry a batch (see add_retention and docs/privacy.md).
+RETENTION_DELETED = "retention.deleted"
+RETENTION_ERASED = "retention.erased"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -84,6 +87,24 @@ class AuditLog:
                     purpose=purpose,
                 )
             )
+
+    @staticmethod
+    def add_retention(session: AsyncSession, action: str, kind: str, count: int) -> None:
+        """Record one batch of a retention job: what kind of data, how many rows, never whose.
+
+        ``action`` is ``RETENTION_DELETED`` or ``RETENTION_ERASED`` (the row stays, its personal
+        data blanked); the count stands where one subject's id would.
+        """
+        session.add(
+            AccessLogEntry(
+                user_id=None,
+                actor_kind="system",
+                action=action,
+                subject_type=kind,
+                subject_id=f"count:{count}",
+                purpose="retention",
+            )
+        )
 
     async def entries_for(
         self, viewer: Viewer, subject_type: str, subject_id: str

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = "bench-secret-key-0123456789abcdef0123"
+DATA_KEY = "YmVuY2gtZGF0YS1rZXktMDEyMzQ1Njc4OWFiY2RlZjA="
 PASSWORD = "benchmark-password"
 # Where the PostgreSQL benchmarks create their database, unless KOHTAAMO_BENCH_POSTGRES says.
 DEFAULT_POSTGRES = "postgresql+asyncpg://postgres@/test?host=/var/run/postgresql"
@@ -153,15 +154,20 @@ async def bench_unit(database_url: str, threads: int) -> AsyncIterator[BenchUnit
     """Migrate the database and make the unit; ``threads`` hash the caseworkers' passwords."""
     from accounts.service import AccountService
     from calendars.service import CalendarService
+    from core.data_keys import cipher_for
     from core.db import create_engine, create_sessionmaker, migrate
     from core.settings import Settings
 
-    engine = create_engine(database_url)
+    settings = Settings.from_env(
+        {
+            "KOHTAAMO_SECRET_KEY": SECRET,
+            "KOHTAAMO_DATA_KEYS": DATA_KEY,
+            "KOHTAAMO_DATABASE_URL": database_url,
+        }
+    )
+    engine = create_engine(database_url, cipher_for(settings))
     await migrate(engine)
     sessions = create_sessionmaker(engine)
-    settings = Settings.from_env(
-        {"KOHTAAMO_SECRET_KEY": SECRET, "KOHTAAMO_DATABASE_URL": database_url}
-    )
     executor = ThreadPoolExecutor(threads)
     try:
         accounts = AccountService(sessions, settings, executor)
@@ -255,6 +261,7 @@ def server_environment(
     environment.update(
         KOHTAAMO_DATABASE_URL=database_url,
         KOHTAAMO_SECRET_KEY=SECRET,
+        KOHTAAMO_DATA_KEYS=DATA_KEY,
         KOHTAAMO_PORT=str(port),
         KOHTAAMO_BOOKING_RATE_LIMIT="0",  # 0: no limit (core/rate_limit.py)
         KOHTAAMO_LOG_LEVEL="WARNING",

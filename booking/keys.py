@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from booking.retention import BookingRemovalListener
 from booking.service import BookingService
 from booking.types import BookingChangeListener
 from core.http import client_address
@@ -14,6 +15,18 @@ booking_service_key = web.AppKey("booking_service", BookingService)
 booking_limiter_key = web.AppKey("booking_limiter", Limiter)
 # Set by whoever listens to booking changes (notifications) before the booking service starts.
 booking_listener_key = web.AppKey("booking_listener", BookingChangeListener)
+# Filled by the packages whose rows refer to bookings (listen_to_removals) before the app starts.
+booking_removal_listeners_key = web.AppKey(
+    "booking_removal_listeners", list[BookingRemovalListener]
+)
+
+
+def listen_to_removals(app: web.Application, listener: BookingRemovalListener) -> None:
+    """Have ``listener`` delete its rows of bookings that retention removes (booking.retention).
+
+    Called from a package's ``setup``, whichever package sets up first.
+    """
+    app.setdefault(booking_removal_listeners_key, []).append(listener)
 
 
 async def limit_public(request: web.Request) -> None:

@@ -1,14 +1,15 @@
-"""Bookings: who meets whom, when, how; nothing is ever deleted."""
+"""Bookings: who meets whom, when, how; deleted only by retention (booking/retention.py)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, UTCDateTime, new_id, utcnow
+from core.encrypted_columns import EncryptedJSON, EncryptedText
 
 CONFIRMED = "confirmed"
 CANCELLED = "cancelled"
@@ -43,19 +44,19 @@ class Booking(Base):
     status: Mapped[str] = mapped_column(String(20), default=CONFIRMED)
     mode: Mapped[str] = mapped_column(String(20))
     language: Mapped[str] = mapped_column(String(2))
-    client_name: Mapped[str] = mapped_column(String(200))
-    client_email: Mapped[str | None] = mapped_column(String(320), default=None)
-    client_phone: Mapped[str | None] = mapped_column(String(20), default=None)
+    client_name: Mapped[str] = mapped_column(EncryptedText("booking"))
+    client_email: Mapped[str | None] = mapped_column(EncryptedText("booking"), default=None)
+    client_phone: Mapped[str | None] = mapped_column(EncryptedText("booking"), default=None)
     # Keyed hash of the client's email or phone: finds a client's bookings without a client table.
     client_key: Mapped[str] = mapped_column(String(64))
-    answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    answers: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON("booking"), default=dict)
     manage_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     # RFC 5545: the UID stays, the SEQUENCE rises with every change the client is sent.
     ical_uid: Mapped[str] = mapped_column(String(120), unique=True)
     ical_sequence: Mapped[int] = mapped_column(Integer, default=0)
     protected: Mapped[bool] = mapped_column(Boolean, default=False)
     cancelled_by: Mapped[str | None] = mapped_column(String(20), default=None)
-    cancel_reason: Mapped[str | None] = mapped_column(Text, default=None)
+    cancel_reason: Mapped[str | None] = mapped_column(EncryptedText("booking"), default=None)
     status_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

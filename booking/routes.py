@@ -12,6 +12,7 @@ from audit.service import AuditLog
 from booking.keys import (
     booking_limiter_key,
     booking_listener_key,
+    booking_removal_listeners_key,
     booking_service_key,
     limit_public,
 )
@@ -51,6 +52,7 @@ feed_routes = web.RouteTableDef()
 
 async def booking_context(app: web.Application) -> AsyncIterator[None]:
     settings = app[settings_key]
+    removal_listeners = app.get(booking_removal_listeners_key)
     app[booking_service_key] = BookingService(
         app[sessions_key],
         settings,
@@ -58,6 +60,7 @@ async def booking_context(app: web.Application) -> AsyncIterator[None]:
         app[calendar_service_key],
         AuditLog(app[sessions_key]),
         listener=app.get(booking_listener_key),
+        removal_listeners=removal_listeners or [],
     )
     app[booking_limiter_key] = request_limiter(
         app.get(redis_key), "booking", settings.booking_rate_limit

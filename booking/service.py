@@ -7,7 +7,7 @@ booking.rescheduling, booking.caseworker_bookings), all sharing one booking.reco
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Sequence
 from datetime import date, datetime
 from typing import Literal
 
@@ -21,6 +21,7 @@ from booking.models import Booking
 from booking.new_bookings import NewBookings
 from booking.records import BookingRecords
 from booking.rescheduling import Rescheduling
+from booking.retention import BATCH, BookingRemovalListener, BookingRetention
 from booking.slot_search import SlotSearch
 from booking.types import (
     Access,
@@ -47,6 +48,7 @@ class BookingService:
         audit: AuditLog,
         clock: Callable[[], datetime] = utcnow,
         listener: BookingChangeListener | None = None,
+        removal_listeners: Sequence[BookingRemovalListener] = (),
     ) -> None:
         self._clock = clock
         self._links = BookingLinks(settings.base_url)
@@ -66,6 +68,9 @@ class BookingService:
         self._new_bookings = NewBookings(self._records, self._slots, settings)
         self._rescheduling = Rescheduling(self._records, self._slots)
         self._caseworker_bookings = CaseworkerBookings(self._records)
+        self._retention = BookingRetention(
+            self._records, settings.booking_retention_days, removal_listeners
+        )
 
     # ---- free slots and booking ------------------------------------------------------------------
 
@@ -156,6 +161,16 @@ class BookingService:
 
     async def bookings_of_same_client(self, viewer: Viewer, booking_id: str) -> list[str]:
         return await self._caseworker_bookings.bookings_of_same_client(viewer, booking_id)
+
+    # ---- retention (booking.retention) ---------------------------------------------------------
+
+    async def delete_expired(self, batch: int = BATCH) -> int:
+        return await self._retention.delete_expired(batch)
+
+    async def meetings_ended_before(
+        self, booking_ids: Collection[str], moment: datetime
+    ) -> set[str]:
+        return await self._retention.ended_before(booking_ids, moment)
 
     # ---- links and calendar entries ----------------------------------------------------------------
 

@@ -20,6 +20,9 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase
 
+from core.crypto import DataCipher
+from core.encrypted_columns import attach_cipher
+
 REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
 
 # Named constraints, so that migrations can refer to them on every database.
@@ -68,14 +71,30 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
-def create_engine(database_url: str) -> AsyncEngine:
+def create_engine(database_url: str, cipher: DataCipher | None = None) -> AsyncEngine:
+    """An engine; with ``cipher``, one that reads and writes encrypted columns.
+
+    ``hide_parameters``: a database error's message never carries the values of the statement
+    (personal data) into a log or a traceback.
+    """
     if database_url.startswith("sqlite"):
         _ensure_sqlite_directory(database_url)
-        engine = create_async_engine(database_url, connect_args={"timeout": 30})
+        engine = create_async_engine(
+            database_url, connect_args={"timeout": 30}, hide_parameters=True
+        )
         event.listen(engine.sync_engine, "connect", _configure_sqlite_connection)
         event.listen(engine.sync_engine, "begin", _begin_sqlite_transaction)
-        return engine
-    return create_async_engine(database_url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    else:
+        engine = create_async_engine(
+            database_url,
+            pool_size=10,
+            max_overflow=20,
+            pool_pre_ping=True,
+            hide_parameters=True,
+        )
+    if cipher is not None:
+        attach_cipher(engine.sync_engine.dialect, cipher)
+    return engine
 
 
 class Sessions:

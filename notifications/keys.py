@@ -6,8 +6,18 @@ from aiohttp import web
 
 from core.leadership import Leadership
 from notifications.outbox import OutboxSender
+from notifications.retention import OutboxRetention, RetentionTask
 from notifications.service import BookingNotifier
 
 notifier_key = web.AppKey("booking_notifier", BookingNotifier)
 outbox_sender_key = web.AppKey("outbox_sender", OutboxSender)
 leadership_key = web.AppKey("leadership", Leadership)
+outbox_retention_key = web.AppKey("outbox_retention", OutboxRetention)
+# The leader's daily retention job runs each of these in turn (notifications/routes.py).
+retention_tasks_key = web.AppKey("retention_tasks", list[tuple[str, RetentionTask]])
+
+
+def add_retention_task(app: web.Application, name: str, task: RetentionTask) -> None:
+    """Have the leader run ``task`` daily (and soon after it starts leading); ``name`` says
+    what it removes, in the job's log line. Called from a package's ``setup``."""
+    app.setdefault(retention_tasks_key, []).append((name, task))

@@ -19,6 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, UTCDateTime, new_id, utcnow
+from core.encrypted_columns import EncryptedBytes, EncryptedText
 
 PENDING = "pending"
 SENDING = "sending"  # claimed by a sender; back to pending if it stays so (the sender died)
@@ -41,12 +42,12 @@ class OutboxMessage(Base):
     )
     kind: Mapped[str] = mapped_column(String(40))
     channel: Mapped[str] = mapped_column(String(10))  # email or sms
-    recipient: Mapped[str] = mapped_column(String(320))
+    recipient: Mapped[str] = mapped_column(EncryptedText("outbox"))
     language: Mapped[str] = mapped_column(String(2))
-    subject: Mapped[str] = mapped_column(Text, default="")
-    body_text: Mapped[str] = mapped_column(Text)
-    body_html: Mapped[str | None] = mapped_column(Text, default=None)
-    ics: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    subject: Mapped[str] = mapped_column(EncryptedText("outbox"), default="")
+    body_text: Mapped[str] = mapped_column(EncryptedText("outbox"))
+    body_html: Mapped[str | None] = mapped_column(EncryptedText("outbox"), default=None)
+    ics: Mapped[bytes | None] = mapped_column(EncryptedBytes("outbox"), default=None)
     ics_method: Mapped[str | None] = mapped_column(String(10), default=None)
     status: Mapped[str] = mapped_column(String(20), default=PENDING)
     send_after: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -6,6 +6,8 @@ whose jobs live in the project's database on PostgreSQL (SQLAlchemy job store, t
 ``apscheduler_jobs``) and in memory on SQLite (see ``job_store``);
 its one job drains the outbox every few seconds. The reminders themselves are outbox rows (see
 notifications/service.py), so they need no job of their own and survive restarts with the data.
+Two more jobs delete personal data past its time: concern reports' own retention, and the daily
+retention job that runs each package's task (``add_retention_task``; docs/privacy.md).
 """
 
 from __future__ import annotations
@@ -25,15 +27,24 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.engine import make_url
 
 from accounts.routes import staff_page
-from booking.keys import booking_listener_key
+from audit.keys import access_log_retention_key
+from booking.keys import booking_listener_key, booking_service_key, listen_to_removals
 from core.app_keys import engine_key, sessions_key, settings_key
 from core.leadership import Leadership
 from core.principal import Role
 from core.settings import Settings
 from core.templating import render
 from notifications.concern_reports import ConcernReportNotifier
-from notifications.keys import leadership_key, notifier_key, outbox_sender_key
+from notifications.keys import (
+    add_retention_task,
+    leadership_key,
+    notifier_key,
+    outbox_retention_key,
+    outbox_sender_key,
+    retention_tasks_key,
+)
 from notifications.outbox import DrainResult, OutboxSender
+from notifications.retention import MessagesOfRemovedBookings, OutboxRetention
 from notifications.senders import HttpSmsSender, LogSender, Sender, SmtpSender
 from notifications.service import BookingNotifier
 from reports.keys import report_listener_key, report_service_key
@@ -82,6 +93,11 @@ async def notifications_context(app: web.Application) -> AsyncIterator[None]:
     )
     app[notifier_key] = notifier
     app[booking_listener_key] = notifier
+    app[outbox_retention_key] = OutboxRetention(
+        app[sessions_key],
+        settings.outbox_retention_days,
+        failed_retention_days=settings.booking_retention_days,
+    )
     async with aiohttp.ClientSession() as http:
         sender = OutboxSender(app[sessions_key], senders_for(settings, http))
         app[outbox_sender_key] = sender
@@ -118,11 +134,13 @@ async def notifications_context(app: web.Application) -> AsyncIterator[None]:
             )
             _drainers[settings.database_url] = drain
             add_report_retention_job(app, scheduler)
+            add_retention_job(app, scheduler)
 
         async def step_down() -> None:
             nonlocal scheduler
             _drainers.pop(settings.database_url, None)
             _report_retention.pop(settings.database_url, None)
+            _retention.pop(settings.database_url, None)
             if scheduler is not None:
                 scheduler.shutdown(wait=False)
                 scheduler = None
@@ -187,6 +205,51 @@ async def report_retention_job(database_url: str) -> None:
         await purge()
 
 
+# ---- personal data past its time (docs/privacy.md): the daily retention job, run by the leader
+
+RETENTION_HOURS = 24
+_retention: dict[str, Callable[[], Awaitable[None]]] = {}
+
+
+async def run_retention_tasks(app: web.Application) -> None:
+    """Each package's retention task in turn; one that fails leaves the others to run."""
+    for name, task in app.get(retention_tasks_key, []):
+        try:
+            count = await task()
+        except Exception:
+            log.exception("a retention task failed", extra={"task": name})
+            continue
+        if count:
+            log.info("removed after retention", extra={"task": name, "count": count})
+
+
+def add_retention_job(app: web.Application, scheduler: AsyncIOScheduler) -> None:
+    database_url = app[settings_key].database_url
+
+    async def purge() -> None:
+        await run_retention_tasks(app)
+
+    _retention[database_url] = purge
+    scheduler.add_job(
+        "notifications.routes:retention_job",
+        "interval",
+        hours=RETENTION_HOURS,
+        id="personal-data-retention",
+        replace_existing=True,
+        coalesce=True,
+        max_instances=1,
+        # Soon after an instance starts leading, so that frequent restarts never skip it.
+        next_run_time=datetime.now(UTC) + timedelta(minutes=2),
+        kwargs={"database_url": database_url},
+    )
+
+
+async def retention_job(database_url: str) -> None:
+    purge = _retention.get(database_url)
+    if purge is not None:
+        await purge()
+
+
 # ---- the admin's view of messages that could not be delivered -------------------------------
 
 pages = web.RouteTableDef()
@@ -234,5 +297,12 @@ def setup(app: web.Application) -> None:
     # Set here rather than in the context: the reports context reads it when the app starts,
     # whichever of the two contexts runs first.
     app[report_listener_key] = ConcernReportNotifier()
+    listen_to_removals(app, MessagesOfRemovedBookings())
+    # Looked up when the job runs: each service is made when the app starts.
+    add_retention_task(app, "outbox messages", lambda: app[outbox_retention_key].erase_resolved())
+    add_retention_task(app, "bookings", lambda: app[booking_service_key].delete_expired())
+    add_retention_task(
+        app, "access log entries", lambda: app[access_log_retention_key].delete_expired()
+    )
     app.cleanup_ctx.append(notifications_context)
     app.router.add_routes(pages)

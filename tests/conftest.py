@@ -37,6 +37,8 @@ pytest_plugins = ["tests.time_limits"]
 
 TEST_DATABASE_URL = os.environ.get("KOHTAAMO_TEST_DATABASE_URL", "")
 TEST_SECRET_KEY = "test-secret-key-that-is-long-enough-0123456789"
+# 32 bytes, url-safe base64: the data key every test app, process and command shares.
+TEST_DATA_KEY = "dGVzdC1kYXRhLWtleS0wMTIzNDU2Nzg5YWJjZGVmMDE="
 PASSWORD = "correct horse battery staple"
 
 
@@ -114,6 +116,7 @@ def make_settings(database_url: str, **overrides: str) -> Settings:
     environ = {
         "KOHTAAMO_DATABASE_URL": database_url,
         "KOHTAAMO_SECRET_KEY": TEST_SECRET_KEY,
+        "KOHTAAMO_DATA_KEYS": TEST_DATA_KEY,
         "KOHTAAMO_BASE_URL": "http://127.0.0.1:8080",
         "KOHTAAMO_DEFAULT_LANGUAGE": "fi",
     }

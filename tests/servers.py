@@ -22,7 +22,7 @@ from calendars.working_time import OpeningInterval
 from core.db import utcnow
 from server import create_app
 from tests.booking.conftest import HELSINKI, BookingWorld, booking_body, make_world
-from tests.conftest import PASSWORD, TEST_SECRET_KEY, make_settings
+from tests.conftest import PASSWORD, TEST_DATA_KEY, TEST_SECRET_KEY, make_settings
 from tests.notifications.conftest import free_port
 
 REPOSITORY = Path(__file__).resolve().parents[1]
@@ -78,6 +78,7 @@ async def instances(
     environment.update(
         KOHTAAMO_DATABASE_URL=database_url,
         KOHTAAMO_SECRET_KEY=TEST_SECRET_KEY,
+        KOHTAAMO_DATA_KEYS=TEST_DATA_KEY,
         KOHTAAMO_HOST="127.0.0.1",
         KOHTAAMO_LOG_LEVEL="INFO",
     )

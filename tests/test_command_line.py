@@ -12,7 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from server import create_app
-from tests.conftest import log_in, make_settings
+from tests.conftest import TEST_DATA_KEY, log_in, make_settings
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 
@@ -23,6 +23,7 @@ def run(database_url: str, *arguments: str, stdin: str = "") -> subprocess.Compl
     }
     environment["KOHTAAMO_DATABASE_URL"] = database_url
     environment["KOHTAAMO_SECRET_KEY"] = "cli-test-secret-key-0123456789abcdef"
+    environment["KOHTAAMO_DATA_KEYS"] = TEST_DATA_KEY
     return subprocess.run(
         [sys.executable, "server.py", *arguments],
         cwd=REPOSITORY,

@@ -8,6 +8,7 @@ from sqlalchemy import ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, UTCDateTime, new_id, utcnow
+from core.encrypted_columns import EncryptedText
 
 
 class MeetingGuest(Base):
@@ -22,7 +23,7 @@ class MeetingGuest(Base):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     booking_id: Mapped[str] = mapped_column(ForeignKey("bookings.id"))
-    display_name: Mapped[str] = mapped_column(String(80))
+    display_name: Mapped[str] = mapped_column(EncryptedText("meeting"))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     invited_by: Mapped[str] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

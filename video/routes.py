@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from aiohttp import WSMsgType, web
 
 from accounts.routes import current_viewer
-from booking.keys import booking_service_key, limit_public
+from booking.keys import booking_service_key, limit_public, listen_to_removals
 from core.api import ApiRoutes, json_response, parse_body
 from core.app_keys import redis_key, sessions_key, settings_key
 from core.errors import Forbidden, NotAuthenticated, NotFound
@@ -34,6 +34,7 @@ from video.keys import (
     room_registry_key,
     rooms_key,
 )
+from video.retention import MeetingRecordsOfRemovedBookings
 from video.rooms import (
     AssessmentTemplate,
     LiveAssessments,
@@ -449,6 +450,7 @@ async def guest_revoke(request: web.Request) -> web.Response:
 
 
 def setup(app: web.Application) -> None:
+    listen_to_removals(app, MeetingRecordsOfRemovedBookings())
     app.cleanup_ctx.append(video_context)
     app.on_shutdown.append(_tell_rooms_to_move)
     app.router.add_routes(api.table)

@@ -55,11 +55,36 @@ def test_bad_value_names_the_variable_and_the_problem(
     assert str(raised.value).startswith(expected)
 
 
-def test_production_requires_a_secret_key_and_https() -> None:
+DATA_KEY = "dGVzdC1kYXRhLWtleS0wMTIzNDU2Nzg5YWJjZGVmMDE="
+
+
+def test_production_requires_a_secret_key_data_keys_and_https() -> None:
     with pytest.raises(SettingsError, match="KOHTAAMO_SECRET_KEY: is required in production"):
         Settings.from_env({"KOHTAAMO_ENVIRONMENT": "production"})
-    with pytest.raises(SettingsError, match="KOHTAAMO_BASE_URL: must use https in production"):
+    with pytest.raises(SettingsError, match="KOHTAAMO_DATA_KEYS: is required in production"):
         Settings.from_env({"KOHTAAMO_ENVIRONMENT": "production", "KOHTAAMO_SECRET_KEY": "k" * 40})
+    with pytest.raises(SettingsError, match="KOHTAAMO_BASE_URL: must use https in production"):
+        Settings.from_env(
+            {
+                "KOHTAAMO_ENVIRONMENT": "production",
+                "KOHTAAMO_SECRET_KEY": "k" * 40,
+                "KOHTAAMO_DATA_KEYS": DATA_KEY,
+            }
+        )
+
+
+@pytest.mark.parametrize(
+    ("keys", "expected"),
+    [
+        ("not base64!", "KOHTAAMO_DATA_KEYS: key 1 is not 32 bytes of url-safe base64"),
+        (f"{DATA_KEY},c2hvcnQ=", "KOHTAAMO_DATA_KEYS: key 2 is not 32 bytes of url-safe base64"),
+        (f"{DATA_KEY},{DATA_KEY}", "KOHTAAMO_DATA_KEYS: names one key twice"),
+    ],
+)
+def test_a_malformed_data_key_stops_the_start_with_its_position(keys: str, expected: str) -> None:
+    with pytest.raises(SettingsError) as raised:
+        Settings.from_env({"KOHTAAMO_DATA_KEYS": keys})
+    assert str(raised.value).startswith(expected)
 
 
 def test_turn_urls_need_the_shared_secret() -> None:
@@ -92,6 +117,7 @@ def test_production_relays_every_meeting_and_so_needs_a_turn_server() -> None:
     production = {
         "KOHTAAMO_ENVIRONMENT": "production",
         "KOHTAAMO_SECRET_KEY": "k" * 40,
+        "KOHTAAMO_DATA_KEYS": DATA_KEY,
         "KOHTAAMO_BASE_URL": "https://kohtaamo.example.fi",
     }
     with pytest.raises(SettingsError, match="KOHTAAMO_VIDEO_RELAY_ONLY: needs a TURN server"):

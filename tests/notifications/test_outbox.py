@@ -11,7 +11,8 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select
 
-from core.app_keys import sessions_key, settings_key
+from core.app_keys import settings_key
+from core.data_keys import cipher_for
 from core.db import Sessions, create_engine, create_sessionmaker, utcnow
 from notifications import outbox
 from notifications.keys import outbox_sender_key
@@ -58,22 +59,16 @@ async def rows(sessions: Sessions) -> list[OutboxMessage]:
 
 
 @pytest.fixture
-def sessions(client: TestClient[Any, Any]) -> Sessions:
-    return client.app[sessions_key]
-
-
-@pytest.fixture
-async def quiet_sessions(database_url: str) -> AsyncIterator[Sessions]:
-    """The outbox's table with no app running: no leader sends what the test adds before the
-    test reads it back (with the app's sender running, PostgreSQL's CI once saw the message
+async def sessions(database_url: str) -> AsyncIterator[Sessions]:
+    """The outbox's table with no app running: these tests drive their own sender, and an app's
+    leader would send what they add before they read it back (PostgreSQL's CI runs saw it
     already sent to the log)."""
-    engine = create_engine(database_url)
+    engine = create_engine(database_url, cipher_for(make_settings(database_url)))
     yield create_sessionmaker(engine)
     await engine.dispose()
 
 
-async def test_adding_one_key_twice_stores_one_message(quiet_sessions: Sessions) -> None:
-    sessions = quiet_sessions
+async def test_adding_one_key_twice_stores_one_message(sessions: Sessions) -> None:
     async with sessions.begin() as session:
         await outbox.add(session, [message(), message(subject="again")])
     async with sessions.begin() as session:
@@ -82,8 +77,7 @@ async def test_adding_one_key_twice_stores_one_message(quiet_sessions: Sessions)
     assert stored.subject == "Aikasi on varattu" and stored.status == PENDING
 
 
-async def test_a_rolled_back_change_leaves_no_message(quiet_sessions: Sessions) -> None:
-    sessions = quiet_sessions
+async def test_a_rolled_back_change_leaves_no_message(sessions: Sessions) -> None:
 
     class ChangeFailed(Exception):
         pass
@@ -98,7 +92,7 @@ async def test_a_rolled_back_change_leaves_no_message(quiet_sessions: Sessions) 
 
 
 async def test_smtp_down_retries_with_backoff_fails_after_the_last_try_and_an_admin_retry_sends_once(
-    client: TestClient[Any, Any], sessions: Sessions, smtp: tuple[Inbox, SmtpServer]
+    sessions: Sessions, smtp: tuple[Inbox, SmtpServer]
 ) -> None:
     inbox, server = smtp
     server.stop()  # the port is closed now
