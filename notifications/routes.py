@@ -185,16 +185,36 @@ def add_report_retention_job(app: web.Application, scheduler: AsyncIOScheduler) 
         await service.delete_unsent_files()
 
     _report_retention[database_url] = purge
-    scheduler.add_job(
+    _schedule_on_leader(
+        scheduler,
         "notifications.routes:report_retention_job",
-        "interval",
+        "concern-report-retention",
+        database_url,
         hours=REPORT_RETENTION_HOURS,
-        id="concern-report-retention",
+        first_in=timedelta(minutes=1),
+    )
+
+
+def _schedule_on_leader(
+    scheduler: AsyncIOScheduler,
+    job: str,
+    job_id: str,
+    database_url: str,
+    *,
+    hours: int,
+    first_in: timedelta,
+) -> None:
+    """A periodic job of the leader's, named by its module path (the job store keeps names)."""
+    scheduler.add_job(
+        job,
+        "interval",
+        hours=hours,
+        id=job_id,
         replace_existing=True,
         coalesce=True,
         max_instances=1,
         # Soon after an instance starts leading, so that frequent restarts never skip it.
-        next_run_time=datetime.now(UTC) + timedelta(minutes=1),
+        next_run_time=datetime.now(UTC) + first_in,
         kwargs={"database_url": database_url},
     )
 
@@ -230,17 +250,13 @@ def add_retention_job(app: web.Application, scheduler: AsyncIOScheduler) -> None
         await run_retention_tasks(app)
 
     _retention[database_url] = purge
-    scheduler.add_job(
+    _schedule_on_leader(
+        scheduler,
         "notifications.routes:retention_job",
-        "interval",
+        "personal-data-retention",
+        database_url,
         hours=RETENTION_HOURS,
-        id="personal-data-retention",
-        replace_existing=True,
-        coalesce=True,
-        max_instances=1,
-        # Soon after an instance starts leading, so that frequent restarts never skip it.
-        next_run_time=datetime.now(UTC) + timedelta(minutes=2),
-        kwargs={"database_url": database_url},
+        first_in=timedelta(minutes=2),
     )
 
 
