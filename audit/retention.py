@@ -11,9 +11,11 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from audit.models import AccessLogEntry
 from audit.service import RETENTION_DELETED, AuditLog
+from core.batches import in_batches
 from core.db import Sessions, utcnow
 
 BATCH = 500
@@ -32,21 +34,15 @@ class AccessLogRetention:
         """Delete entries older than the retention period, ``batch`` a transaction; returns
         how many went."""
         cutoff = self._clock() - timedelta(days=self._retention_days)
-        deleted = 0
-        while True:
-            async with self._sessions.begin() as session:
-                ids = list(
-                    await session.scalars(
-                        select(AccessLogEntry.id)
-                        .where(AccessLogEntry.at < cutoff)
-                        .order_by(AccessLogEntry.at, AccessLogEntry.id)
-                        .limit(batch)
-                    )
-                )
-                if not ids:
-                    return deleted
-                await session.execute(delete(AccessLogEntry).where(AccessLogEntry.id.in_(ids)))
-                AuditLog.add_retention(session, RETENTION_DELETED, KIND, len(ids))
-            deleted += len(ids)
-            if len(ids) < batch:
-                return deleted
+        expired = (
+            select(AccessLogEntry.id)
+            .where(AccessLogEntry.at < cutoff)
+            .order_by(AccessLogEntry.at, AccessLogEntry.id)
+        )
+
+        async def delete_entries(session: AsyncSession, ids: list[str]) -> int:
+            await session.execute(delete(AccessLogEntry).where(AccessLogEntry.id.in_(ids)))
+            AuditLog.add_retention(session, RETENTION_DELETED, KIND, len(ids))
+            return len(ids)
+
+        return await in_batches(self._sessions, expired, delete_entries, batch)

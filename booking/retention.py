@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from audit.service import RETENTION_DELETED, AuditLog
 from booking.models import Booking
 from booking.records import BookingRecords
+from core.batches import in_batches
 
 BATCH = 500
 KIND = "booking"
@@ -51,26 +52,18 @@ class BookingRetention:
         refers to them, ``batch`` bookings a transaction (a backlog never holds a long lock).
         Returns how many bookings went."""
         cutoff = self._records.clock() - timedelta(days=self._retention_days)
-        deleted = 0
-        while True:
-            async with self._records.sessions.begin() as session:
-                ids = list(
-                    await session.scalars(
-                        select(Booking.id)
-                        .where(Booking.ends_at < cutoff)
-                        .order_by(Booking.ends_at, Booking.id)
-                        .limit(batch)
-                    )
-                )
-                if not ids:
-                    return deleted
-                for listener in self._listeners:
-                    await listener.bookings_removed(session, ids)
-                await session.execute(delete(Booking).where(Booking.id.in_(ids)))
-                AuditLog.add_retention(session, RETENTION_DELETED, KIND, len(ids))
-            deleted += len(ids)
-            if len(ids) < batch:
-                return deleted
+        expired = (
+            select(Booking.id).where(Booking.ends_at < cutoff).order_by(Booking.ends_at, Booking.id)
+        )
+
+        async def delete_bookings(session: AsyncSession, ids: list[str]) -> int:
+            for listener in self._listeners:
+                await listener.bookings_removed(session, ids)
+            await session.execute(delete(Booking).where(Booking.id.in_(ids)))
+            AuditLog.add_retention(session, RETENTION_DELETED, KIND, len(ids))
+            return len(ids)
+
+        return await in_batches(self._records.sessions, expired, delete_bookings, batch)
 
     async def ended_before(self, booking_ids: Collection[str], moment: datetime) -> set[str]:
         """Which of these bookings' meetings ended before ``moment`` (for the packages above

@@ -23,6 +23,7 @@ from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from audit.service import RETENTION_DELETED, RETENTION_ERASED, AuditLog
+from core.batches import in_batches
 from core.db import Sessions, utcnow
 from notifications.models import (
     EXPIRED,
@@ -69,40 +70,32 @@ class OutboxRetention:
                 OutboxMessage.created_at < now - timedelta(days=self._failed_retention_days),
             ),
         )
-        erased = 0
-        while True:
-            async with self._sessions.begin() as session:
-                ids = list(
-                    await session.scalars(
-                        select(OutboxMessage.id)
-                        .where(due)
-                        .order_by(OutboxMessage.created_at, OutboxMessage.id)
-                        .limit(batch)
-                    )
+        resolved = (
+            select(OutboxMessage.id).where(due).order_by(OutboxMessage.created_at, OutboxMessage.id)
+        )
+
+        async def erase(session: AsyncSession, ids: list[str]) -> int:
+            result = await session.execute(
+                update(OutboxMessage)
+                # ``due`` again: a sender or a retry may have changed a row since the select.
+                .where(OutboxMessage.id.in_(ids), due)
+                .values(
+                    status=ERASED,
+                    recipient="",
+                    subject="",
+                    body_text="",
+                    body_html=None,
+                    ics=None,
+                    last_error=None,
                 )
-                if not ids:
-                    return erased
-                result = await session.execute(
-                    update(OutboxMessage)
-                    # ``due`` again: a sender or a retry may have changed a row since the select.
-                    .where(OutboxMessage.id.in_(ids), due)
-                    .values(
-                        status=ERASED,
-                        recipient="",
-                        subject="",
-                        body_text="",
-                        body_html=None,
-                        ics=None,
-                        last_error=None,
-                    )
-                    .execution_options(synchronize_session=False)
-                )
-                count = _rowcount(result)
-                if count:
-                    AuditLog.add_retention(session, RETENTION_ERASED, KIND, count)
-            erased += count
-            if len(ids) < batch:
-                return erased
+                .execution_options(synchronize_session=False)
+            )
+            count = _rowcount(result)
+            if count:
+                AuditLog.add_retention(session, RETENTION_ERASED, KIND, count)
+            return count
+
+        return await in_batches(self._sessions, resolved, erase, batch)
 
 
 class MessagesOfRemovedBookings:
