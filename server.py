@@ -1,4 +1,5 @@
-"""Kohtaamo: ``create_app(settings)`` and the command line (serve, migrate, create-user, demo)."""
+"""Kohtaamo: ``create_app(settings)`` and the command line (serve, migrate, create-user, demo,
+reencrypt, reencrypt-reports, new-data-key)."""
 
 from __future__ import annotations
 
@@ -193,14 +194,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"kohtaamo: configuration error: {error}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level)
+    try:
+        return _run(arguments, settings)
+    except DataKeyError as error:
+        print(f"kohtaamo: configuration error: {error}", file=sys.stderr)
+        return 2
 
+
+def _run(arguments: argparse.Namespace, settings: Settings) -> int:
     if arguments.command == "serve":
         asyncio.run(_migrate(settings))
-        try:
-            asyncio.run(_check_data_keys(settings))
-        except DataKeyError as error:
-            print(f"kohtaamo: configuration error: {error}", file=sys.stderr)
-            return 2
         web.run_app(
             create_app(settings),
             host=settings.host,
@@ -233,14 +236,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(line)
         return 0
     if arguments.command == "reencrypt":
-        try:
-            progress = asyncio.run(_reencrypt(settings, max(1, arguments.batch)))
-        except DataKeyError as error:
-            print(f"kohtaamo: configuration error: {error}", file=sys.stderr)
-            return 2
+        progress = asyncio.run(_reencrypt(settings, max(1, arguments.batch)))
         print(
-            f"kohtaamo: re-encrypted {progress.rewritten} values with the newest key "
-            f"({progress.passed_over} already were)"
+            f"kohtaamo: re-encrypted {progress.rewritten} values; all {progress.current} "
+            "encrypted values are under the newest key"
         )
         if progress.retired_keys:
             print(f"kohtaamo: retired keys {', '.join(progress.retired_keys)}: drop them now")
@@ -260,18 +259,14 @@ def _engine(settings: Settings) -> AsyncEngine:
     return create_engine(settings.database_url, cipher_for(settings))
 
 
-async def _check_data_keys(settings: Settings) -> None:
-    engine = _engine(settings)
-    try:
-        await check_data_keys(create_sessionmaker(engine), cipher_for(settings))
-    finally:
-        await engine.dispose()
-
-
 async def _migrate(settings: Settings) -> None:
-    engine = _engine(settings)
+    """Migrate, then check that the keys read what is stored (and record the newest as used,
+    so that data written by any command, the demo's too, is known to need it)."""
+    cipher = cipher_for(settings)
+    engine = create_engine(settings.database_url, cipher)
     try:
         await migrate(engine)
+        await check_data_keys(create_sessionmaker(engine), cipher)
     finally:
         await engine.dispose()
 
@@ -290,11 +285,10 @@ async def _create_user(
 
 
 async def _reencrypt(settings: Settings, batch: int) -> Progress:
-
-    engine = _engine(settings)
+    cipher = cipher_for(settings)
+    engine = create_engine(settings.database_url, cipher)
     try:
         sessions = create_sessionmaker(engine)
-        cipher = cipher_for(settings)
         await check_data_keys(sessions, cipher)
         return await reencrypt(sessions, cipher, Base.metadata, batch=batch)
     finally:

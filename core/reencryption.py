@@ -28,7 +28,8 @@ MAX_PASSES = 5
 @dataclasses.dataclass
 class Progress:
     rewritten: int = 0
-    passed_over: int = 0
+    # Values found under the newest key by the last pass: all of them, once it is done.
+    current: int = 0
     changed_meanwhile: int = 0
     retired_keys: tuple[str, ...] = ()
 
@@ -72,6 +73,7 @@ async def reencrypt(
     tables = encrypted_tables(metadata)
     for _ in range(MAX_PASSES):
         before = progress.rewritten + progress.changed_meanwhile
+        progress.current = 0
         for table in tables:
             await _reencrypt_table(sessions, cipher, table, batch, progress)
             if report is not None:
@@ -81,7 +83,11 @@ async def reencrypt(
     else:
         return progress  # the service keeps writing under an older key: keep them all
     async with sessions() as session:
-        in_use = set((await session.scalars(sa.select(DataKey.key_id))).all())
+        in_use = set(
+            (
+                await session.scalars(sa.select(DataKey.key_id).where(DataKey.retired_at.is_(None)))
+            ).all()
+        )
     older = in_use - {cipher.newest_key_id}
     if older:
         await retire_keys(sessions, older)
@@ -109,7 +115,7 @@ async def _reencrypt_table(
                     for column in table.purposes
                     if (token := getattr(row, column)) is not None and not cipher.is_current(token)
                 }
-                progress.passed_over += sum(
+                progress.current += sum(
                     getattr(row, column) is not None for column in table.purposes
                 ) - len(stale)
                 if not stale:
