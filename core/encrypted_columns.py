@@ -31,7 +31,9 @@ def attach_cipher(dialect: Dialect, cipher: DataCipher) -> None:
     setattr(dialect, CIPHER_ATTRIBUTE, cipher)
 
 
-class EncryptedText(TypeDecorator[str]):
+class _Encrypted(TypeDecorator[Any]):
+    """Text holding the ciphertext of a value; subclasses say how a value becomes bytes."""
+
     impl = Text
     cache_ok = True
 
@@ -39,51 +41,48 @@ class EncryptedText(TypeDecorator[str]):
         super().__init__()
         self.purpose = purpose
 
-    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
-        if value is None:
-            return None
-        return cipher_of(dialect).encrypt_text(self.purpose, value)
+    def to_plain(self, value: Any) -> bytes:
+        raise NotImplementedError
 
-    def process_result_value(self, value: str | None, dialect: Dialect) -> str | None:
-        if value is None:
-            return None
-        return cipher_of(dialect).decrypt_text(self.purpose, value)
-
-
-class EncryptedJSON(TypeDecorator[Any]):
-    impl = Text
-    cache_ok = True
-
-    def __init__(self, purpose: str) -> None:
-        super().__init__()
-        self.purpose = purpose
+    def from_plain(self, plain: bytes) -> Any:
+        raise NotImplementedError
 
     def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
         if value is None:
             return None
-        plain = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-        return cipher_of(dialect).encrypt_text(self.purpose, plain)
+        return cipher_of(dialect).encrypt(self.purpose, self.to_plain(value))
 
     def process_result_value(self, value: str | None, dialect: Dialect) -> Any:
         if value is None:
             return None
-        return json.loads(cipher_of(dialect).decrypt_text(self.purpose, value))
+        return self.from_plain(cipher_of(dialect).decrypt(self.purpose, value))
 
 
-class EncryptedBytes(TypeDecorator[bytes]):
-    impl = Text
-    cache_ok = True
+class EncryptedText(_Encrypted):
+    cache_ok = True  # SQLAlchemy reads it from each class itself
 
-    def __init__(self, purpose: str) -> None:
-        super().__init__()
-        self.purpose = purpose
+    def to_plain(self, value: str) -> bytes:
+        return value.encode("utf-8")
 
-    def process_bind_param(self, value: bytes | None, dialect: Dialect) -> str | None:
-        if value is None:
-            return None
-        return cipher_of(dialect).encrypt(self.purpose, value)
+    def from_plain(self, plain: bytes) -> str:
+        return plain.decode("utf-8")
 
-    def process_result_value(self, value: str | None, dialect: Dialect) -> bytes | None:
-        if value is None:
-            return None
-        return cipher_of(dialect).decrypt(self.purpose, value)
+
+class EncryptedJSON(_Encrypted):
+    cache_ok = True  # SQLAlchemy reads it from each class itself
+
+    def to_plain(self, value: Any) -> bytes:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+    def from_plain(self, plain: bytes) -> Any:
+        return json.loads(plain)
+
+
+class EncryptedBytes(_Encrypted):
+    cache_ok = True  # SQLAlchemy reads it from each class itself
+
+    def to_plain(self, value: bytes) -> bytes:
+        return value
+
+    def from_plain(self, plain: bytes) -> bytes:
+        return plain
