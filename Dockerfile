@@ -26,6 +26,7 @@ COPY video video
 COPY assessments assessments
 COPY reports reports
 COPY agenda agenda
+COPY privacy privacy
 COPY migrations migrations
 COPY web web
 RUN mkdir -p var && chown kohtaamo:kohtaamo var

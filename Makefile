@@ -59,9 +59,10 @@ lock: $(VENV)/.installed-test
 
 # Re-extract the messages from code and templates into the fi/sv/en catalogs.
 messages: $(VENV)/.installed
+	mkdir -p var
 	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --sort-output --omit-header \
 		--ignore-dirs=".venv tests bench" -o var/messages.pot .
-	$(BIN)/pybabel update -i var/messages.pot -d web/translations --no-location --omit-header --width=100
+	$(BIN)/pybabel update -i var/messages.pot -d web/translations --no-fuzzy-matching --width=100
 
 # The service runs from the checkout; only its dependencies are installed, hash-checked.
 $(VENV)/.installed: requirements/service.txt

@@ -25,6 +25,8 @@ import calendars.pages
 import calendars.routes
 import calendars.service
 import notifications.routes
+import privacy.pages
+import privacy.routes
 import reports.routes
 import video.pages
 import video.routes
@@ -38,6 +40,7 @@ from core.app_keys import (
     cpu_executor_key,
     engine_key,
     metrics_key,
+    person_hasher_key,
     redis_key,
     sessions_key,
     settings_key,
@@ -55,6 +58,7 @@ from core.http import (
 from core.http import routes as core_routes
 from core.i18n import load_catalogs
 from core.logs import configure_logging
+from core.lookup import load_person_hasher
 from core.metrics import HttpMetrics
 from core.principal import Role
 from core.reencryption import Progress, reencrypt
@@ -99,6 +103,8 @@ def create_app(settings: Settings) -> web.Application:
     assessments.routes.setup(app)
     reports.routes.setup(app)
     audit.routes.setup(app)
+    privacy.routes.setup(app)
+    privacy.pages.setup(app)
     app.router.add_routes(core_routes)
     app.router.add_get("/", _start_page, name="start")
     app.router.add_static("/static/", STATIC_DIR, name="static")
@@ -111,6 +117,7 @@ def create_app(settings: Settings) -> web.Application:
             *video.routes.api.operations,
             *reports.routes.api.operations,
             *assessments.routes.api.operations,
+            *privacy.routes.api.operations,
         ],
         title=API_TITLE,
         version=API_VERSION,
@@ -145,6 +152,9 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     except DataKeyError:
         await engine.dispose()
         raise
+    app[person_hasher_key] = await load_person_hasher(
+        app[sessions_key], app[settings_key].jurisdiction
+    )
     yield
     await engine.dispose()
 
@@ -301,7 +311,9 @@ async def _reencrypt_reports(settings: Settings) -> int:
     engine = _engine(settings)
     executor = ThreadPoolExecutor(max_workers=1)
     try:
-        service = ConcernReportService(create_sessionmaker(engine), settings, executor=executor)
+        sessions = create_sessionmaker(engine)
+        hasher = await load_person_hasher(sessions, settings.jurisdiction)
+        service = ConcernReportService(sessions, settings, hasher, executor=executor)
         return await service.reencrypt()
     finally:
         executor.shutdown()
@@ -318,7 +330,12 @@ async def _load_demo(settings: Settings) -> list[str]:
         accounts = AccountService(sessions, settings, executor)
         calendar_service = calendars.service.CalendarService(sessions)
         bookings = BookingService(
-            sessions, settings, accounts, calendar_service, AuditLog(sessions)
+            sessions,
+            settings,
+            accounts,
+            calendar_service,
+            AuditLog(sessions),
+            await load_person_hasher(sessions, settings.jurisdiction),
         )
         return await load_demo(accounts, calendar_service, bookings, base_url=settings.base_url)
     finally:

@@ -281,6 +281,24 @@ class AssessmentService:
             )
         return _views(rows)
 
+    async def results_of_bookings(
+        self, viewer: Viewer, booking_ids: Sequence[str], purpose: str
+    ) -> list[ResultView]:
+        """Every result of these bookings, for an admin answering the client's access request."""
+        require_role(viewer, Role.ADMIN)
+        if not booking_ids:
+            return []
+        async with self._sessions.begin() as session:
+            rows = (
+                await session.scalars(
+                    select(AssessmentResult)
+                    .where(AssessmentResult.booking_id.in_(list(booking_ids)))
+                    .order_by(AssessmentResult.submitted_at, AssessmentResult.id)
+                )
+            ).all()
+            self._audit.add(session, viewer, "person.read", SUBJECT, [r.id for r in rows], purpose)
+        return _views(rows)
+
     async def result(self, viewer: Viewer | None, result_id: str) -> ResultView:
         original = await self._row(result_id)
         await self._own_booking(viewer, original.booking_id)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from audit.models import AccessLogEntry
@@ -119,18 +119,28 @@ class AuditLog:
                 )
                 .order_by(AccessLogEntry.at)
             )
-            return [
-                AccessRecord(
-                    row.at,
-                    row.user_id,
-                    row.actor_kind,
-                    row.action,
-                    row.subject_type,
-                    row.subject_id,
-                    row.purpose,
-                )
-                for row in rows
-            ]
+            return [_record(row) for row in rows]
+
+    async def reads_of(
+        self, viewer: Viewer, subjects: Mapping[str, Sequence[str]]
+    ) -> list[AccessRecord]:
+        """Every entry about these items (subject type → ids), oldest first: who has read one
+        person's data, for their access request."""
+        require_role(viewer, Role.ADMIN)
+        conditions = [
+            and_(AccessLogEntry.subject_type == kind, AccessLogEntry.subject_id.in_(list(ids)))
+            for kind, ids in subjects.items()
+            if ids
+        ]
+        if not conditions:
+            return []
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                select(AccessLogEntry)
+                .where(or_(*conditions))
+                .order_by(AccessLogEntry.at, AccessLogEntry.id)
+            )
+            return [_record(row) for row in rows]
 
     async def search(
         self, viewer: Viewer, query: AccessQuery, *, limit: int = SEARCH_LIMIT
@@ -153,15 +163,16 @@ class AuditLog:
         if query.until is not None:
             statement = statement.where(AccessLogEntry.at < query.until)
         async with self._sessions() as session:
-            return [
-                AccessRecord(
-                    row.at,
-                    row.user_id,
-                    row.actor_kind,
-                    row.action,
-                    row.subject_type,
-                    row.subject_id,
-                    row.purpose,
-                )
-                for row in await session.scalars(statement)
-            ]
+            return [_record(row) for row in await session.scalars(statement)]
+
+
+def _record(row: AccessLogEntry) -> AccessRecord:
+    return AccessRecord(
+        row.at,
+        row.user_id,
+        row.actor_kind,
+        row.action,
+        row.subject_type,
+        row.subject_id,
+        row.purpose,
+    )

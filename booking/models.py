@@ -49,6 +49,9 @@ class Booking(Base):
     client_phone: Mapped[str | None] = mapped_column(EncryptedText("booking"), default=None)
     # Keyed hash of the client's email or phone: finds a client's bookings without a client table.
     client_key: Mapped[str] = mapped_column(String(64))
+    # Keyed hashes (core/lookup.py): the person's-rights search finds a client's bookings by them.
+    client_email_hash: Mapped[str | None] = mapped_column(String(64), index=True, default=None)
+    client_phone_hash: Mapped[str | None] = mapped_column(String(64), index=True, default=None)
     answers: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON("booking"), default=dict)
     manage_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     # RFC 5545: the UID stays, the SEQUENCE rises with every change the client is sent.

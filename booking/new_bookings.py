@@ -99,6 +99,8 @@ class NewBookings:
                 client_email=client.email,
                 client_phone=client.phone,
                 client_key=client_key,
+                client_email_hash=self._records.hasher.email(client.email),
+                client_phone_hash=self._records.hasher.phone(client.phone),
                 answers=answers,
                 manage_token_hash=token_hash(token),
                 ical_uid=f"{uuid.uuid4()}@kohtaamo",

@@ -32,6 +32,7 @@ from calendars.meeting_types import MeetingTypeInfo
 from calendars.service import CalendarService
 from core.db import Sessions
 from core.errors import Forbidden, NotFound
+from core.lookup import PersonHasher
 from core.principal import Role
 
 
@@ -89,6 +90,7 @@ class BookingRecords:
         accounts: AccountService,
         calendars: CalendarService,
         audit: AuditLog,
+        hasher: PersonHasher,
         clock: Callable[[], datetime],
         links: BookingLinks,
         listener: BookingChangeListener | None,
@@ -97,6 +99,7 @@ class BookingRecords:
         self.accounts = accounts
         self.calendars = calendars
         self.audit = audit
+        self.hasher = hasher
         self.clock = clock
         self.links = links
         self._secret_key = secret_key

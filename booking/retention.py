@@ -57,13 +57,17 @@ class BookingRetention:
         )
 
         async def delete_bookings(session: AsyncSession, ids: list[str]) -> int:
-            for listener in self._listeners:
-                await listener.bookings_removed(session, ids)
-            await session.execute(delete(Booking).where(Booking.id.in_(ids)))
+            await self.remove(session, ids)
             AuditLog.add_retention(session, RETENTION_DELETED, KIND, len(ids))
             return len(ids)
 
         return await in_batches(self._records.sessions, expired, delete_bookings, batch)
+
+    async def remove(self, session: AsyncSession, ids: Sequence[str]) -> None:
+        """Delete these bookings and, through the listeners, every row that refers to them."""
+        for listener in self._listeners:
+            await listener.bookings_removed(session, ids)
+        await session.execute(delete(Booking).where(Booking.id.in_(ids)))
 
     async def ended_before(self, booking_ids: Collection[str], moment: datetime) -> set[str]:
         """Which of these bookings' meetings ended before ``moment`` (for the packages above

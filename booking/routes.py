@@ -39,7 +39,7 @@ from booking.service import BookingService
 from booking.types import Access, BookingRequest, BookingView, ClientDetails, ManageToken
 from calendars.keys import calendar_service_key
 from core.api import ApiRoutes, json_response, parse_body, parse_query
-from core.app_keys import redis_key, sessions_key, settings_key
+from core.app_keys import person_hasher_key, redis_key, sessions_key, settings_key
 from core.errors import NotAuthenticated
 from core.http import CALENDAR_CONTENT_TYPE, ics_response
 from core.principal import Viewer
@@ -59,6 +59,7 @@ async def booking_context(app: web.Application) -> AsyncIterator[None]:
         app[account_service_key],
         app[calendar_service_key],
         AuditLog(app[sessions_key]),
+        app[person_hasher_key],
         listener=app.get(booking_listener_key),
         removal_listeners=removal_listeners or [],
     )

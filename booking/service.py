@@ -19,6 +19,7 @@ from booking.invitation import Invitation
 from booking.links import BookingLinks
 from booking.models import Booking
 from booking.new_bookings import NewBookings
+from booking.person_data import BookingErasure, PersonBookings
 from booking.records import BookingRecords
 from booking.rescheduling import Rescheduling
 from booking.retention import BATCH, BookingRemovalListener, BookingRetention
@@ -34,6 +35,7 @@ from calendars.meeting_types import MeetingTypeInfo
 from calendars.service import CalendarService
 from core.db import Sessions, utcnow
 from core.errors import NotFound
+from core.lookup import PersonHasher
 from core.principal import Viewer
 from core.settings import Settings
 
@@ -46,6 +48,7 @@ class BookingService:
         accounts: AccountService,
         calendars: CalendarService,
         audit: AuditLog,
+        hasher: PersonHasher,
         clock: Callable[[], datetime] = utcnow,
         listener: BookingChangeListener | None = None,
         removal_listeners: Sequence[BookingRemovalListener] = (),
@@ -58,6 +61,7 @@ class BookingService:
             accounts,
             calendars,
             audit,
+            hasher,
             # Read through the service, so that a clock set on it later (tests turn it back to
             # book in the past) is the clock of every part.
             lambda: self._clock(),
@@ -71,6 +75,7 @@ class BookingService:
         self._retention = BookingRetention(
             self._records, settings.booking_retention_days, removal_listeners
         )
+        self._person_bookings = PersonBookings(self._records, self._retention)
 
     # ---- free slots and booking ------------------------------------------------------------------
 
@@ -171,6 +176,18 @@ class BookingService:
         self, booking_ids: Collection[str], moment: datetime
     ) -> set[str]:
         return await self._retention.ended_before(booking_ids, moment)
+
+    # ---- the person's rights (booking.person_data) -------------------------------------------------
+
+    async def bookings_of_person(
+        self, viewer: Viewer, hashes: list[str], purpose: str
+    ) -> list[BookingView]:
+        return await self._person_bookings.of_person(viewer, hashes, purpose)
+
+    async def erase_bookings(
+        self, viewer: Viewer, booking_ids: list[str], reason: str
+    ) -> BookingErasure:
+        return await self._person_bookings.erase(viewer, booking_ids, reason)
 
     # ---- links and calendar entries ----------------------------------------------------------------
 

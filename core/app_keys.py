@@ -10,6 +10,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.db import Sessions
+from core.lookup import PersonHasher
 from core.metrics import HttpMetrics
 from core.settings import Settings
 
@@ -18,6 +19,8 @@ engine_key = web.AppKey("engine", AsyncEngine)
 sessions_key = web.AppKey("sessions", Sessions)
 catalogs_key = web.AppKey("catalogs", dict[str, Translations])
 metrics_key = web.AppKey("metrics", HttpMetrics)
+# Keyed hashes of a person's identifiers (core/lookup.py), loaded once the database is there.
+person_hasher_key = web.AppKey("person_hasher", PersonHasher)
 cpu_executor_key = web.AppKey("cpu_executor", ThreadPoolExecutor)
 # Only with KOHTAAMO_REDIS_URL: what the instances share besides the database.
 redis_key = web.AppKey("redis", Redis)

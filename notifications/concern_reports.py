@@ -8,8 +8,11 @@ a second message.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.lookup import PersonHasher
 from notifications import outbox
 from notifications.models import OutboxMessage
 from reports.listener import FeedbackConfirmed, ReceiptRequested
@@ -63,8 +66,12 @@ def feedback_message(feedback: FeedbackConfirmed) -> OutboxMessage:
 class ConcernReportNotifier:
     """The concern reports service's listener: the reporter's receipt and feedback by email."""
 
+    def __init__(self, hasher: Callable[[], PersonHasher]) -> None:
+        # Asked for at each message: the hasher is loaded when the app starts, after this is made.
+        self._hasher = hasher
+
     async def receipt_requested(self, session: AsyncSession, receipt: ReceiptRequested) -> None:
-        await outbox.add(session, [receipt_message(receipt)])
+        await outbox.add(session, [receipt_message(receipt)], self._hasher())
 
     async def feedback_confirmed(self, session: AsyncSession, feedback: FeedbackConfirmed) -> None:
-        await outbox.add(session, [feedback_message(feedback)])
+        await outbox.add(session, [feedback_message(feedback)], self._hasher())

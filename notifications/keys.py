@@ -6,6 +6,7 @@ from aiohttp import web
 
 from core.leadership import Leadership
 from notifications.outbox import OutboxSender
+from notifications.person_data import PersonMessages
 from notifications.retention import OutboxRetention, RetentionTask
 from notifications.service import BookingNotifier
 
@@ -13,6 +14,7 @@ notifier_key = web.AppKey("booking_notifier", BookingNotifier)
 outbox_sender_key = web.AppKey("outbox_sender", OutboxSender)
 leadership_key = web.AppKey("leadership", Leadership)
 outbox_retention_key = web.AppKey("outbox_retention", OutboxRetention)
+person_messages_key = web.AppKey("person_messages", PersonMessages)
 # The leader's daily retention job runs each of these in turn (notifications/routes.py).
 retention_tasks_key = web.AppKey("retention_tasks", list[tuple[str, RetentionTask]])
 

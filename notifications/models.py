@@ -43,6 +43,8 @@ class OutboxMessage(Base):
     kind: Mapped[str] = mapped_column(String(40))
     channel: Mapped[str] = mapped_column(String(10))  # email or sms
     recipient: Mapped[str] = mapped_column(EncryptedText("outbox"))
+    # A keyed hash of the recipient (core/lookup.py), for the person's-rights search.
+    recipient_hash: Mapped[str | None] = mapped_column(String(64), index=True, default=None)
     language: Mapped[str] = mapped_column(String(2))
     subject: Mapped[str] = mapped_column(EncryptedText("outbox"), default="")
     body_text: Mapped[str] = mapped_column(EncryptedText("outbox"))

@@ -20,6 +20,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db import Sessions, utcnow
+from core.lookup import PersonHasher
 from notifications.models import (
     EXPIRED,
     FAILED,
@@ -48,9 +49,12 @@ class DrainResult:
     expired: int = 0
 
 
-async def add(session: AsyncSession, messages: Iterable[OutboxMessage]) -> None:
+async def add(
+    session: AsyncSession, messages: Iterable[OutboxMessage], hasher: PersonHasher
+) -> None:
     """Store messages in the caller's transaction; a key already stored is left as it is."""
     for message in messages:
+        message.recipient_hash = hasher.contact(message.channel, message.recipient)
         existing = await session.scalar(
             select(OutboxMessage.id).where(OutboxMessage.idempotency_key == message.idempotency_key)
         )

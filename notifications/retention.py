@@ -82,6 +82,7 @@ class OutboxRetention:
                 .values(
                     status=ERASED,
                     recipient="",
+                    recipient_hash=None,
                     subject="",
                     body_text="",
                     body_html=None,

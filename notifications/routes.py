@@ -28,8 +28,9 @@ from sqlalchemy.engine import make_url
 
 from accounts.routes import staff_page
 from audit.keys import access_log_retention_key
+from audit.service import AuditLog
 from booking.keys import booking_listener_key, booking_service_key, listen_to_removals
-from core.app_keys import engine_key, sessions_key, settings_key
+from core.app_keys import engine_key, person_hasher_key, sessions_key, settings_key
 from core.leadership import Leadership
 from core.principal import Role
 from core.settings import Settings
@@ -41,9 +42,11 @@ from notifications.keys import (
     notifier_key,
     outbox_retention_key,
     outbox_sender_key,
+    person_messages_key,
     retention_tasks_key,
 )
 from notifications.outbox import DrainResult, OutboxSender
+from notifications.person_data import PersonMessages
 from notifications.retention import MessagesOfRemovedBookings, OutboxRetention
 from notifications.senders import HttpSmsSender, LogSender, Sender, SmtpSender
 from notifications.service import BookingNotifier
@@ -89,7 +92,10 @@ def job_store(settings: Settings) -> BaseJobStore:
 async def notifications_context(app: web.Application) -> AsyncIterator[None]:
     settings = app[settings_key]
     notifier = BookingNotifier(
-        settings.base_url, settings.reminder_minutes, staff_language=settings.default_language
+        settings.base_url,
+        settings.reminder_minutes,
+        app[person_hasher_key],
+        staff_language=settings.default_language,
     )
     app[notifier_key] = notifier
     app[booking_listener_key] = notifier
@@ -98,6 +104,7 @@ async def notifications_context(app: web.Application) -> AsyncIterator[None]:
         settings.outbox_retention_days,
         failed_retention_days=settings.booking_retention_days,
     )
+    app[person_messages_key] = PersonMessages(app[sessions_key], AuditLog(app[sessions_key]))
     async with aiohttp.ClientSession() as http:
         sender = OutboxSender(app[sessions_key], senders_for(settings, http))
         app[outbox_sender_key] = sender
@@ -312,7 +319,7 @@ async def retry_message(request: web.Request) -> web.Response:
 def setup(app: web.Application) -> None:
     # Set here rather than in the context: the reports context reads it when the app starts,
     # whichever of the two contexts runs first.
-    app[report_listener_key] = ConcernReportNotifier()
+    app[report_listener_key] = ConcernReportNotifier(lambda: app[person_hasher_key])
     listen_to_removals(app, MessagesOfRemovedBookings())
     # Looked up when the job runs: each service is made when the app starts.
     add_retention_task(app, "outbox messages", lambda: app[outbox_retention_key].erase_resolved())

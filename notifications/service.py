@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.types import BookingChange
 from core.db import utcnow
+from core.lookup import PersonHasher
 from notifications import outbox
 from notifications.messages import Kind, caseworker_notice, channels, client_email, client_sms
 from notifications.models import OutboxMessage
@@ -33,6 +34,7 @@ class BookingNotifier:
         self,
         base_url: str,
         reminder_minutes: Sequence[int],
+        hasher: PersonHasher,
         clock: Callable[[], datetime] = utcnow,
         staff_language: str = "fi",
     ) -> None:
@@ -40,6 +42,7 @@ class BookingNotifier:
         self._base_url = base_url
         self._reminder_minutes = tuple(reminder_minutes)
         self._clock = clock
+        self._hasher = hasher
 
     async def booking_changed(self, session: AsyncSession, change: BookingChange) -> None:
         booking = change.booking
@@ -65,7 +68,7 @@ class BookingNotifier:
                     send_after=self._clock(),
                 )
             )
-        await outbox.add(session, messages)
+        await outbox.add(session, messages, self._hasher)
 
     def _reminders(self, change: BookingChange) -> list[OutboxMessage]:
         booking = change.booking

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from reports.models import ConcernReport, ReportAttachment, ReportEvent
 from reports.records import ReportRecords
+from reports.schemas import ConcernReportIn
 
 
 async def reencrypt(records: ReportRecords) -> int:
@@ -22,6 +23,12 @@ async def reencrypt(records: ReportRecords) -> int:
     async with records.sessions.begin() as session:
         for report in await session.scalars(select(ConcernReport)):
             report.content = cipher.rotate(report.content)
+            if report.child_identity_hash is None:
+                # Reports from before the person's-rights search (migration 0010) get their
+                # hashes here: only the report keys open them.
+                answers = ConcernReportIn.model_validate_json(cipher.decrypt(report.content))
+                for column, value in records.person_hashes(answers).items():
+                    setattr(report, column, value)
             count += 1
         for attachment in await session.scalars(select(ReportAttachment)):
             attachment.filename = cipher.rotate(attachment.filename)

@@ -65,6 +65,11 @@ class ConcernReport(Base):
     language: Mapped[str] = mapped_column(String(2))
     jurisdiction: Mapped[str] = mapped_column(String(2))
     content: Mapped[bytes] = mapped_column(LargeBinary)  # encrypted JSON of the answers
+    # Keyed hashes (core/lookup.py): the person's-rights search finds a reporter's reports and
+    # the reports about a child by them.
+    reporter_email_hash: Mapped[str | None] = mapped_column(String(64), index=True, default=None)
+    reporter_phone_hash: Mapped[str | None] = mapped_column(String(64), index=True, default=None)
+    child_identity_hash: Mapped[str | None] = mapped_column(String(64), index=True, default=None)
     status: Mapped[str] = mapped_column(String(30), default=RECEIVED)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     protection_due: Mapped[date] = mapped_column(Date)

@@ -21,6 +21,7 @@ from sqlalchemy.orm import selectinload
 
 from core.db import Sessions
 from core.errors import NotFound
+from core.lookup import PersonHasher
 from core.principal import Role, Viewer
 from core.settings import Settings
 from reports.crypto import AttachmentStore, ReportCipher
@@ -83,16 +84,26 @@ class ReportRecords:
         self,
         sessions: Sessions,
         settings: Settings,
+        hasher: PersonHasher,
         *,
         executor: Executor | None,
         clock: Callable[[], datetime],
     ) -> None:
         self.sessions = sessions
         self.settings = settings
+        self.hasher = hasher
         self.cipher = ReportCipher(settings.report_keys)
         self.store = AttachmentStore(settings.file_store, self.cipher)
         self.clock = clock
         self._executor = executor
+
+    def person_hashes(self, report: ConcernReportIn) -> dict[str, str | None]:
+        """The keyed hashes a report is found by in the person's-rights search."""
+        return {
+            "reporter_email_hash": self.hasher.email(report.reporter.email),
+            "reporter_phone_hash": self.hasher.phone(report.reporter.phone),
+            "child_identity_hash": self.hasher.identity_code(report.child.identity_number),
+        }
 
     def today(self) -> date:
         return self.clock().astimezone(self.settings.zone).date()

@@ -18,7 +18,13 @@ from core.api import (
     parse_body,
     parse_query,
 )
-from core.app_keys import cpu_executor_key, redis_key, sessions_key, settings_key
+from core.app_keys import (
+    cpu_executor_key,
+    person_hasher_key,
+    redis_key,
+    sessions_key,
+    settings_key,
+)
 from core.errors import DomainError, NotAuthenticated, NotFound, ValidationFailed
 from core.http import client_address
 from core.i18n import N_
@@ -63,6 +69,7 @@ async def reports_context(app: web.Application) -> AsyncIterator[None]:
     app[report_service_key] = ConcernReportService(
         app[sessions_key],
         settings,
+        app[person_hasher_key],
         executor=app[cpu_executor_key],
         staff_exists=staff_exists,
         listener=app.get(report_listener_key),

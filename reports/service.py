@@ -20,12 +20,14 @@ from concurrent.futures import Executor
 from datetime import date, datetime, timedelta
 
 from core.db import Sessions, utcnow
+from core.lookup import PersonHasher
 from core.principal import Viewer
 from core.settings import Settings
 from reports import key_rotation
 from reports.feedback import ReporterFeedback
 from reports.intake import ReportIntake
 from reports.listener import ReportListener
+from reports.person_data import PersonReport, PersonReports
 from reports.records import AttachmentInfo, ReportDetail, ReportRecords, ReportSummary
 from reports.retention import ReportRetention
 from reports.schemas import ConcernReportIn
@@ -37,6 +39,7 @@ class ConcernReportService:
         self,
         sessions: Sessions,
         settings: Settings,
+        hasher: PersonHasher,
         *,
         executor: Executor | None = None,
         staff_exists: Callable[[str], Awaitable[bool]] | None = None,
@@ -44,13 +47,16 @@ class ConcernReportService:
         listener: ReportListener | None = None,
     ) -> None:
         self._clock = clock
-        self._records = ReportRecords(sessions, settings, executor=executor, clock=self._now)
+        self._records = ReportRecords(
+            sessions, settings, hasher, executor=executor, clock=self._now
+        )
         self.cipher = self._records.cipher
         self.store = self._records.store
         self._submission = ReportSubmission(self._records, listener)
         self._intake = ReportIntake(self._records, staff_exists)
         self._feedback = ReporterFeedback(self._records, listener)
         self._retention = ReportRetention(self._records)
+        self._person_reports = PersonReports(self._records)
 
     def _now(self) -> datetime:
         # The parts read the time through here, so replacing this service's clock (as tests
@@ -138,6 +144,15 @@ class ConcernReportService:
         return await self._feedback.feedback(viewer, reference, outcome, confirmed=confirmed)
 
     # ---- retention (reports/retention.py) and key rotation (reports/key_rotation.py) ----------
+
+    async def reports_of_person(
+        self,
+        viewer: Viewer,
+        contact_hashes: Sequence[str],
+        identity_hash: str | None,
+        purpose: str,
+    ) -> list[PersonReport]:
+        return await self._person_reports.of_person(viewer, contact_hashes, identity_hash, purpose)
 
     async def delete_expired(self) -> list[str]:
         """Delete reports that led to nothing once the retention period has passed since the

@@ -22,10 +22,10 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import validators
 from core.db import new_id
 from core.errors import Conflict, NotAuthenticated, ValidationFailed
 from core.i18n import N_
-from reports import validators
 from reports.deadlines import deadlines_for
 from reports.listener import ReceiptRequested, ReportListener
 from reports.models import ConcernReport, ReportAttachment, ReportSequence
@@ -386,6 +386,7 @@ class ReportSubmission:
                 updated_at=now,
                 protection_due=deadlines.protection_assessment.due,
                 decision_due=deadlines.decision.due,
+                **records.person_hashes(report),
             )
             session.add(row)
             await session.flush()

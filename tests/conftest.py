@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from accounts.keys import account_service_key
 from accounts.service import SYSTEM
 from core.db import Base, create_engine, migrate
+from core.lookup import PersonHasher
 from core.principal import Role
 from core.settings import Settings
 from server import create_app
@@ -39,6 +40,8 @@ TEST_DATABASE_URL = os.environ.get("KOHTAAMO_TEST_DATABASE_URL", "")
 TEST_SECRET_KEY = "test-secret-key-that-is-long-enough-0123456789"
 # 32 bytes, url-safe base64: the data key every test app, process and command shares.
 TEST_DATA_KEY = "dGVzdC1kYXRhLWtleS0wMTIzNDU2Nzg5YWJjZGVmMDE="
+# For code that hashes identifiers outside an app (an app loads its own key from its database).
+TEST_HASHER = PersonHasher(b"test lookup key, 32 bytes long..")
 PASSWORD = "correct horse battery staple"
 
 

@@ -27,6 +27,7 @@ LAYERS: list[set[str]] = [
     {"video", "notifications"},
     {"assessments"},
     {"agenda"},
+    {"privacy"},
     {"demo"},
     {"server"},
 ]

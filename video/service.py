@@ -11,13 +11,14 @@ import dataclasses
 import hashlib
 import hmac
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from audit.service import AuditLog
 from booking.models import CANCELLED
 from booking.service import BookingService
 from booking.types import BookingView, ManageToken
@@ -303,6 +304,33 @@ class MeetingService:
                 EventView(row.kind, row.role, row.participant_id, row.at, row.seconds)
                 for row in rows
             ]
+
+    async def client_events_of_meetings(
+        self, viewer: Viewer, meeting_ids: Sequence[str], purpose: str
+    ) -> list[tuple[str, EventView]]:
+        """When the client joined and left these meetings (meeting id, event), for an admin
+        answering the client's access request. Other participants' events are theirs."""
+        require_role(viewer, Role.ADMIN)
+        if not meeting_ids:
+            return []
+        async with self._sessions.begin() as session:
+            rows = (
+                await session.scalars(
+                    select(MeetingEvent)
+                    .where(
+                        MeetingEvent.booking_id.in_(list(meeting_ids)),
+                        MeetingEvent.role == "client",
+                    )
+                    .order_by(MeetingEvent.at, MeetingEvent.id)
+                )
+            ).all()
+            AuditLog.add(
+                session, viewer, "person.read", "meeting_event", [r.id for r in rows], purpose
+            )
+        return [
+            (row.booking_id, EventView(row.kind, row.role, row.participant_id, row.at, row.seconds))
+            for row in rows
+        ]
 
     # ---- what the room reports -----------------------------------------------------------------
 

@@ -1,4 +1,5 @@
-"""Migration 0009 encrypts what a database already holds, and the service then reads it.
+"""Migration 0009 encrypts what a database already holds, and the service then reads it;
+migration 0010 gives it the keyed hashes the person's-rights search finds it by.
 
 A database made by the migrations up to 0008 gets a booking that other rows refer to (an outbox
 message, a guest link, an assessment result), written in clear as the service wrote them then.
@@ -25,6 +26,7 @@ from assessments.models import AssessmentResult
 from booking.models import Booking
 from core.data_keys import cipher_for
 from core.db import alembic_config, create_engine, create_sessionmaker, migrate
+from core.lookup import load_person_hasher
 from notifications.models import OutboxMessage
 from tests.conftest import (
     TEST_DATABASE_URL,
@@ -182,5 +184,15 @@ async def test_the_upgrade_encrypts_what_is_there_and_the_models_read_it(
         assert message.ics is not None and b"SUMMARY:Vanha Asiakasxq" in message.ics
         assert guest.display_name == "Tulkki Vanhaxq"
         assert (result.answers, result.score) == ({"q1": 3}, {"total": 12})
+
+        # Migration 0010 gave the rows their keyed hashes, under the key the service then loads:
+        # the person's-rights search finds them by the address and number as a person types them.
+        hasher = await load_person_hasher(sessions)
+        assert booking.client_email_hash == hasher.email(" Vanha.Asiakasxq@example.com")
+        assert booking.client_phone_hash == hasher.phone("040 111 0000")
+        assert message.recipient_hash == hasher.email("vanha.asiakasxq@example.com")
+        async with engine.connect() as connection:
+            stored_key = (await connection.exec_driver_sql("SELECT key FROM lookup_keys")).scalar()
+        assert str(stored_key).startswith("k1.")  # the hash key itself is encrypted
     finally:
         await engine.dispose()

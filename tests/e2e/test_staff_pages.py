@@ -79,6 +79,18 @@ async def test_login_admin_and_error_pages_pass_axe(
     await page.get_by_role("link", name="Maria Virtanen").click()
     assert await serious_accessibility_violations(page) == [], "user page"
 
+    # The person's data requests: the form, its error and a search that finds nothing.
+    await page.goto(url_of(live_server, "/admin/personal-data"))
+    assert await serious_accessibility_violations(page) == [], "personal data form"
+    search = page.locator("form[action='/admin/personal-data'] button")
+    await search.click()
+    assert await page.locator(".error-summary").count() == 1
+    assert await serious_accessibility_violations(page) == [], "personal data form with an error"
+    await page.locator("#email").fill("ei.ketaan@example.com")
+    await search.click()
+    assert await page.locator(".error-summary").count() == 0
+    assert await serious_accessibility_violations(page) == [], "personal data search"
+
 
 async def test_pages_fit_a_320_pixel_wide_phone(browser: Any, live_server: TestServer) -> None:
     page = await browser.new_page(viewport={"width": 320, "height": 640})

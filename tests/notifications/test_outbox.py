@@ -21,7 +21,7 @@ from notifications.outbox import MAX_ATTEMPTS, OutboxSender, retry_delay
 from notifications.senders import LogSender, SmtpSender
 from server import create_app
 from tests.booking.conftest import booking_body, make_world
-from tests.conftest import make_settings
+from tests.conftest import TEST_HASHER, make_settings
 from tests.notifications.conftest import Inbox, SmtpServer
 
 # GSM 03.38: the basic set counts one, the extension set two; anything else makes the SMS UCS-2.
@@ -70,9 +70,9 @@ async def sessions(database_url: str) -> AsyncIterator[Sessions]:
 
 async def test_adding_one_key_twice_stores_one_message(sessions: Sessions) -> None:
     async with sessions.begin() as session:
-        await outbox.add(session, [message(), message(subject="again")])
+        await outbox.add(session, [message(), message(subject="again")], TEST_HASHER)
     async with sessions.begin() as session:
-        await outbox.add(session, [message(subject="once more")])
+        await outbox.add(session, [message(subject="once more")], TEST_HASHER)
     [stored] = await rows(sessions)
     assert stored.subject == "Aikasi on varattu" and stored.status == PENDING
 
@@ -84,7 +84,7 @@ async def test_a_rolled_back_change_leaves_no_message(sessions: Sessions) -> Non
 
     with pytest.raises(ChangeFailed):
         async with sessions.begin() as session:
-            await outbox.add(session, [message()])
+            await outbox.add(session, [message()], TEST_HASHER)
             await session.flush()
             raise ChangeFailed
     async with sessions() as session:
@@ -100,7 +100,7 @@ async def test_smtp_down_retries_with_backoff_fails_after_the_last_try_and_an_ad
         "sqlite+aiosqlite:///unused", smtp_host="127.0.0.1", smtp_port=str(server.port)
     )
     async with sessions.begin() as session:
-        await outbox.add(session, [message()])
+        await outbox.add(session, [message()], TEST_HASHER)
     now = utcnow()
 
     def clock() -> datetime:
@@ -226,7 +226,7 @@ async def test_an_unexpected_sender_error_counts_as_a_failed_try(
             raise RuntimeError("bug in a sender")
 
     async with sessions.begin() as session:
-        await outbox.add(session, [message()])
+        await outbox.add(session, [message()], TEST_HASHER)
     sender = OutboxSender(sessions, {"email": Broken(), "sms": Broken()})
     with caplog.at_level("ERROR", logger="kohtaamo.notifications"):
         result = await sender.drain()
@@ -254,7 +254,7 @@ async def test_a_drain_whose_caller_is_cancelled_mid_send_finishes_and_sends_onc
             return True
 
     async with sessions.begin() as session:
-        await outbox.add(session, [message()])
+        await outbox.add(session, [message()], TEST_HASHER)
     sender = OutboxSender(sessions, {"email": Slow(), "sms": Slow()})
     job = asyncio.create_task(sender.drain())
     await asyncio.wait_for(started.wait(), 5)
@@ -284,7 +284,7 @@ async def test_one_drain_tick_sends_a_burst_bigger_than_a_batch(
             await asyncio.sleep(0.05)
     burst = DRAIN_BATCH * 2 + 50
     async with sessions.begin() as session:
-        await outbox.add(session, [message(f"burst:{n}") for n in range(burst)])
+        await outbox.add(session, [message(f"burst:{n}") for n in range(burst)], TEST_HASHER)
     await drain_job(database_url=database_url)
     statuses = [stored.status for stored in await rows(sessions)]
     assert statuses == [SENT_TO_LOG] * burst  # no SMTP configured: the log is the mailbox

@@ -11,7 +11,7 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
 from audit.models import AccessLogEntry
-from core.app_keys import sessions_key
+from core.app_keys import person_hasher_key, sessions_key
 from core.db import utcnow
 from notifications import outbox
 from notifications.keys import outbox_retention_key, outbox_sender_key
@@ -97,6 +97,7 @@ async def test_a_sent_message_is_blanked_after_its_time_and_its_reminder_never_c
                 )
                 for message in stored
             ],
+            client.app[person_hasher_key],
         )
     await drain(client, start + timedelta(minutes=1))
     assert len(inbox.messages) == sent

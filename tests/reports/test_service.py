@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 from cryptography.fernet import Fernet
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 
-from core.app_keys import sessions_key
+from core.app_keys import person_hasher_key, sessions_key
 from core.errors import ValidationFailed
 from notifications.models import OutboxMessage
 from reports.models import ConcernReport
@@ -171,18 +171,28 @@ async def test_reencrypt_moves_everything_to_the_newest_key(
     client: TestClient[Any, Any], database_url: str, tmp_path: Path, settings: Any
 ) -> None:
     old_key = settings.report_keys[0]
-    old = ConcernReportService(client.app[sessions_key], settings)
+    old = ConcernReportService(client.app[sessions_key], settings, client.app[person_hasher_key])
     submitted = await old.submit(report(), [Upload("kuva.png", PNG)])
+
+    # As a report received before migration 0010: no keyed hashes yet.
+    async with client.app[sessions_key].begin() as session:
+        await session.execute(
+            update(ConcernReport).values(
+                reporter_email_hash=None, reporter_phone_hash=None, child_identity_hash=None
+            )
+        )
 
     new_key = Fernet.generate_key().decode()
     rotated_settings = make_settings(
         database_url, file_store=str(settings.file_store), report_keys=f"{new_key},{old_key}"
     )
-    rotating = ConcernReportService(client.app[sessions_key], rotated_settings)
+    rotating = ConcernReportService(
+        client.app[sessions_key], rotated_settings, client.app[person_hasher_key]
+    )
     assert await rotating.reencrypt() == 2  # the report and the attachment's name and file
 
     only_new = make_settings(database_url, file_store=str(settings.file_store), report_keys=new_key)
-    reader = ConcernReportService(client.app[sessions_key], only_new)
+    reader = ConcernReportService(client.app[sessions_key], only_new, client.app[person_hasher_key])
     async with client.app[sessions_key]() as session:
         row = await session.scalar(
             select(ConcernReport).where(ConcernReport.reference == submitted.reference)
@@ -191,6 +201,9 @@ async def test_reencrypt_moves_everything_to_the_newest_key(
     assert SECRET_TEXT in reader.cipher.decrypt_text(row.content)
     (blob,) = list(reader.store.blob_ids())
     assert reader.store.read(blob) == PNG
+    hasher = client.app[person_hasher_key]
+    assert row.child_identity_hash == hasher.identity_code(IDENTITY_NUMBER)
+    assert row.reporter_phone_hash == hasher.phone("+358401234567")
 
 
 async def test_reports_that_led_to_nothing_are_deleted_after_retention_and_it_is_logged(

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from reports.validators import (
+from core.validators import (
     InvalidValue,
     email_address,
     finnish_identity_number,

@@ -1,4 +1,4 @@
-"""Checks of what a concern reporter types: identity numbers, dates, phone numbers, email.
+"""Checks of what people type: identity numbers, dates, phone numbers, email.
 
 Pure functions: each returns the clean value or raises ``InvalidValue`` whose message is an
 untranslated msgid, shown next to the field in the reporter's language.
