@@ -6,9 +6,7 @@ A bad value stops the program with exit code 2 and one line naming the variable
 
 from __future__ import annotations
 
-import base64
 import dataclasses
-import hashlib
 import ipaddress
 import secrets
 from collections.abc import Mapping
@@ -85,8 +83,8 @@ class Settings:
     trusted_proxies: tuple[str, ...] = ()
     # Several instances share live meeting rooms through Redis; empty: rooms live in one process.
     redis_url: str = ""
-    # Concern reports (reports/): whose law sets the deadlines, the keys that encrypt reports
-    # at rest (newest first; older ones only decrypt until re-encrypted), the social on-call
+    # Concern reports (reports/): whose law sets the deadlines, the Fernet keys that encrypted
+    # reports before they moved to the data keys (only read, until `reencrypt`), the social on-call
     # number shown on every report page, how long reports that led to nothing are kept, and
     # where encrypted attachments are stored.
     jurisdiction: Literal["fi", "se"] = "fi"
@@ -187,7 +185,7 @@ class Settings:
             trusted_proxies=reader.addresses("TRUSTED_PROXIES"),
             redis_url=reader.redis_url("REDIS_URL"),
             jurisdiction=reader.choice("JURISDICTION", ("fi", "se"), "fi"),  # type: ignore[arg-type]
-            report_keys=reader.fernet_keys("REPORT_KEYS", secret_key),
+            report_keys=reader.fernet_keys("REPORT_KEYS"),
             data_keys=reader.data_keys("DATA_KEYS"),
             social_oncall_phone=reader.text("SOCIAL_ONCALL_PHONE", ""),
             report_retention_days=reader.integer(
@@ -305,13 +303,9 @@ class _Reader:
             name, f"must start with sqlite+aiosqlite:// or postgresql+asyncpg://, got {value!r}"
         )
 
-    def fernet_keys(self, name: str, secret_key: str) -> tuple[str, ...]:
+    def fernet_keys(self, name: str) -> tuple[str, ...]:
+        # Only to read concern reports written before they moved to the data keys (reports/crypto.py).
         raw = [part.strip() for part in self.text(name, "").split(",") if part.strip()]
-        if not raw:
-            # Unset (development): a key derived from the secret key, stable across restarts.
-            # Production should set its own keys so that they can rotate apart from sessions.
-            digest = hashlib.sha256(b"kohtaamo report key\0" + secret_key.encode()).digest()
-            return (base64.urlsafe_b64encode(digest).decode("ascii"),)
         for position, key in enumerate(raw, start=1):
             try:
                 Fernet(key)

@@ -1,8 +1,9 @@
 """Encryption at rest of concern reports: free text, identity numbers and attachment files.
 
-Keys come from ``KOHTAAMO_REPORT_KEYS``, newest first. ``MultiFernet`` encrypts with the newest
-and decrypts with any, so a new key is put in front, ``rotate`` re-encrypts every stored value
-(``server.py`` command ``reencrypt-reports``), and then the old key can be dropped.
+Reports use the shared facility (core/crypto.py, purpose ``report``): AES-256-GCM under the
+data keys, rotated by ``server.py reencrypt``. Reports written before that, under their own
+Fernet keys, still read while ``KOHTAAMO_REPORT_KEYS`` holds those keys; the rotation moves them
+to the data keys, after which that setting can go.
 """
 
 from __future__ import annotations
@@ -14,20 +15,31 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
-__all__ = ["AttachmentStore", "InvalidToken", "ReportCipher"]
+from core.crypto import FORMAT, DataCipher, UnreadableData
+
+__all__ = ["AttachmentStore", "ReportCipher", "UnreadableData"]
+
+PURPOSE = "report"
+CURRENT_PREFIX = FORMAT.encode() + b"."
 
 
 class ReportCipher:
-    def __init__(self, keys: Sequence[str]) -> None:
-        if not keys:
-            raise ValueError("at least one key is needed")
-        self._fernet = MultiFernet([Fernet(key) for key in keys])
+    def __init__(self, data_cipher: DataCipher, legacy_keys: Sequence[str] = ()) -> None:
+        self._data = data_cipher
+        self._legacy = MultiFernet([Fernet(key) for key in legacy_keys]) if legacy_keys else None
 
     def encrypt(self, data: bytes) -> bytes:
-        return self._fernet.encrypt(data)
+        return self._data.encrypt(PURPOSE, data).encode("ascii")
 
     def decrypt(self, token: bytes) -> bytes:
-        return self._fernet.decrypt(token)
+        if token.startswith(CURRENT_PREFIX):
+            return self._data.decrypt(PURPOSE, token.decode("ascii"))
+        if self._legacy is None:
+            raise UnreadableData("a report value under a Fernet key: set KOHTAAMO_REPORT_KEYS")
+        try:
+            return self._legacy.decrypt(token)
+        except InvalidToken:
+            raise UnreadableData("a report value does not open with KOHTAAMO_REPORT_KEYS") from None
 
     def encrypt_text(self, text: str) -> bytes:
         return self.encrypt(text.encode("utf-8"))
@@ -35,9 +47,12 @@ class ReportCipher:
     def decrypt_text(self, token: bytes) -> str:
         return self.decrypt(token).decode("utf-8")
 
+    def is_current(self, token: bytes) -> bool:
+        return token.startswith(CURRENT_PREFIX) and self._data.is_current(token.decode("ascii"))
+
     def rotate(self, token: bytes) -> bytes:
-        """The same plaintext encrypted with the newest key (a new token even if it already was)."""
-        return self._fernet.rotate(token)
+        """The same plaintext under the newest data key; a token already there is kept."""
+        return token if self.is_current(token) else self.encrypt(self.decrypt(token))
 
 
 class AttachmentStore:
@@ -62,9 +77,14 @@ class AttachmentStore:
     def delete(self, blob_id: str) -> None:
         self.path(blob_id).unlink(missing_ok=True)
 
-    def rotate(self, blob_id: str) -> None:
+    def rotate(self, blob_id: str) -> bool:
+        """Move a file to the newest data key; False if it already was."""
         path = self.path(blob_id)
-        self._write_raw(path, self._cipher.rotate(path.read_bytes()))
+        token = path.read_bytes()
+        if self._cipher.is_current(token):
+            return False
+        self._write_raw(path, self._cipher.rotate(token))
+        return True
 
     def modified_at(self, blob_id: str) -> float:
         return self.path(blob_id).stat().st_mtime

@@ -1,7 +1,9 @@
-"""Key rotation: encrypting every stored concern report again with the newest key.
+"""Key rotation: concern reports, their notes, file names and files moved to the newest data key.
 
-Run after putting a new key first in ``KOHTAAMO_REPORT_KEYS`` (``server.py`` command
-``reencrypt-reports``); once it has finished, the old keys can be removed.
+Part of ``server.py reencrypt`` (and on its own, ``reencrypt-reports``). Values already under the
+newest key are passed over, so it can run again after a stop; values under the concern reports'
+former Fernet keys (``KOHTAAMO_REPORT_KEYS``) move to the data keys, after which that setting
+can go. It also gives reports received before migration 0010 their keyed hashes.
 """
 
 from __future__ import annotations
@@ -14,28 +16,28 @@ from reports.schemas import ConcernReportIn
 
 
 async def reencrypt(records: ReportRecords) -> int:
-    """Encrypt every report, note, file name and file with the newest key; returns the count.
-
-    Safe to run again (it only re-encrypts).
-    """
+    """Move every report, note, file name and file to the newest key; returns how many moved."""
     count = 0
     cipher = records.cipher
     async with records.sessions.begin() as session:
         for report in await session.scalars(select(ConcernReport)):
-            report.content = cipher.rotate(report.content)
             if report.child_identity_hash is None:
                 # Reports from before the person's-rights search (migration 0010) get their
-                # hashes here: only the report keys open them.
+                # hashes here: a migration holds no report keys to open them.
                 answers = ConcernReportIn.model_validate_json(cipher.decrypt(report.content))
                 for column, value in records.person_hashes(answers).items():
                     setattr(report, column, value)
-            count += 1
+            if not cipher.is_current(report.content):
+                report.content = cipher.rotate(report.content)
+                count += 1
         for attachment in await session.scalars(select(ReportAttachment)):
-            attachment.filename = cipher.rotate(attachment.filename)
-            await records.run(records.store.rotate, attachment.blob_id)
-            count += 1
+            if not cipher.is_current(attachment.filename):
+                attachment.filename = cipher.rotate(attachment.filename)
+                count += 1
+            if await records.run(records.store.rotate, attachment.blob_id):
+                count += 1
         for event in await session.scalars(select(ReportEvent)):
-            if event.note is not None:
+            if event.note is not None and not cipher.is_current(event.note):
                 event.note = cipher.rotate(event.note)
                 count += 1
     return count

@@ -19,6 +19,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from core.data_keys import cipher_for
 from core.db import Sessions
 from core.errors import NotFound
 from core.lookup import PersonHasher
@@ -92,7 +93,7 @@ class ReportRecords:
         self.sessions = sessions
         self.settings = settings
         self.hasher = hasher
-        self.cipher = ReportCipher(settings.report_keys)
+        self.cipher = ReportCipher(cipher_for(settings), settings.report_keys)
         self.store = AttachmentStore(settings.file_store, self.cipher)
         self.clock = clock
         self._executor = executor
