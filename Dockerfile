@@ -27,6 +27,7 @@ COPY assessments assessments
 COPY reports reports
 COPY agenda agenda
 COPY privacy privacy
+COPY identification identification
 COPY migrations migrations
 COPY web web
 RUN mkdir -p var && chown kohtaamo:kohtaamo var

@@ -6,6 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 # Inside a loopback-only network namespace when we can make one (root with unshare): nothing a
 # test starts can reach any address but 127.0.0.1. Elsewhere the fenced tests refuse to run.
+OIDC_PROVIDER := tests/oidc_provider/node_modules/.installed
 FENCE := $(shell [ "$$(id -u)" = 0 ] && unshare -n true 2>/dev/null && echo tests/run-fenced)
 PYTEST_ARGS ?=
 
@@ -39,8 +40,14 @@ deps: $(VENV)/.installed-test
 typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy
 
-pytest: $(VENV)/.installed-test
+pytest: $(VENV)/.installed-test $(OIDC_PROVIDER)
 	$(FENCE) $(BIN)/pytest $(PYTEST_ARGS)
+
+# The tests' OpenID provider (npm's oidc-provider), installed from its lock file before the
+# tests run fenced off the network.
+$(OIDC_PROVIDER): tests/oidc_provider/package-lock.json
+	cd tests/oidc_provider && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
 
 # Benchmarks print Markdown tables; docs/benchmarks.md records a run on the project machine.
 bench: $(VENV)/.installed-test

@@ -24,6 +24,8 @@ import booking.routes
 import calendars.pages
 import calendars.routes
 import calendars.service
+import identification.pages
+import identification.routes
 import notifications.routes
 import privacy.pages
 import privacy.routes
@@ -64,6 +66,8 @@ from core.principal import Role
 from core.reencryption import Progress, reencrypt
 from core.settings import Settings, SettingsError
 from core.templating import STATIC_DIR, render, setup_templates
+from identification.jwks import rotate as rotate_identity_keys
+from identification.providers import load_providers
 
 API_TITLE = "Kohtaamo API"
 API_VERSION = "1.0.0"
@@ -92,6 +96,8 @@ def create_app(settings: Settings) -> web.Application:
     app.on_response_prepare.append(add_security_headers)
 
     accounts.routes.setup(app)
+    identification.routes.setup(app)
+    identification.pages.setup(app)
     calendars.routes.setup(app)
     notifications.routes.setup(app)
     booking.routes.setup(app)
@@ -192,6 +198,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     reencrypt.add_argument("--batch", type=int, default=500, help="rows per transaction")
     commands.add_parser("new-data-key", help="print a new random data key for KOHTAAMO_DATA_KEYS")
+    commands.add_parser(
+        "keys",
+        help="make or rotate the identification keys in KOHTAAMO_IDENTITY_KEYS (old ones kept)",
+    )
     arguments = parser.parse_args(argv)
     if arguments.command == "new-data-key":
         print(new_key())  # needs no settings: it is how the first production key is made
@@ -200,6 +210,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = Settings.from_env(os.environ)
         load_catalog()  # a broken questionnaire file stops the program here, with its name
+        load_providers(settings.identity_providers_file)  # and so does a broken providers file
     except (SettingsError, TemplateError) as error:
         print(f"kohtaamo: configuration error: {error}", file=sys.stderr)
         return 2
@@ -253,6 +264,13 @@ def _run(arguments: argparse.Namespace, settings: Settings) -> int:
         )
         if progress.retired_keys:
             print(f"kohtaamo: retired keys {', '.join(progress.retired_keys)}: drop them now")
+        return 0
+    if arguments.command == "keys":
+        keys = rotate_identity_keys(settings.identity_keys_file)
+        print(
+            f"kohtaamo: new signing key {keys.signing.kid} and encryption key in "
+            f"{settings.identity_keys_file}; providers fetch them from /.well-known/jwks.json"
+        )
         return 0
     if arguments.command == "reencrypt-reports":
         count = asyncio.run(_reencrypt_reports(settings))

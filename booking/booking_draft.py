@@ -150,7 +150,9 @@ def errors_by_step(fields: Mapping[str, str]) -> tuple[str, Errors]:
     return first, by_step[first]
 
 
-def booking_request(draft: Draft, meeting_type: MeetingTypeInfo, start: datetime) -> BookingRequest:
+def booking_request(
+    draft: Draft, meeting_type: MeetingTypeInfo, start: datetime, identity_code: str | None
+) -> BookingRequest:
     asked = {question.id for question in meeting_type.pre_meeting_questions}
     answers = (
         {key: value for key, value in draft.answers.items() if key in asked and value.strip()}
@@ -168,4 +170,5 @@ def booking_request(draft: Draft, meeting_type: MeetingTypeInfo, start: datetime
         caseworker_id=draft.caseworker_id or None,
         unit_id=draft.unit_id or None,
         answers=answers,
+        identity_code=identity_code,
     )

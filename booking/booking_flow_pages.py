@@ -54,6 +54,7 @@ from calendars.meeting_types import MeetingTypeInfo
 from core.errors import ValidationFailed
 from core.i18n import N_
 from core.request_keys import csrf_token_key
+from identification.keys import client_identity
 
 pages = web.RouteTableDef()
 
@@ -265,7 +266,10 @@ async def book_confirm(request: web.Request) -> web.Response:
         _who_chosen, meeting_type = await require_meeting_type(request, draft)
         start = parse_start(draft.start)
         assert start is not None  # _first_unfinished sends a draft without a time to that step
-        booking = booking_request(draft, meeting_type, start)
+        identified = await client_identity(request)
+        booking = booking_request(
+            draft, meeting_type, start, identified.identity_code if identified else None
+        )
         service = request.app[booking_service_key]
         key = _confirmation_key(request, form_text(form, SUBMISSION_FIELD))
         try:

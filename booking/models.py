@@ -52,6 +52,9 @@ class Booking(Base):
     # Keyed hashes (core/lookup.py): the person's-rights search finds a client's bookings by them.
     client_email_hash: Mapped[str | None] = mapped_column(String(64), index=True, default=None)
     client_phone_hash: Mapped[str | None] = mapped_column(String(64), index=True, default=None)
+    # Whom the booking belongs to, when it was made identified (encrypted, and a keyed hash).
+    client_identity_code: Mapped[str | None] = mapped_column(EncryptedText("booking"), default=None)
+    client_identity_hash: Mapped[str | None] = mapped_column(String(64), index=True, default=None)
     answers: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON("booking"), default=dict)
     manage_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     # RFC 5545: the UID stays, the SEQUENCE rises with every change the client is sent.

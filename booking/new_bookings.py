@@ -101,6 +101,8 @@ class NewBookings:
                 client_key=client_key,
                 client_email_hash=self._records.hasher.email(client.email),
                 client_phone_hash=self._records.hasher.phone(client.phone),
+                client_identity_code=request.identity_code,
+                client_identity_hash=self._records.hasher.identity_code(request.identity_code),
                 answers=answers,
                 manage_token_hash=token_hash(token),
                 ical_uid=f"{uuid.uuid4()}@kohtaamo",

@@ -33,7 +33,8 @@ class PersonBookings:
         self._retention = retention
 
     async def of_person(self, viewer: Viewer, hashes: list[str], purpose: str) -> list[BookingView]:
-        """Every booking whose client's email or phone has one of these keyed hashes."""
+        """Every booking whose client's email, phone or identity code has one of these keyed
+        hashes."""
         require_role(viewer, Role.ADMIN)
         if not hashes:
             return []
@@ -46,6 +47,7 @@ class PersonBookings:
                         or_(
                             Booking.client_email_hash.in_(hashes),
                             Booking.client_phone_hash.in_(hashes),
+                            Booking.client_identity_hash.in_(hashes),
                         )
                     )
                     .order_by(Booking.starts_at, Booking.id)

@@ -64,6 +64,7 @@ def present(
         assigned_from_unit_id=row.assigned_from_unit_id,
         created_at=row.created_at,
         protected=row.protected,
+        client_identity_hash=row.client_identity_hash,
     )
 
 

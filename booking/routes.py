@@ -45,6 +45,7 @@ from core.http import CALENDAR_CONTENT_TYPE, ics_response
 from core.principal import Viewer
 from core.rate_limit import request_limiter
 from core.request_keys import language_key, viewer_key
+from identification.keys import client_identity
 
 api = ApiRoutes("booking")
 feed_routes = web.RouteTableDef()
@@ -213,6 +214,7 @@ async def api_book(request: web.Request) -> web.Response:
     await limit_public(request)
     body = await parse_body(request, BookingIn)
     service = request.app[booking_service_key]
+    identified = await client_identity(request)
     created = await service.book(
         BookingRequest(
             meeting_type_id=body.meeting_type_id,
@@ -225,6 +227,7 @@ async def api_book(request: web.Request) -> web.Response:
                 name=body.client.name, email=body.client.email, phone=body.client.phone
             ),
             answers=body.answers,
+            identity_code=identified.identity_code if identified else None,
         )
     )
     view = created.booking

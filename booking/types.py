@@ -58,6 +58,9 @@ class BookingRequest:
     caseworker_id: str | None = None
     unit_id: str | None = None
     answers: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    # The client's identity code when they booked identified (identification/): the booking
+    # then belongs to that person, and its video meeting checks who joins against it.
+    identity_code: str | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -93,6 +96,8 @@ class BookingView:
     created_at: datetime
     # A protected client's video meetings are relay-only: nobody sees their IP address.
     protected: bool = False
+    # The keyed hash of the identity code of the person the booking belongs to, if known.
+    client_identity_hash: str | None = None
 
     @property
     def zone(self) -> ZoneInfo:

@@ -44,6 +44,7 @@ MEETING_TYPE_ORDER = (
     "reminder_minutes",
     "assessment_template_id",
     "asks_pre_meeting_form",
+    "requires_identification",
     "is_active",
 )
 
@@ -80,6 +81,7 @@ def meeting_type_values(info: MeetingTypeInfo | None) -> dict[str, Any]:
         assessment_template_id=source.assessment_template_id or "",
         modes=list(source.modes),
         asks_pre_meeting_form=source.asks_pre_meeting_form,
+        requires_identification=source.requires_identification,
         is_active=source.is_active,
     )
     return values
@@ -103,6 +105,7 @@ def read_meeting_type(
     }
     values["modes"] = [mode for mode in MODES if mode in form.getall("modes", [])]
     values["asks_pre_meeting_form"] = form.get("asks_pre_meeting_form") == "yes"
+    values["requires_identification"] = form.get("requires_identification") == "yes"
     values["is_active"] = form.get("is_active") == "yes"
     numbers: dict[str, int] = {}
     errors: Errors = {}
@@ -132,6 +135,7 @@ def read_meeting_type(
         pre_meeting_questions=current.pre_meeting_questions if current else (),
         reminder_minutes=reminders,
         assessment_template_id=values["assessment_template_id"] or None,
+        requires_identification=values["requires_identification"],
         is_active=values["is_active"],
         **numbers,
     )

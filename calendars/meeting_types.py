@@ -48,6 +48,7 @@ class MeetingTypeInfo:
     is_active: bool
     reminder_minutes: tuple[int, ...] = ()
     assessment_template_id: str | None = None
+    requires_identification: bool = False
 
     def name_in(self, language: str) -> str:
         return self.names.get(language) or self.names["en"]
@@ -74,6 +75,7 @@ class MeetingTypeFields:
     is_active: bool = True
     reminder_minutes: tuple[int, ...] = ()  # empty: the service's default reminders
     assessment_template_id: str | None = None
+    requires_identification: bool = False
 
     def check(self) -> None:
         fields: dict[str, str] = {}
@@ -132,6 +134,7 @@ def _meeting_type_info(row: MeetingType) -> MeetingTypeInfo:
         is_active=row.is_active,
         reminder_minutes=tuple(row.reminder_minutes or ()),
         assessment_template_id=row.assessment_template_id,
+        requires_identification=row.requires_identification,
     )
 
 
@@ -158,6 +161,7 @@ def _apply_fields(row: MeetingType, fields: MeetingTypeFields) -> None:
     row.is_active = fields.is_active
     row.reminder_minutes = sorted(set(fields.reminder_minutes), reverse=True)
     row.assessment_template_id = fields.assessment_template_id or None
+    row.requires_identification = fields.requires_identification
 
 
 class MeetingTypes:

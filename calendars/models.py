@@ -17,6 +17,7 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -136,5 +137,9 @@ class MeetingType(Base):
     reminder_minutes: Mapped[list[int]] = mapped_column(JSON, default=list, server_default="[]")
     # The questionnaire (assessments/templates) the client is asked to fill before the meeting.
     assessment_template_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    # The client must identify strongly (identification/) to join the video meeting.
+    requires_identification: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

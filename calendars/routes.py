@@ -251,6 +251,7 @@ def meeting_type_fields(body: MeetingTypeBody) -> MeetingTypeFields:
         is_active=body.is_active,
         reminder_minutes=tuple(body.reminder_minutes),
         assessment_template_id=body.assessment_template_id,
+        requires_identification=body.requires_identification,
     )
 
 
@@ -274,6 +275,7 @@ def meeting_type_body(info: MeetingTypeInfo) -> MeetingTypeBody:
         is_active=info.is_active,
         reminder_minutes=list(info.reminder_minutes),
         assessment_template_id=info.assessment_template_id,
+        requires_identification=info.requires_identification,
     )
 
 

@@ -67,6 +67,9 @@ class MeetingTypeBody(Strict):
     assessment_template_id: str | None = Field(
         default=None, max_length=64, description="a questionnaire the client fills before"
     )
+    requires_identification: bool = Field(
+        default=False, description="the client identifies strongly to join the video meeting"
+    )
 
 
 class MeetingTypePatch(Strict):
@@ -85,6 +88,7 @@ class MeetingTypePatch(Strict):
     is_active: bool | None = None
     reminder_minutes: list[int] | None = Field(default=None, max_length=4)
     assessment_template_id: str | None = Field(default=None, max_length=64)
+    requires_identification: bool | None = None
 
 
 class MeetingTypeDetail(MeetingTypeBody):

@@ -24,3 +24,5 @@ person_hasher_key = web.AppKey("person_hasher", PersonHasher)
 cpu_executor_key = web.AppKey("cpu_executor", ThreadPoolExecutor)
 # Only with KOHTAAMO_REDIS_URL: what the instances share besides the database.
 redis_key = web.AppKey("redis", Redis)
+# Set by identification when a providers file names providers: pages may then offer it.
+identification_on_key = web.AppKey("identification_on", bool)

@@ -89,6 +89,13 @@ class Settings:
     # where encrypted attachments are stored.
     jurisdiction: Literal["fi", "se"] = "fi"
     report_keys: tuple[str, ...] = ()
+    # Strong identification of clients (identification/): the providers file (none: the feature
+    # is off), the service's private JWKS for signing requests and opening encrypted tokens, and
+    # how long a client's identified session lasts idle and at most.
+    identity_providers_file: Path | None = None
+    identity_keys_file: Path = Path("var/identity-keys.json")
+    client_session_idle_minutes: int = 30
+    client_session_hours: int = 8
     # Personal data at rest (core/crypto.py): AES keys, newest first. Empty in development: the
     # machine's own key file, var/data-keys, made on first start.
     data_keys: tuple[str, ...] = ()
@@ -186,6 +193,14 @@ class Settings:
             redis_url=reader.redis_url("REDIS_URL"),
             jurisdiction=reader.choice("JURISDICTION", ("fi", "se"), "fi"),  # type: ignore[arg-type]
             report_keys=reader.fernet_keys("REPORT_KEYS"),
+            identity_providers_file=reader.optional_path("IDENTITY_PROVIDERS"),
+            identity_keys_file=Path(
+                reader.text("IDENTITY_KEYS", "var/identity-keys.json") or "var/identity-keys.json"
+            ),
+            client_session_idle_minutes=reader.integer(
+                "CLIENT_SESSION_IDLE_MINUTES", 30, minimum=5, maximum=24 * 60
+            ),
+            client_session_hours=reader.integer("CLIENT_SESSION_HOURS", 8, minimum=1, maximum=24),
             data_keys=reader.data_keys("DATA_KEYS"),
             social_oncall_phone=reader.text("SOCIAL_ONCALL_PHONE", ""),
             report_retention_days=reader.integer(
@@ -243,6 +258,10 @@ class _Reader:
 
     def text(self, name: str, default: str) -> str:
         return self._environ.get(PREFIX + name, default).strip()
+
+    def optional_path(self, name: str) -> Path | None:
+        raw = self.text(name, "")
+        return Path(raw) if raw else None
 
     def integer(self, name: str, default: int, *, minimum: int, maximum: int) -> int:
         raw = self.text(name, str(default))

@@ -16,7 +16,7 @@ from aiohttp import web
 from babel.support import Translations
 from markupsafe import Markup
 
-from core.app_keys import catalogs_key, settings_key
+from core.app_keys import catalogs_key, identification_on_key, settings_key
 from core.i18n import LANGUAGE_NAMES, SUPPORTED_LANGUAGES, format_local_datetime
 from core.request_keys import csrf_token_key, language_key, request_id_key, viewer_key
 
@@ -102,6 +102,7 @@ def page_context(request: web.Request) -> dict[str, Any]:
         "request_id": request.get(request_id_key, ""),
         "exit_url": settings.exit_url,
         "current_path": request.path,
+        "identification_on": request.app.get(identification_on_key, False),
         "local_time": local_time,
         "language_links": [
             {

@@ -158,7 +158,9 @@ class PersonalDataService:
         query = query.checked()
         contacts = self._contact_hashes(query)
         identity = self._hasher.identity_code(query.identity_code)
-        bookings = await self._bookings.bookings_of_person(viewer, contacts, purpose)
+        bookings = await self._bookings.bookings_of_person(
+            viewer, [*contacts, *([identity] if identity else [])], purpose
+        )
         booking_ids = [view.id for view in bookings]
         assessments = await self._assessments.results_of_bookings(viewer, booking_ids, purpose)
         events = await self._meetings.client_events_of_meetings(viewer, booking_ids, purpose)

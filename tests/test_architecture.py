@@ -20,6 +20,7 @@ LAYERS: list[set[str]] = [
     {"core"},
     {"accounts"},
     {"audit"},
+    {"identification"},
     {"availability"},
     {"calendars"},
     {"booking"},

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from typing import Any
+from urllib.parse import urlencode
 
 from aiohttp import web
 
@@ -20,8 +21,16 @@ from core.local_times import LocalTimes
 from core.principal import Role
 from core.request_keys import language_key
 from core.templating import render
+from identification.keys import client_identity
 from video.keys import guest_join_url, meeting_service_key, rooms_key
-from video.service import Admission, Meeting, MeetingCancelled, MeetingOver, RoomNotOpen
+from video.service import (
+    Admission,
+    IdentificationRequired,
+    Meeting,
+    MeetingCancelled,
+    MeetingOver,
+    RoomNotOpen,
+)
 
 pages = web.RouteTableDef()
 
@@ -135,7 +144,12 @@ def _assessments(request: web.Request) -> tuple[dict[str, str], ...]:
 async def client_room(request: web.Request) -> web.Response:
     await limit_public(request)
     token = request.match_info["token"]
-    admission = await request.app[meeting_service_key].admit_client(token)
+    try:
+        admission = await request.app[meeting_service_key].admit_client(
+            token, identity=await client_identity(request)
+        )
+    except IdentificationRequired:
+        raise web.HTTPSeeOther(f"/identify?{urlencode({'next': request.path})}") from None
     return await _room_or_closed(
         request,
         admission,

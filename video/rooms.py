@@ -158,6 +158,8 @@ class Participant:
     )
     device_check: dict[str, Any] | None = None
     admitted_at: float | None = None
+    # An identified client's identity as the host sees it (video.service.Admission.identity).
+    identity: dict[str, Any] | None = None
     away: asyncio.TimerHandle | None = None
 
     def public(self) -> dict[str, Any]:
@@ -167,6 +169,7 @@ class Participant:
             "name": self.name,
             "media": dict(self.media),
             "device_check": self.device_check,
+            "identity": self.identity,
         }
 
     def snapshot(self) -> dict[str, Any]:
@@ -197,6 +200,7 @@ class Participant:
             media=dict(saved["media"]),
             device_check=saved.get("device_check"),
             admitted_at=None if in_room is None else time.monotonic() - in_room,
+            identity=saved.get("identity"),
         )
 
     def send(self, message: dict[str, Any]) -> None:
@@ -349,6 +353,7 @@ class RoomRegistry:
             resume_hash="",
             admitted=admission.role == "host",
             link=link,
+            identity=admission.identity,
         )
         room.participants[participant.id] = participant
         self._record(room, "joined", participant)
@@ -472,6 +477,11 @@ class RoomRegistry:
         if isinstance(message, Admit | Decline):
             if target is None or target.admitted or target.link is None:
                 host.send(_error("not-in-lobby", "not waiting"))
+                return
+            mismatch = bool(target.identity and target.identity.get("mismatch"))
+            if isinstance(message, Admit) and mismatch and not message.confirm_mismatch:
+                # Someone other than the booking's person identified: the host decides knowingly.
+                host.send(_error("identity-mismatch", "confirm admitting another person"))
                 return
             if isinstance(message, Admit):
                 target.admitted = True

@@ -24,6 +24,7 @@ from core.app_keys import redis_key, sessions_key, settings_key
 from core.errors import Forbidden, NotAuthenticated, NotFound
 from core.principal import Role, Viewer
 from core.request_keys import viewer_key
+from identification.keys import client_identity
 from video.cluster import LocalRooms, RedisRooms, Seat
 from video.echo import MAX_TEST_SECONDS, ConnectionTests
 from video.keys import (
@@ -56,6 +57,7 @@ from video.schemas import (
 from video.service import (
     Admission,
     GuestLinkUsed,
+    IdentificationRequired,
     Meeting,
     MeetingCancelled,
     MeetingOver,
@@ -272,7 +274,7 @@ async def _admit(request: web.Request, meeting_id: str, hello: Hello) -> Admissi
             await service.claim_guest(hello.credential.token)
     except NotAVideoMeeting:
         raise Refusal(Close.NO_MEETING, "no such meeting") from None
-    except (NotAuthenticated, GuestLinkUsed):
+    except (NotAuthenticated, GuestLinkUsed, IdentificationRequired):
         raise Refusal(Close.NOT_AUTHENTICATED, "not authenticated") from None
     except NotFound:
         code = Close.NO_MEETING if hello.credential is None else Close.NOT_AUTHENTICATED
@@ -301,7 +303,9 @@ async def _admission(
             raise NotAuthenticated()
         return await service.admit_host(viewer, meeting_id)
     if credential.kind == "client":
-        admission = await service.admit_client(credential.token)
+        admission = await service.admit_client(
+            credential.token, identity=await client_identity(request)
+        )
     else:
         admission = await service.admit_guest(credential.token, used_link_ok=used_link_ok)
     # A valid token of another booking is refused as such, not as an unknown token.

@@ -27,6 +27,7 @@ from core.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFa
 from core.i18n import N_
 from core.principal import Role, Viewer, require_role
 from core.settings import Settings
+from identification.service import ClientIdentity
 from video.models import MeetingEvent, MeetingGuest
 
 Role_ = Literal["host", "client", "guest"]
@@ -47,6 +48,13 @@ class RoomNotOpen(DomainError):
     def __init__(self, opens_at: datetime) -> None:
         super().__init__()
         self.opens_at = opens_at
+
+
+class IdentificationRequired(DomainError):
+    """The meeting type asks the client to identify strongly before joining."""
+
+    status = 401
+    title = N_("Identify yourself to join this meeting.")
 
 
 class NotAVideoMeeting(NotFound):
@@ -85,6 +93,10 @@ class Meeting:
     closes_at: datetime
     protected: bool
     cancelled: bool
+    # The client identifies strongly to join (the meeting type says so).
+    requires_identification: bool = False
+    # Whom the booking belongs to (a keyed hash of the identity code), if known.
+    client_identity_hash: str | None = None
 
     def title_in(self, language: str) -> str:
         return self.titles.get(language) or self.titles.get("en") or ""
@@ -102,6 +114,8 @@ class Admission:
     role: Role_
     name: str
     seat: str
+    # For an identified client: what the host's lobby shows (JoinIdentity.public()).
+    identity: dict[str, Any] | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -155,10 +169,30 @@ class MeetingService:
 
     # ---- who may enter ---------------------------------------------------------------------------
 
-    async def admit_client(self, token: str, meeting_id: str | None = None) -> Admission:
+    async def admit_client(
+        self, token: str, meeting_id: str | None = None, identity: ClientIdentity | None = None
+    ) -> Admission:
+        """The client by their manage link, identified where the meeting type asks for it. Who
+        identified is shown to the host; if the booking belongs to someone else, the host is
+        warned and must confirm before letting them in."""
         view = await self._bookings.booking(ManageToken(token), meeting_id)
         meeting = await self._meeting_of(view)
-        return Admission(meeting, "client", view.client_name, "client")
+        if meeting.requires_identification and identity is None:
+            raise IdentificationRequired()
+        if identity is None:
+            return Admission(meeting, "client", view.client_name, "client")
+        mismatch = (
+            meeting.client_identity_hash is not None
+            and meeting.client_identity_hash != identity.identity_hash
+        )
+        shown = {
+            "name": identity.name,
+            "method": dict(identity.provider.names),
+            "assurance": identity.assurance,
+            "at": identity.authenticated_at.isoformat(),
+            "mismatch": mismatch,
+        }
+        return Admission(meeting, "client", identity.name or view.client_name, "client", shown)
 
     async def admit_host(self, viewer: Viewer, meeting_id: str) -> Admission:
         require_role(viewer, Role.CASEWORKER, Role.ADMIN)
@@ -377,6 +411,8 @@ class MeetingService:
             closes_at=view.end + CLOSE_AFTER_END,
             protected=view.protected,
             cancelled=view.status == CANCELLED,
+            requires_identification=view.meeting_type.requires_identification,
+            client_identity_hash=view.client_identity_hash,
         )
 
     async def _guest_by_token(self, token: str) -> MeetingGuest:

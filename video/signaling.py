@@ -76,6 +76,8 @@ class DeviceCheck(_Message):
 class Admit(_Message):
     type: Literal["admit"]
     participant: ParticipantId
+    # Needed to admit a client whose identity differs from the booking's person.
+    confirm_mismatch: bool = False
 
 
 class Decline(_Message):

@@ -29,7 +29,7 @@ export class Lobby {
         {
           key: "admit",
           className: "",
-          onClick: (participant) => send({ type: "admit", participant: participant.id }),
+          onClick: (participant) => this.#admit(participant, send),
         },
         {
           key: "decline",
@@ -57,8 +57,34 @@ export class Lobby {
       }, LEFT_LOBBY_GRACE_MS);
     }
     this.#waiting = waiting;
-    this.#list.update(waiting, (participant) => this.#describeDeviceCheck(participant.device_check));
+    this.#list.update(
+      waiting,
+      (participant) => this.#describeDeviceCheck(participant.device_check),
+      (participant) => this.#describeIdentity(participant.identity),
+    );
     this.#empty.hidden = waiting.length > 0;
+  }
+
+  #admit(participant, send) {
+    // Someone other than the booking's person identified: the host lets them in knowingly.
+    if (participant.identity?.mismatch) {
+      if (!window.confirm(this.#t("confirm_mismatch", { name: participant.name }))) return;
+      send({ type: "admit", participant: participant.id, confirm_mismatch: true });
+      return;
+    }
+    send({ type: "admit", participant: participant.id });
+  }
+
+  #describeIdentity(identity) {
+    if (!identity) return null;
+    if (identity.mismatch) return [this.#t("identity_mismatch"), "red"];
+    const lang = this.#formats.lang;
+    const text = this.#t("identified_with", {
+      method: identity.method[lang] ?? identity.method.fi,
+      assurance: this.#t(identity.assurance),
+      time: this.#formats.moment(new Date(identity.at)),
+    });
+    return [text, "green"];
   }
 
   #describeDeviceCheck(check) {

@@ -21,8 +21,12 @@ export class PeopleList {
     this.#fallbackFocus = fallbackFocus;
   }
 
-  /** Make the list show exactly these participants, in this order. */
-  update(participants, describe) {
+  /**
+   * Make the list show exactly these participants, in this order.
+   * @param describe  participant => [text, tone]: the line under the role (a device check)
+   * @param describeMore  participant => [text, tone] or null: a second line (an identity)
+   */
+  update(participants, describe, describeMore = () => null) {
     const wanted = new Set(participants.map((participant) => participant.id));
     for (const id of [...this.#items.keys()]) {
       if (!wanted.has(id)) this.#remove(id);
@@ -40,6 +44,10 @@ export class PeopleList {
       entry.detail.textContent = text;
       entry.detail.className = `tag tag--${tone} video-people__detail`;
       entry.detail.hidden = !text;
+      const [more, moreTone] = describeMore(participant) ?? ["", "grey"];
+      entry.more.textContent = more;
+      entry.more.className = `tag tag--${moreTone} video-people__detail`;
+      entry.more.hidden = !more;
       this.#list.append(entry.item);
     }
   }
@@ -55,9 +63,11 @@ export class PeopleList {
     role.className = "video-people__role";
     const detail = document.createElement("p");
     detail.className = "tag tag--grey video-people__detail";
-    about.append(name, role, detail);
+    const more = document.createElement("p");
+    more.hidden = true;
+    about.append(name, role, detail, more);
     item.append(about);
-    const entry = { item, name, role, detail, participant };
+    const entry = { item, name, role, detail, more, participant };
     const actions = this.#actions.filter((action) => !action.when || action.when(participant));
     if (actions.length) {
       const buttons = document.createElement("div");

@@ -1,0 +1,23 @@
+"""The identification package's app keys and the one request helper the pages above it use."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from identification.jwks import ServiceKeys
+from identification.providers import Provider
+from identification.service import ClientIdentity, IdentificationService
+
+identification_service_key = web.AppKey("identification_service", IdentificationService)
+service_keys_key = web.AppKey("identification_service_keys", ServiceKeys)
+# Set only when a providers file names providers: the feature is on.
+providers_key = web.AppKey("identity_providers", tuple[Provider, ...])
+CLIENT_COOKIE = "kohtaamo_client"
+
+
+async def client_identity(request: web.Request) -> ClientIdentity | None:
+    """The identified client of this request, if any (identification may be off)."""
+    service = request.app.get(identification_service_key)
+    if service is None:
+        return None
+    return await service.identity(request.cookies.get(CLIENT_COOKIE))
