@@ -16,6 +16,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import accounts.routes
+import accounts.second_factor_pages
 import agenda.pages
 import assessments.routes
 import audit.routes
@@ -96,6 +97,7 @@ def create_app(settings: Settings) -> web.Application:
     app.on_response_prepare.append(add_security_headers)
 
     accounts.routes.setup(app)
+    accounts.second_factor_pages.setup(app)
     identification.routes.setup(app)
     identification.pages.setup(app)
     calendars.routes.setup(app)

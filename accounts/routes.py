@@ -4,24 +4,39 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import urlencode
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from accounts.keys import account_service_key
-from accounts.schemas import LoginRequest, Me, UnitDetail, UnitIn, UnitList
-from accounts.service import AccountService, LoginResult
+from accounts.keys import (
+    PENDING_COOKIE,
+    SESSION_COOKIE,
+    account_service_key,
+    current_viewer,
+    second_factor_listener_key,
+    set_pending_cookie,
+    set_session_cookie,
+    staff_page,
+)
+from accounts.schemas import (
+    LoginRequest,
+    Me,
+    SecondFactorCode,
+    SecondFactorNeeded,
+    UnitDetail,
+    UnitIn,
+    UnitList,
+)
+from accounts.service import AccountService, PendingSecondFactor
 from core.api import ApiRoutes, json_response, parse_body
 from core.app_keys import cpu_executor_key, sessions_key, settings_key
 from core.errors import NotAuthenticated, RateLimited, ValidationFailed
 from core.http import client_address
 from core.i18n import N_
-from core.principal import Role, Viewer, require_role
+from core.principal import Role, Viewer
 from core.request_keys import viewer_key
 from core.templating import render
-
-SESSION_COOKIE = "kohtaamo_session"
-
 
 pages = web.RouteTableDef()
 api = ApiRoutes("accounts")
@@ -29,7 +44,10 @@ api = ApiRoutes("accounts")
 
 async def accounts_context(app: web.Application) -> AsyncIterator[None]:
     app[account_service_key] = AccountService(
-        app[sessions_key], app[settings_key], app[cpu_executor_key]
+        app[sessions_key],
+        app[settings_key],
+        app[cpu_executor_key],
+        listener=app.get(second_factor_listener_key),
     )
     yield
 
@@ -42,29 +60,6 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
         if viewer is not None:
             request[viewer_key] = viewer
     return await handler(request)
-
-
-def current_viewer(request: web.Request, *roles: Role) -> Viewer:
-    return require_role(request.get(viewer_key), *roles)
-
-
-def staff_page(request: web.Request, *roles: Role) -> Viewer:
-    """The logged-in viewer of a staff page; anyone else is sent to the login form first."""
-    viewer = request.get(viewer_key)
-    if viewer is None:
-        raise web.HTTPSeeOther(f"/login?next={request.path}")
-    return require_role(viewer, *roles)
-
-
-def _set_session_cookie(request: web.Request, response: web.StreamResponse, token: str) -> None:
-    response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        httponly=True,
-        samesite="Lax",
-        secure=request.app[settings_key].secure_cookies,
-        path="/",
-    )
 
 
 def _safe_next(raw: str | None, fallback: str) -> str:
@@ -120,8 +115,13 @@ async def login_submit(request: web.Request) -> web.Response:
     except NotAuthenticated as error:
         context["errors"] = {"email": error.detail}
         return render(request, "accounts/login.html", context, status=401)
+    if isinstance(result, PendingSecondFactor):
+        step = "/login/enrol" if result.enrol else "/login/code"
+        redirect = web.HTTPSeeOther(f"{step}?{urlencode({'next': next_path})}")
+        set_pending_cookie(request, redirect, result.token)
+        raise redirect
     redirect = web.HTTPSeeOther(_safe_next(next_path, "/staff"))
-    _set_session_cookie(request, redirect, result.token)
+    set_session_cookie(request, redirect, result.token)
     raise redirect
 
 
@@ -243,11 +243,35 @@ def _me(viewer: Viewer) -> Me:
 )
 async def api_login(request: web.Request) -> web.Response:
     credentials = await parse_body(request, LoginRequest)
-    result: LoginResult = await request.app[account_service_key].log_in(
+    result = await request.app[account_service_key].log_in(
         credentials.email, credentials.password, client_address(request)
     )
+    if isinstance(result, PendingSecondFactor):
+        # 202: the password was right, a code is still needed (POST /api/v1/auth/second-factor).
+        needed = SecondFactorNeeded(second_factor="enrol" if result.enrol else "code")
+        response = json_response(needed, status=202)
+        set_pending_cookie(request, response, result.token)
+        return response
     response = json_response(_me(result.viewer))
-    _set_session_cookie(request, response, result.token)
+    set_session_cookie(request, response, result.token)
+    return response
+
+
+@api.post(
+    "/api/v1/auth/second-factor",
+    summary="Complete a login with an authenticator or recovery code",
+    body=SecondFactorCode,
+    response=Me,
+    errors=(401, 429),
+)
+async def api_second_factor(request: web.Request) -> web.Response:
+    body = await parse_body(request, SecondFactorCode)
+    result = await request.app[account_service_key].complete_login(
+        request.cookies.get(PENDING_COOKIE, ""), body.code, client_address(request)
+    )
+    response = json_response(_me(result.viewer))
+    response.del_cookie(PENDING_COOKIE, path="/")
+    set_session_cookie(request, response, result.token)
     return response
 
 

@@ -14,6 +14,18 @@ class LoginRequest(BaseModel):
     password: str = Field(min_length=1, max_length=1024)
 
 
+class SecondFactorCode(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(min_length=1, max_length=40, description="authenticator or recovery code")
+
+
+class SecondFactorNeeded(BaseModel):
+    second_factor: str = Field(
+        description="code: send one to /api/v1/auth/second-factor; enrol: set one up on the web"
+    )
+
+
 class Me(BaseModel):
     id: str
     name: str

@@ -18,6 +18,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.models import LoginFailure, Municipality, Unit, User, UserSession
+from accounts.second_factor import Enrolment, SecondFactorListener, SecondFactors
 from core.db import Sessions, utcnow
 from core.errors import Conflict, NotAuthenticated, NotFound, RateLimited, ValidationFailed
 from core.i18n import N_
@@ -72,6 +73,23 @@ class LoginResult:
     viewer: Viewer
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class PendingSecondFactor:
+    """The password was right; a code completes the login. ``enrol``: the user has no factor
+    yet and must set one up first (the factor is required)."""
+
+    token: str
+    enrol: bool
+
+
+class WrongCode(NotAuthenticated):
+    title = N_("The code is wrong or was used already. Enter the newest code.")
+
+
+class LoginExpired(NotAuthenticated):
+    title = N_("The login took too long. Log in again.")
+
+
 def normalise_email(raw: str) -> str:
     try:
         return validate_email(raw.strip(), check_deliverability=False).normalized.lower()
@@ -92,11 +110,13 @@ class AccountService:
         settings: Settings,
         executor: Executor,
         clock: Callable[[], datetime] = utcnow,
+        listener: SecondFactorListener | None = None,
     ) -> None:
         self._sessions = sessions
         self._settings = settings
         self._executor = executor
         self._clock = clock
+        self.factors = SecondFactors(sessions, listener, clock=lambda: self._clock())
         self._hasher = PasswordHasher()
         # Verified against when the account does not exist, so that a wrong address takes as
         # long to refuse as a wrong password.
@@ -370,7 +390,10 @@ class AccountService:
 
         return keyed("account", email.strip().lower()), keyed("address", address)
 
-    async def log_in(self, email: str, password: str, client_address: str) -> LoginResult:
+    async def log_in(
+        self, email: str, password: str, client_address: str
+    ) -> LoginResult | PendingSecondFactor:
+        """A session for the right password, or, with a second factor, a pending login."""
         now = self._clock()
         window = timedelta(minutes=self._settings.login_window_minutes)
         subjects = self._subjects(email, client_address)
@@ -385,9 +408,65 @@ class AccountService:
                     LoginFailure(subject=subject, failed_at=now) for subject in subjects
                 )
             raise InvalidCredentials()
+        has_factor = await self.factors.has_factor(user.id)
+        if has_factor or self._settings.staff_second_factor == "required":
+            return PendingSecondFactor(await self.factors.pend(user.id), enrol=not has_factor)
+        return await self._open_session(user, subjects[0], now)
+
+    async def complete_login(self, pending: str, code: str, client_address: str) -> LoginResult:
+        """The pending login completed by an authenticator or recovery code. A wrong code counts
+        as a failed login (the same limits), so codes cannot be guessed."""
+        user = await self._pending_user(pending)
+        now = self._clock()
+        window = timedelta(minutes=self._settings.login_window_minutes)
+        subjects = self._subjects(user.email, client_address)
+        await self._refuse_if_too_many_failures(subjects, now, window)
+        if not await self.factors.check(user.id, code[:40]):
+            async with self._sessions.begin() as session:
+                session.add_all(
+                    LoginFailure(subject=subject, failed_at=now) for subject in subjects
+                )
+            raise WrongCode()
+        await self.factors.finish_pending(pending)
+        return await self._open_session(user, subjects[0], now)
+
+    async def pending_enrolment(self, pending: str) -> Enrolment:
+        """The authenticator to set up before a first login where the factor is required."""
+        user = await self._pending_user(pending)
+        return await self.factors.unconfirmed(user.id, user.email) or await self.factors.start(
+            user.id, user.email
+        )
+
+    async def confirm_pending_enrolment(
+        self, pending: str, code: str, client_address: str
+    ) -> tuple[LoginResult, list[str]]:
+        user = await self._pending_user(pending)
+        codes = await self.factors.confirm(user.id, code[:40])
+        if codes is None:
+            raise WrongCode()
+        await self.factors.finish_pending(pending)
+        subjects = self._subjects(user.email, client_address)
+        return await self._open_session(user, subjects[0], self._clock()), codes
+
+    async def reset_second_factor(self, actor: Viewer, user_id: str) -> None:
+        require_role(actor, Role.ADMIN)
+        await self.get_user(actor, user_id)
+        await self.factors.reset(actor.user_id, user_id)
+
+    async def _pending_user(self, pending: str) -> User:
+        user_id = await self.factors.pending_user(pending)
+        async with self._sessions() as session:
+            user = await session.get(User, user_id) if user_id else None
+        if user is None or not user.is_active:
+            raise LoginExpired()
+        return user
+
+    async def _open_session(self, user: User, account_subject: str, now: datetime) -> LoginResult:
         token = secrets.token_urlsafe(32)
         async with self._sessions.begin() as session:
-            await session.execute(delete(LoginFailure).where(LoginFailure.subject == subjects[0]))
+            await session.execute(
+                delete(LoginFailure).where(LoginFailure.subject == account_subject)
+            )
             user_session = UserSession(
                 token_hash=_token_hash(token),
                 user_id=user.id,

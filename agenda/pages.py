@@ -13,7 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
-from accounts.routes import staff_page
+from accounts.keys import staff_page
 from booking.keys import booking_service_key
 from booking.models import CONFIRMED
 from booking.types import BookingView

@@ -13,7 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
-from accounts.routes import staff_page
+from accounts.keys import staff_page
 from assessments.chart import score_chart
 from assessments.keys import assessment_service_key
 from assessments.service import AssessmentService

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from accounts.routes import current_viewer
+from accounts.keys import current_viewer
 from assessments.keys import (
     assessment_catalog_key,
     assessment_retention_key,

@@ -15,11 +15,10 @@ from typing import Any
 
 from aiohttp import web
 
-from accounts.keys import account_service_key
-from accounts.routes import staff_page
+from accounts.keys import account_service_key, second_factor_listener_key, staff_page
 from audit.keys import access_log_retention_key, audit_log_key
 from audit.retention import AccessLogRetention
-from audit.service import AccessQuery, AccessRecord, AuditLog
+from audit.service import AccessQuery, AccessRecord, AuditLog, SecondFactorAudit
 from core.app_keys import sessions_key, settings_key
 from core.i18n import N_
 from core.principal import Role
@@ -143,5 +142,7 @@ async def access_log_export(request: web.Request) -> web.Response:
 
 
 def setup(app: web.Application) -> None:
+    # Set here, not in the context: the accounts context reads it when the app starts.
+    app[second_factor_listener_key] = SecondFactorAudit()
     app.cleanup_ctx.append(audit_context)
     app.router.add_routes(pages)

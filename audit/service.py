@@ -89,6 +89,22 @@ class AuditLog:
             )
 
     @staticmethod
+    def add_account_change(
+        session: AsyncSession, actor_id: str | None, user_id: str, change: str
+    ) -> None:
+        """Record a change of a staff member's login security (their second factor)."""
+        session.add(
+            AccessLogEntry(
+                user_id=actor_id,
+                actor_kind="staff",
+                action=f"second-factor.{change}"[:40],
+                subject_type="user",
+                subject_id=user_id,
+                purpose="staff login security",
+            )
+        )
+
+    @staticmethod
     def add_retention(session: AsyncSession, action: str, kind: str, count: int) -> None:
         """Record one batch of a retention job: what kind of data, how many rows, never whose.
 
@@ -176,3 +192,12 @@ def _record(row: AccessLogEntry) -> AccessRecord:
         row.subject_id,
         row.purpose,
     )
+
+
+class SecondFactorAudit:
+    """accounts' listener: every change of a staff member's second factor in the access log."""
+
+    def second_factor_changed(
+        self, session: AsyncSession, actor_id: str | None, user_id: str, change: str
+    ) -> None:
+        AuditLog.add_account_change(session, actor_id, user_id, change)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from accounts.routes import staff_page
+from accounts.keys import staff_page
 from calendars.base_pages import notice_of, redirect_to
 from calendars.keys import calendar_service_key
 from core.app_keys import settings_key

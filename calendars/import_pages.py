@@ -7,7 +7,7 @@ import asyncio
 
 from aiohttp import web
 
-from accounts.routes import staff_page
+from accounts.keys import staff_page
 from calendars.base_pages import caseworker_times, notice_of, redirect_to
 from calendars.ics_import import MAX_ICS_BYTES, TOO_LARGE
 from calendars.keys import calendar_service_key

@@ -9,8 +9,7 @@ from typing import Any, Literal
 from aiohttp import web
 from yarl import URL
 
-from accounts.keys import account_service_key
-from accounts.routes import staff_page
+from accounts.keys import account_service_key, staff_page
 from accounts.service import UnitInfo
 from calendars.base_pages import notice_of, redirect_to, url_of
 from calendars.keys import assessment_templates_key, calendar_service_key

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from aiohttp import web
 
-from accounts.routes import staff_page
+from accounts.keys import staff_page
 from calendars.base_pages import caseworker_times, notice_of, redirect_to
 from calendars.keys import calendar_service_key
 from calendars.meeting_type_pages import offered_meeting_types

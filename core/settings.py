@@ -57,6 +57,9 @@ class Settings:
     max_body_bytes: int = 11 * 1024 * 1024
     exit_url: str = "https://yle.fi/saa"
     session_idle_minutes: int = 8 * 60
+    # Staff must log in with a second factor (an authenticator code): "required" or "optional";
+    # required by default when the service is served over https.
+    staff_second_factor: Literal["required", "optional"] = "optional"
     login_attempt_limit: int = 5
     login_window_minutes: int = 15
     smtp_host: str = ""
@@ -147,10 +150,11 @@ class Settings:
         elif len(secret_key) < 32:
             raise SettingsError("SECRET_KEY", "must be at least 32 characters long")
         retention = _retention_days(reader)
+        base_url = reader.url("BASE_URL", "http://127.0.0.1:8080")
         settings = cls(
             database_url=reader.database_url("DATABASE_URL", DEFAULT_SQLITE_URL),
             secret_key=secret_key,
-            base_url=reader.url("BASE_URL", "http://127.0.0.1:8080"),
+            base_url=base_url,
             time_zone=reader.zone("TIME_ZONE", "Europe/Helsinki"),
             default_language=reader.choice("DEFAULT_LANGUAGE", SUPPORTED_LANGUAGES, "fi"),
             host=reader.text("HOST", "127.0.0.1"),
@@ -192,6 +196,11 @@ class Settings:
             trusted_proxies=reader.addresses("TRUSTED_PROXIES"),
             redis_url=reader.redis_url("REDIS_URL"),
             jurisdiction=reader.choice("JURISDICTION", ("fi", "se"), "fi"),  # type: ignore[arg-type]
+            staff_second_factor=reader.choice(  # type: ignore[arg-type]
+                "STAFF_SECOND_FACTOR",
+                ("required", "optional"),
+                "required" if base_url.startswith("https://") else "optional",
+            ),
             report_keys=reader.fernet_keys("REPORT_KEYS"),
             identity_providers_file=reader.optional_path("IDENTITY_PROVIDERS"),
             identity_keys_file=Path(

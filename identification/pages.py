@@ -10,10 +10,12 @@ and, where the provider offers it, there too. Works without JavaScript.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
 from core.app_keys import settings_key
+from core.http import content_security_policy
 from core.i18n import N_
 from core.request_keys import language_key
 from core.templating import render
@@ -61,7 +63,7 @@ async def choose(request: web.Request) -> web.Response:
         for provider in request.app[providers_key]
     ]
     context = {"providers": providers, "next": _safe_next(request.query.get("next", ""))}
-    return render(request, "identification/choose.html", context)
+    return _may_lead_to_providers(request, render(request, "identification/choose.html", context))
 
 
 @routes.post("/identify/with/{provider_id}", name="identify_start")
@@ -112,7 +114,8 @@ async def identified(request: web.Request) -> web.Response:
     identity = await client_identity(request)
     if identity is None:
         raise web.HTTPSeeOther("/identify?next=/identify/me")
-    return render(request, "identification/identified.html", {"identity": identity})
+    page = render(request, "identification/identified.html", {"identity": identity})
+    return _may_lead_to_providers(request, page)  # logging out ends the provider's session too
 
 
 @routes.post("/identify/logout", name="identify_logout")
@@ -130,6 +133,18 @@ async def logout(request: web.Request) -> web.Response:
 @routes.get("/identify/logged-out", name="identify_logged_out")
 async def logged_out(request: web.Request) -> web.Response:
     return render(request, "identification/logged_out.html")
+
+
+def _may_lead_to_providers(request: web.Request, page: web.Response) -> web.Response:
+    # The page's forms redirect to a provider, which CSP's form-action must allow.
+    origins = sorted({_origin(provider.issuer) for provider in request.app[providers_key]})
+    page.headers["Content-Security-Policy"] = content_security_policy(origins)
+    return page
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _refused(request: web.Request, message: str, *, status: int = 400) -> web.Response:

@@ -26,7 +26,7 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.engine import make_url
 
-from accounts.routes import staff_page
+from accounts.keys import staff_page
 from audit.keys import access_log_retention_key
 from audit.service import AuditLog
 from booking.keys import booking_listener_key, booking_service_key, listen_to_removals

@@ -13,7 +13,7 @@ import aiohttp_jinja2
 from aiohttp import web
 from multidict import MultiMapping
 
-from accounts.routes import staff_page
+from accounts.keys import staff_page
 from core.errors import ValidationFailed
 from core.i18n import N_
 from core.principal import Role

@@ -11,8 +11,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from accounts.keys import account_service_key
-from accounts.routes import current_viewer
+from accounts.keys import account_service_key, current_viewer
 from assessments.keys import assessment_service_key
 from audit.service import AuditLog
 from booking.keys import booking_service_key

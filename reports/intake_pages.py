@@ -14,8 +14,7 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 from babel.dates import format_datetime
 
-from accounts.keys import account_service_key
-from accounts.routes import staff_page
+from accounts.keys import account_service_key, staff_page
 from booking.keys import booking_service_key
 from booking.types import BookingRequest, ClientDetails, SlotTaken
 from calendars.keys import calendar_service_key

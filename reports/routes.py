@@ -9,8 +9,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import BodyPartReader, ClientPayloadError, web
 
-from accounts.keys import account_service_key
-from accounts.routes import current_viewer
+from accounts.keys import account_service_key, current_viewer
 from core.api import (
     ApiRoutes,
     UnsupportedMediaType,

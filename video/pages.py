@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from accounts.routes import staff_page
+from accounts.keys import staff_page
 from booking.keys import limit_public
 from calendars.keys import assessment_templates_key
 from core.errors import Conflict, ValidationFailed

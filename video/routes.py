@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import WSMsgType, web
 
-from accounts.routes import current_viewer
+from accounts.keys import current_viewer
 from booking.keys import booking_service_key, limit_public, listen_to_removals
 from core.api import ApiRoutes, json_response, parse_body
 from core.app_keys import redis_key, sessions_key, settings_key

@@ -178,7 +178,9 @@ async def test_https_base_url_sets_a_secure_session_cookie(
     aiohttp_client: Any, database_url: str
 ) -> None:
     app: web.Application = create_app(
-        make_settings(database_url, base_url="https://kohtaamo.example.fi")
+        make_settings(
+            database_url, base_url="https://kohtaamo.example.fi", staff_second_factor="optional"
+        )
     )
     client = await aiohttp_client(app)
     await create_user(app, Role.ADMIN, "admin@example.com")

@@ -18,6 +18,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -27,7 +28,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 from joserfc.jwk import RSAKey
 
-from identification.jwks import ServiceKeys
+from identification.jwks import ServiceKeys, rotate
 
 HERE = Path(__file__).resolve().parents[1] / "oidc_provider"
 START_SECONDS = 30
@@ -36,6 +37,7 @@ FTN_SUBSTANTIAL = "http://ftn.ficora.fi/2017/loa2"
 FTN_HIGH = "http://ftn.ficora.fi/2017/loa3"
 SE_LOA3 = "http://id.elegnamnden.se/loa/1.0/loa3"
 SE_LOA4 = "http://id.elegnamnden.se/loa/1.0/loa4"
+WEAK = "http://ftn.ficora.fi/2017/loa1"  # below what Kohtaamo accepts
 
 # Real-shaped test identity codes (valid check characters), not real people.
 FINNISH_PERSON = {
@@ -88,6 +90,28 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def providers_file(path: Path, issuer: str) -> Path:
+    """Suomi.fi (FTN) and a Swedish broker, both served by one local provider."""
+    path.write_text(
+        f"""
+providers:
+  - id: suomifi
+    issuer: {issuer}
+    client_id: kohtaamo-ftn
+    profile: ftn
+    acr_values: [{FTN_SUBSTANTIAL}, {FTN_HIGH}]
+    names: {{fi: Suomi.fi-tunnistus, sv: Suomi.fi-identifikation, en: Suomi.fi identification}}
+  - id: se-eid
+    issuer: {issuer}
+    client_id: kohtaamo-se
+    profile: oidc-sweden
+    acr_values: [{SE_LOA3}, {SE_LOA4}]
+    names: {{fi: Ruotsin e-tunnistus, sv: Svensk e-legitimation, en: Swedish eID}}
+"""
+    )
+    return path
 
 
 def client_metadata(
@@ -260,3 +284,26 @@ async def stopped(provider: OpenIdProvider):  # type: ignore[no-untyped-def]
         yield
     finally:
         await provider.start()
+
+
+@contextlib.asynccontextmanager
+async def identification_on(
+    tmp_path: Path, base_url: str, people: dict[str, dict[str, str]] | None = None
+) -> AsyncIterator[tuple[dict[str, str], OpenIdProvider]]:
+    """Keys, a running provider registered for ``base_url``, and the settings that turn
+    identification on (to pass to ``make_settings``)."""
+    keys_path = tmp_path / "identity-keys.json"
+    keys = rotate(keys_path)
+    clients = [
+        client_metadata("kohtaamo-ftn", base_url, keys),
+        client_metadata("kohtaamo-se", base_url, keys),
+    ]
+    people = people or {"aino": FINNISH_PERSON, "tolvan": SWEDISH_PERSON}
+    acr_values = [FTN_SUBSTANTIAL, FTN_HIGH, SE_LOA3, SE_LOA4, WEAK]
+    async with OpenIdProvider(clients=clients, people=people, acr_values=acr_values) as provider:
+        settings = {
+            "identity_providers": str(providers_file(tmp_path / "providers.yaml", provider.issuer)),
+            "identity_keys": str(keys_path),
+            "base_url": base_url,
+        }
+        yield settings, provider

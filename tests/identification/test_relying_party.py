@@ -17,68 +17,28 @@ from sqlalchemy import text
 from core.app_keys import sessions_key
 from core.db import utcnow
 from core.i18n import LANGUAGE_COOKIE
-from identification.jwks import rotate
 from identification.keys import CLIENT_COOKIE, identification_service_key
 from server import create_app
 from tests.conftest import make_settings
 from tests.identification.provider import (
-    FINNISH_PERSON,
-    FTN_HIGH,
-    FTN_SUBSTANTIAL,
     SE_LOA3,
-    SE_LOA4,
-    SWEDISH_PERSON,
+    WEAK,
     OpenIdProvider,
-    client_metadata,
+    identification_on,
     stopped,
     walk,
 )
 
 pytestmark = pytest.mark.timeout(120)
 BASE_URL = "http://127.0.0.1:8080"
-WEAK = "http://ftn.ficora.fi/2017/loa1"
-
-
-def providers_file(path: Path, issuer: str) -> Path:
-    path.write_text(
-        f"""
-providers:
-  - id: suomifi
-    issuer: {issuer}
-    client_id: kohtaamo-ftn
-    profile: ftn
-    acr_values: [{FTN_SUBSTANTIAL}, {FTN_HIGH}]
-    names: {{fi: Suomi.fi-tunnistus, sv: Suomi.fi-identifikation, en: Suomi.fi identification}}
-  - id: se-eid
-    issuer: {issuer}
-    client_id: kohtaamo-se
-    profile: oidc-sweden
-    acr_values: [{SE_LOA3}, {SE_LOA4}]
-    names: {{fi: Ruotsin e-tunnistus, sv: Svensk e-legitimation, en: Swedish eID}}
-"""
-    )
-    return path
 
 
 @pytest.fixture
 async def world(
     aiohttp_client: Any, database_url: str, tmp_path: Path
 ) -> AsyncIterator[tuple[TestClient[Any, Any], OpenIdProvider]]:
-    keys_path = tmp_path / "identity-keys.json"
-    keys = rotate(keys_path)
-    clients = [
-        client_metadata("kohtaamo-ftn", BASE_URL, keys),
-        client_metadata("kohtaamo-se", BASE_URL, keys),
-    ]
-    people = {"aino": FINNISH_PERSON, "tolvan": SWEDISH_PERSON}
-    acr_values = [FTN_SUBSTANTIAL, FTN_HIGH, SE_LOA3, SE_LOA4, WEAK]
-    async with OpenIdProvider(clients=clients, people=people, acr_values=acr_values) as provider:
-        settings = make_settings(
-            database_url,
-            identity_providers=str(providers_file(tmp_path / "providers.yaml", provider.issuer)),
-            identity_keys=str(keys_path),
-        )
-        client = await aiohttp_client(create_app(settings))
+    async with identification_on(tmp_path, BASE_URL) as (settings, provider):
+        client = await aiohttp_client(create_app(make_settings(database_url, **settings)))
         yield client, provider
 
 
