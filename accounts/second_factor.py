@@ -5,13 +5,13 @@ A correct password of a staff member with a factor (or of anyone, once the facto
 and good for ``PENDING_LIFETIME``, that a code then completes. A code is accepted for the
 current 30-second step or the one either side, and only once (the step is remembered), so a code
 seen over someone's shoulder cannot be used again. The secret is encrypted at rest; recovery
-codes are kept only as hashes. Every change is told to the listener (the access log).
+codes (80 random bits each) are kept only as hashes. Every change is told to the listener (the access log).
 """
 
 from __future__ import annotations
 
+import base64
 import dataclasses
-import hashlib
 import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -23,6 +23,7 @@ from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.models import PendingLogin, RecoveryCode, StaffTotp
+from core.crypto import token_hash
 from core.db import Sessions, utcnow
 
 ISSUER = "Kohtaamo"
@@ -44,10 +45,6 @@ class Enrolment:
     secret: str
     uri: str
     qr_svg_data_uri: str
-
-
-def _hash(value: str) -> str:
-    return hashlib.sha256(value.encode()).hexdigest()
 
 
 def normal_code(code: str) -> str:
@@ -131,7 +128,9 @@ class SecondFactors:
                 )
             )
             session.add(
-                PendingLogin(token_hash=_hash(token), user_id=user_id, created_at=self._clock())
+                PendingLogin(
+                    token_hash=token_hash(token), user_id=user_id, created_at=self._clock()
+                )
             )
         return token
 
@@ -139,7 +138,7 @@ class SecondFactors:
         if not token or len(token) > 100:
             return None
         async with self._sessions() as session:
-            row = await session.get(PendingLogin, _hash(token))
+            row = await session.get(PendingLogin, token_hash(token))
         if row is None or row.created_at < self._clock() - PENDING_LIFETIME:
             return None
         return row.user_id
@@ -147,7 +146,7 @@ class SecondFactors:
     async def finish_pending(self, token: str) -> None:
         async with self._sessions.begin() as session:
             await session.execute(
-                delete(PendingLogin).where(PendingLogin.token_hash == _hash(token))
+                delete(PendingLogin).where(PendingLogin.token_hash == token_hash(token))
             )
 
     async def check(self, user_id: str, code: str) -> bool:
@@ -164,7 +163,7 @@ class SecondFactors:
                 update(RecoveryCode)
                 .where(
                     RecoveryCode.user_id == user_id,
-                    RecoveryCode.code_hash == _hash(code),
+                    RecoveryCode.code_hash == token_hash(code),
                     RecoveryCode.used_at.is_(None),
                 )
                 .values(used_at=self._clock())
@@ -191,9 +190,13 @@ class SecondFactors:
 
     async def _new_recovery_codes(self, session: AsyncSession, user_id: str) -> list[str]:
         await session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user_id))
-        codes = [secrets.token_hex(5) for _ in range(RECOVERY_CODE_COUNT)]
-        session.add_all(RecoveryCode(user_id=user_id, code_hash=_hash(code)) for code in codes)
-        return [f"{code[:5]}-{code[5:]}" for code in codes]
+        # 80 random bits each (16 base32 letters): a stolen database cannot guess them back.
+        codes = [
+            base64.b32encode(secrets.token_bytes(10)).decode().lower()
+            for _ in range(RECOVERY_CODE_COUNT)
+        ]
+        session.add_all(RecoveryCode(user_id=user_id, code_hash=token_hash(code)) for code in codes)
+        return ["-".join(code[i : i + 4] for i in range(0, 16, 4)) for code in codes]
 
     @staticmethod
     def _enrolment(secret: str, email: str) -> Enrolment:

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.models import LoginFailure, Municipality, Unit, User, UserSession
 from accounts.second_factor import Enrolment, SecondFactorListener, SecondFactors
+from core.crypto import token_hash
 from core.db import Sessions, utcnow
 from core.errors import Conflict, NotAuthenticated, NotFound, RateLimited, ValidationFailed
 from core.i18n import N_
@@ -97,10 +98,6 @@ def normalise_email(raw: str) -> str:
         raise ValidationFailed(
             {"email": N_("Enter an email address in the correct format, like name@example.com.")}
         ) from None
-
-
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 class AccountService:
@@ -468,7 +465,7 @@ class AccountService:
                 delete(LoginFailure).where(LoginFailure.subject == account_subject)
             )
             user_session = UserSession(
-                token_hash=_token_hash(token),
+                token_hash=token_hash(token),
                 user_id=user.id,
                 created_at=now,
                 last_seen_at=now,
@@ -509,7 +506,7 @@ class AccountService:
                 await session.execute(
                     select(UserSession, User)
                     .join(User, User.id == UserSession.user_id)
-                    .where(UserSession.token_hash == _token_hash(token))
+                    .where(UserSession.token_hash == token_hash(token))
                 )
             ).first()
         if row is None:
@@ -535,7 +532,7 @@ class AccountService:
         async with self._sessions.begin() as session:
             await session.execute(
                 update(UserSession)
-                .where(UserSession.token_hash == _token_hash(token), UserSession.ended_at.is_(None))
+                .where(UserSession.token_hash == token_hash(token), UserSession.ended_at.is_(None))
                 .values(ended_at=self._clock(), ended_reason="logged out")
             )
 

@@ -22,10 +22,11 @@ from accounts.service import StaffMember
 from availability.slots import buffered, is_bookable
 from booking.client_checks import check_answers, check_client
 from booking.models import CANCELLED, CONFIRMED, Booking
-from booking.records import BookingRecords, ChangeContext, token_hash
+from booking.records import BookingRecords, ChangeContext
 from booking.slot_search import SlotSearch, rules_of
 from booking.types import BookingCreated, BookingRequest, ClientDetails, SlotTaken
 from calendars.meeting_types import MeetingTypeInfo
+from core.crypto import token_hash
 from core.db import new_id
 from core.errors import ValidationFailed
 from core.i18n import N_, SUPPORTED_LANGUAGES

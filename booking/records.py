@@ -30,14 +30,11 @@ from booking.types import (
 )
 from calendars.meeting_types import MeetingTypeInfo
 from calendars.service import CalendarService
+from core.crypto import token_hash
 from core.db import Sessions
 from core.errors import Forbidden, NotFound
 from core.lookup import PersonHasher
 from core.principal import Role
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def present(

@@ -3,20 +3,16 @@ stopped and looked up. Only its hash is stored, so a leaked database gives no fe
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 
 from sqlalchemy import select
 
 from calendars.caseworker_calendar import calendar_row, own_calendar
 from calendars.models import CaseworkerCalendar
+from core.crypto import token_hash
 from core.db import Sessions
 from core.errors import NotFound
 from core.principal import Viewer
-
-
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 class FeedTokens:
@@ -29,7 +25,7 @@ class FeedTokens:
         token = secrets.token_urlsafe(32)
         async with self._sessions.begin() as session:
             calendar = await calendar_row(session, caseworker_id)
-            calendar.feed_token_hash = _token_hash(token)
+            calendar.feed_token_hash = token_hash(token)
         return token
 
     async def revoke_feed_token(self, viewer: Viewer | None, caseworker_id: str) -> None:
@@ -49,7 +45,7 @@ class FeedTokens:
         async with self._sessions() as session:
             caseworker_id = await session.scalar(
                 select(CaseworkerCalendar.caseworker_id).where(
-                    CaseworkerCalendar.feed_token_hash == _token_hash(token)
+                    CaseworkerCalendar.feed_token_hash == token_hash(token)
                 )
             )
         if caseworker_id is None:

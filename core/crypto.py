@@ -39,6 +39,12 @@ class DataKeyError(Exception):
     """The configured data keys do not fit this database (a key in use is missing)."""
 
 
+def token_hash(token: str) -> str:
+    """How a secret token (a session, a manage link, a feed address) is stored and looked up:
+    its SHA-256. Each carries 256 random bits, so no salt or stretching is needed."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
 def key_id(key: bytes) -> str:
     """A short, stable name for a key that reveals nothing of it."""
     return hashlib.sha256(b"kohtaamo data key id\0" + key).hexdigest()[:12]

@@ -11,7 +11,6 @@ rest; a keyed hash of the code lets later features find the person's own data.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import secrets
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
@@ -19,6 +18,7 @@ from urllib.parse import urlencode
 
 from sqlalchemy import select, update
 
+from core.crypto import token_hash
 from core.db import Sessions, utcnow
 from core.errors import NotFound
 from core.lookup import PersonHasher
@@ -56,10 +56,6 @@ class Finished:
     session_token: str
     identity: ClientIdentity
     return_to: str
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 class IdentificationService:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import hashlib
 import logging
 import secrets
 import time
@@ -18,6 +17,7 @@ from collections.abc import Callable, Coroutine, Iterable, Mapping
 from datetime import datetime
 from typing import Any, Protocol
 
+from core.crypto import token_hash
 from core.db import utcnow
 from core.errors import DomainError, ValidationFailed
 from video.service import Admission, Meeting
@@ -137,10 +137,6 @@ class LiveAssessment:
             "answers": dict(self.answers),
             "submitting": self.submitting,
         }
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 @dataclasses.dataclass(eq=False)
@@ -379,7 +375,7 @@ class RoomRegistry:
     def _resumable(room: Room, admission: Admission, resume: str | None) -> Participant | None:
         if not resume:
             return None
-        wanted = _hash(resume)
+        wanted = token_hash(resume)
         for participant in room.participants.values():
             if participant.seat == admission.seat and secrets.compare_digest(
                 participant.resume_hash, wanted
@@ -401,7 +397,7 @@ class RoomRegistry:
 
     def _welcome(self, room: Room, participant: Participant) -> None:
         resume = secrets.token_urlsafe(24)
-        participant.resume_hash = _hash(resume)
+        participant.resume_hash = token_hash(resume)
         meeting = room.meeting
         participant.send(
             {

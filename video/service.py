@@ -22,6 +22,7 @@ from audit.service import AuditLog
 from booking.models import CANCELLED
 from booking.service import BookingService
 from booking.types import BookingView, ManageToken
+from core.crypto import token_hash
 from core.db import Sessions, utcnow
 from core.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from core.i18n import N_
@@ -143,10 +144,6 @@ class EventView:
     seconds: int | None
 
 
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def turn_credentials(secret: str, participant_id: str, expires_at: datetime) -> tuple[str, str]:
     """coturn's REST scheme (``use-auth-secret``): the username carries its own expiry."""
     username = f"{int(expires_at.timestamp())}:{participant_id}"
@@ -217,7 +214,7 @@ class MeetingService:
         async with self._sessions.begin() as session:
             guest = await session.scalar(
                 select(MeetingGuest)
-                .where(MeetingGuest.token_hash == _token_hash(token))
+                .where(MeetingGuest.token_hash == token_hash(token))
                 .with_for_update()
             )
             if guest is None or guest.revoked_at is not None:
@@ -298,7 +295,7 @@ class MeetingService:
             guest = MeetingGuest(
                 booking_id=meeting_id,
                 display_name=name,
-                token_hash=_token_hash(token),
+                token_hash=token_hash(token),
                 invited_by=viewer.user_id,
             )
             session.add(guest)
@@ -420,7 +417,7 @@ class MeetingService:
             raise NotFound()
         async with self._sessions() as session:
             guest = await session.scalar(
-                select(MeetingGuest).where(MeetingGuest.token_hash == _token_hash(token))
+                select(MeetingGuest).where(MeetingGuest.token_hash == token_hash(token))
             )
         if guest is None or guest.revoked_at is not None:
             raise NotFound()
