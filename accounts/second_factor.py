@@ -82,6 +82,10 @@ class SecondFactors:
                 row.secret, row.created_at, row.last_step = secret, self._clock(), 0
         return self._enrolment(secret, email)
 
+    async def enrolment(self, user_id: str, email: str) -> Enrolment:
+        """The authenticator being set up: the one started before, or a new one."""
+        return await self.unconfirmed(user_id, email) or await self.start(user_id, email)
+
     async def unconfirmed(self, user_id: str, email: str) -> Enrolment | None:
         async with self._sessions() as session:
             row = await session.get(StaffTotp, user_id)

@@ -118,9 +118,7 @@ async def own_factor(request: web.Request) -> web.Response:
     factors = request.app[account_service_key].factors
     if await factors.has_factor(viewer.user_id):
         return render(request, "accounts/second_factor.html", {"on": True})
-    enrolment = await factors.unconfirmed(viewer.user_id, viewer.email) or await factors.start(
-        viewer.user_id, viewer.email
-    )
+    enrolment = await factors.enrolment(viewer.user_id, viewer.email)
     context = {"enrolment": enrolment, "errors": {}, "action": "/account/second-factor"}
     return render(request, "accounts/enrol.html", {**context, "next": "/staff"})
 

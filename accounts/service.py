@@ -430,9 +430,7 @@ class AccountService:
     async def pending_enrolment(self, pending: str) -> Enrolment:
         """The authenticator to set up before a first login where the factor is required."""
         user = await self._pending_user(pending)
-        return await self.factors.unconfirmed(user.id, user.email) or await self.factors.start(
-            user.id, user.email
-        )
+        return await self.factors.enrolment(user.id, user.email)
 
     async def confirm_pending_enrolment(
         self, pending: str, code: str, client_address: str

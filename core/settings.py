@@ -99,6 +99,7 @@ class Settings:
     identity_keys_file: Path = Path("var/identity-keys.json")
     client_session_idle_minutes: int = 30
     client_session_hours: int = 8
+    identity_provider_timeout_seconds: int = 10
     # Personal data at rest (core/crypto.py): AES keys, newest first. Empty in development: the
     # machine's own key file, var/data-keys, made on first start.
     data_keys: tuple[str, ...] = ()
@@ -210,6 +211,9 @@ class Settings:
                 "CLIENT_SESSION_IDLE_MINUTES", 30, minimum=5, maximum=24 * 60
             ),
             client_session_hours=reader.integer("CLIENT_SESSION_HOURS", 8, minimum=1, maximum=24),
+            identity_provider_timeout_seconds=reader.integer(
+                "IDENTITY_PROVIDER_TIMEOUT_SECONDS", 10, minimum=1, maximum=60
+            ),
             data_keys=reader.data_keys("DATA_KEYS"),
             social_oncall_phone=reader.text("SOCIAL_ONCALL_PHONE", ""),
             report_retention_days=reader.integer(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from core.rate_limit import Limiter
 from identification.jwks import ServiceKeys
 from identification.providers import Provider
 from identification.service import ClientIdentity, IdentificationService
@@ -12,6 +13,8 @@ identification_service_key = web.AppKey("identification_service", Identification
 service_keys_key = web.AppKey("identification_service_keys", ServiceKeys)
 # Set only when a providers file names providers: the feature is on.
 providers_key = web.AppKey("identity_providers", tuple[Provider, ...])
+# Starting an identification is a public form: per address, as the booking forms are limited.
+identification_limiter_key = web.AppKey("identification_limiter", Limiter)
 CLIENT_COOKIE = "kohtaamo_client"
 
 

@@ -15,13 +15,14 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from core.app_keys import settings_key
-from core.http import content_security_policy
+from core.http import client_address, content_security_policy
 from core.i18n import N_
 from core.request_keys import language_key
 from core.templating import render
 from identification.keys import (
     CLIENT_COOKIE,
     client_identity,
+    identification_limiter_key,
     identification_service_key,
     providers_key,
 )
@@ -68,6 +69,7 @@ async def choose(request: web.Request) -> web.Response:
 
 @routes.post("/identify/with/{provider_id}", name="identify_start")
 async def start(request: web.Request) -> web.Response:
+    await request.app[identification_limiter_key].check(client_address(request))
     form = await request.post()
     service = request.app[identification_service_key]
     try:

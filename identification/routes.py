@@ -15,11 +15,18 @@ from aiohttp import web
 from core.app_keys import (
     identification_on_key,
     person_hasher_key,
+    redis_key,
     sessions_key,
     settings_key,
 )
+from core.rate_limit import request_limiter
 from identification.jwks import load_or_make
-from identification.keys import identification_service_key, providers_key, service_keys_key
+from identification.keys import (
+    identification_limiter_key,
+    identification_service_key,
+    providers_key,
+    service_keys_key,
+)
 from identification.provider_client import ProviderClient
 from identification.providers import Provider, load_providers
 from identification.relying_party import RelyingParty
@@ -38,10 +45,17 @@ def identification_context(
             settings.identity_keys_file, production=settings.environment == "production"
         )
         app[service_keys_key] = keys
+        app[identification_limiter_key] = request_limiter(
+            app.get(redis_key), "identification", settings.booking_rate_limit
+        )
         redirect_uri = settings.base_url.rstrip("/") + CALLBACK_PATH
         async with aiohttp.ClientSession() as http:
             parties = {
-                provider.id: RelyingParty(ProviderClient(provider, http), keys, redirect_uri)
+                provider.id: RelyingParty(
+                    ProviderClient(provider, http, settings.identity_provider_timeout_seconds),
+                    keys,
+                    redirect_uri,
+                )
                 for provider in providers
             }
             app[identification_service_key] = IdentificationService(

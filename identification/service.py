@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from core.crypto import token_hash
 from core.db import Sessions, utcnow
@@ -90,7 +90,17 @@ class IdentificationService:
             raise NotFound()
         attempt = Secrets.new()
         url = await party.authorization_url(attempt, language)  # fails before anything is stored
+        now = self._clock()
         async with self._sessions.begin() as session:
+            # What can no longer be used goes as new attempts come: old attempts, ended sessions.
+            await session.execute(
+                delete(IdentificationAttempt).where(
+                    IdentificationAttempt.created_at < now - ATTEMPT_LIFETIME * 6
+                )
+            )
+            await session.execute(
+                delete(ClientSession).where(ClientSession.expires_at < now - self._idle)
+            )
             session.add(
                 IdentificationAttempt(
                     state_hash=token_hash(attempt.state),
@@ -103,15 +113,6 @@ class IdentificationService:
                 )
             )
         return url
-
-    async def attempt_language(self, state: str) -> str | None:
-        """The language the person started in, for the page that answers the callback."""
-        async with self._sessions() as session:
-            return await session.scalar(
-                select(IdentificationAttempt.language).where(
-                    IdentificationAttempt.state_hash == token_hash(state[:200])
-                )
-            )
 
     async def finish(self, state: str, code: str | None, error: str | None) -> Finished:
         now = self._clock()

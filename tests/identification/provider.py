@@ -21,7 +21,7 @@ import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 import aiohttp
 import pytest
@@ -272,12 +272,8 @@ async def _finish(
     return await browser.post(f"{base}/interaction/{uid}/cancel", allow_redirects=False)
 
 
-def callback_state(query: str) -> str:
-    return parse_qs(query)["state"][0]
-
-
 @contextlib.asynccontextmanager
-async def stopped(provider: OpenIdProvider):  # type: ignore[no-untyped-def]
+async def stopped(provider: OpenIdProvider) -> AsyncIterator[None]:
     """The provider down for a while, as a provider's outage looks."""
     await provider.stop()
     try:

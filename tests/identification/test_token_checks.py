@@ -7,6 +7,7 @@ the checks' doing."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import time
@@ -40,6 +41,7 @@ class RogueProvider:
         self.signing = RSAKey.generate_key(2048, parameters={"alg": "RS256"}, auto_kid=True)
         self.ours = ours
         self.make: Callable[[Claims], str] = self.well_made
+        self.delay = 0.0
         self.nonce = ""
         self.app = web.Application()
         self.app.router.add_get("/.well-known/openid-configuration", self._discovery)
@@ -96,6 +98,7 @@ class RogueProvider:
     async def _token(self, request: web.Request) -> web.Response:
         form = await request.post()
         assert form["client_assertion_type"].endswith("jwt-bearer")
+        await asyncio.sleep(self.delay)
         return web.json_response({"id_token": self.make(self.claims()), "token_type": "Bearer"})
 
 
@@ -126,7 +129,10 @@ providers:
 """
     )
     settings = make_settings(
-        database_url, identity_providers=str(providers), identity_keys=str(keys_path)
+        database_url,
+        identity_providers=str(providers),
+        identity_keys=str(keys_path),
+        identity_provider_timeout_seconds="1",
     )
     client = await aiohttp_client(create_app(settings))
     yield client, rogue
@@ -191,3 +197,14 @@ async def test_a_weaker_assurance_is_refused_with_its_own_words(world: Any) -> N
     answer = await come_back(client, rogue)
     assert answer.status == 400
     assert "not strong enough for this service" in await answer.text()
+
+
+async def test_a_slow_provider_is_waited_for_only_so_long(world: Any) -> None:
+    client, rogue = world
+    rogue.delay = 5  # the token endpoint answers after the service's 1 s bound
+    started = time.monotonic()
+    answer = await come_back(client, rogue)
+    assert time.monotonic() - started < 4
+    assert answer.status == 503
+    assert "Tunnistuspalvelu ei vastannut" in await answer.text()
+    rogue.delay = 0
