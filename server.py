@@ -15,6 +15,7 @@ from aiohttp import web
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+import accounts.passkey_routes
 import accounts.routes
 import accounts.second_factor_pages
 import agenda.pages
@@ -98,6 +99,7 @@ def create_app(settings: Settings) -> web.Application:
 
     accounts.routes.setup(app)
     accounts.second_factor_pages.setup(app)
+    accounts.passkey_routes.setup(app)
     identification.routes.setup(app)
     identification.pages.setup(app)
     calendars.routes.setup(app)
@@ -120,6 +122,7 @@ def create_app(settings: Settings) -> web.Application:
     app[openapi_key] = openapi_document(
         [
             *accounts.routes.api.operations,
+            *accounts.passkey_routes.api.operations,
             *calendars.routes.api.operations,
             *booking.routes.api.operations,
             *video.routes.api.operations,

@@ -20,6 +20,17 @@ class SecondFactorCode(BaseModel):
     code: str = Field(min_length=1, max_length=40, description="authenticator or recovery code")
 
 
+class PasskeyCredential(BaseModel):
+    """What the browser's navigator.credentials gave, as PublicKeyCredential.toJSON() writes it."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str = Field(min_length=1, max_length=400)
+    rawId: str = Field(min_length=1, max_length=400)
+    type: str = Field(max_length=40)
+    response: dict[str, object]
+
+
 class SecondFactorNeeded(BaseModel):
     second_factor: str = Field(
         description="code: send one to /api/v1/auth/second-factor; enrol: set one up on the web"

@@ -19,10 +19,10 @@ from typing import Protocol
 
 import pyotp
 import segno
-from sqlalchemy import delete, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from accounts.models import PendingLogin, RecoveryCode, StaffTotp
+from accounts.models import PendingLogin, RecoveryCode, StaffPasskey, StaffTotp
 from core.crypto import token_hash
 from core.db import Sessions, utcnow
 
@@ -63,9 +63,15 @@ class SecondFactors:
         self._clock = clock
 
     async def has_factor(self, user_id: str) -> bool:
+        """An authenticator that is on, or a passkey (accounts/passkeys.py)."""
         async with self._sessions() as session:
             row = await session.get(StaffTotp, user_id)
-            return row is not None and row.confirmed_at is not None
+            if row is not None and row.confirmed_at is not None:
+                return True
+            passkey = await session.scalar(
+                select(StaffPasskey.id).where(StaffPasskey.user_id == user_id).limit(1)
+            )
+            return passkey is not None
 
     # ---- enrolment --------------------------------------------------------------------------
 
@@ -115,10 +121,12 @@ class SecondFactors:
         return codes
 
     async def reset(self, actor_id: str, user_id: str) -> None:
-        """Remove the user's factor and codes (an admin's help for a lost phone)."""
+        """Remove the user's authenticator, codes and passkeys (an admin's help for a lost
+        phone)."""
         async with self._sessions.begin() as session:
             await session.execute(delete(StaffTotp).where(StaffTotp.user_id == user_id))
             await session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user_id))
+            await session.execute(delete(StaffPasskey).where(StaffPasskey.user_id == user_id))
             self._tell(session, actor_id, user_id, "reset")
 
     # ---- login --------------------------------------------------------------------------------

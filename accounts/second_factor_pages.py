@@ -39,18 +39,22 @@ def _code(form: Any) -> str:
 
 @pages.get("/login/code", name="login_code")
 async def code_form(request: web.Request) -> web.Response:
-    user = await request.app[account_service_key].factors.pending_user(
-        request.cookies.get(PENDING_COOKIE)
-    )
+    service = request.app[account_service_key]
+    user = await service.factors.pending_user(request.cookies.get(PENDING_COOKIE))
     if user is None:
         raise web.HTTPSeeOther("/login")
-    return render(request, "accounts/login_code.html", {"errors": {}, "next": _next(request)})
+    context = {
+        "errors": {},
+        "next": _next(request),
+        "passkey": await service.passkeys.has_any(user),
+    }
+    return render(request, "accounts/login_code.html", context)
 
 
 @pages.post("/login/code", name="login_code_submit")
 async def code_submit(request: web.Request) -> web.Response:
     form = await request.post()
-    context: dict[str, Any] = {"errors": {}, "next": _next(request, form)}
+    context: dict[str, Any] = {"errors": {}, "next": _next(request, form), "passkey": False}
     code = _code(form)
     if not code:
         context["errors"] = {CODE_FIELD: NO_CODE}
@@ -117,7 +121,7 @@ async def own_factor(request: web.Request) -> web.Response:
     viewer = staff_page(request)
     factors = request.app[account_service_key].factors
     if await factors.has_factor(viewer.user_id):
-        return render(request, "accounts/second_factor.html", {"on": True})
+        return render(request, "accounts/second_factor.html")
     enrolment = await factors.enrolment(viewer.user_id, viewer.email)
     context = {"enrolment": enrolment, "errors": {}, "action": "/account/second-factor"}
     return render(request, "accounts/enrol.html", {**context, "next": "/staff"})

@@ -10,6 +10,7 @@ import secrets
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from datetime import datetime, timedelta
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -18,6 +19,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.models import LoginFailure, Municipality, Unit, User, UserSession
+from accounts.passkeys import Passkeys
 from accounts.second_factor import Enrolment, SecondFactorListener, SecondFactors
 from core.crypto import token_hash
 from core.db import Sessions, utcnow
@@ -114,6 +116,7 @@ class AccountService:
         self._executor = executor
         self._clock = clock
         self.factors = SecondFactors(sessions, listener, clock=lambda: self._clock())
+        self.passkeys = Passkeys(sessions, settings.base_url, listener, clock=lambda: self._clock())
         self._hasher = PasswordHasher()
         # Verified against when the account does not exist, so that a wrong address takes as
         # long to refuse as a wrong password.
@@ -426,6 +429,29 @@ class AccountService:
             raise WrongCode()
         await self.factors.finish_pending(pending)
         return await self._open_session(user, subjects[0], now)
+
+    async def complete_login_with_passkey(
+        self, pending: str, credential: dict[str, Any], client_address: str
+    ) -> LoginResult:
+        """The pending login completed by one of the user's passkeys; a refused passkey counts
+        as a failed login, as a wrong code does."""
+        user = await self._pending_user(pending)
+        now = self._clock()
+        window = timedelta(minutes=self._settings.login_window_minutes)
+        subjects = self._subjects(user.email, client_address)
+        await self._refuse_if_too_many_failures(subjects, now, window)
+        if not await self.passkeys.authenticate(user.id, credential):
+            async with self._sessions.begin() as session:
+                session.add_all(
+                    LoginFailure(subject=subject, failed_at=now) for subject in subjects
+                )
+            raise WrongCode(N_("The passkey was not accepted. Try again, or use a code."))
+        await self.factors.finish_pending(pending)
+        return await self._open_session(user, subjects[0], now)
+
+    async def pending_passkey_options(self, pending: str) -> str:
+        user = await self._pending_user(pending)
+        return await self.passkeys.authentication_options(user.id)
 
     async def pending_enrolment(self, pending: str) -> Enrolment:
         """The authenticator to set up before a first login where the factor is required."""

@@ -207,3 +207,27 @@ async def test_an_admin_removes_a_lost_factor_and_nobody_else_can(
     again = await client.post("/api/v1/auth/login", json={"email": EMAIL, "password": PASSWORD})
     assert again.status == 200
     assert (await actions_logged(client))[-1] == "second-factor.reset"
+
+
+async def test_passkey_endpoints_refuse_strangers_and_bad_input(
+    client: TestClient[Any, Any],
+) -> None:
+    # (A passkey made and used by a real browser: tests/e2e/test_second_factor.py.)
+    assert (await client.post("/api/v1/auth/passkeys/options")).status == 401
+    assert (await client.post("/api/v1/auth/passkey-login/options")).status == 401
+    await create_user(client.app, Role.CASEWORKER, EMAIL)
+    await log_in(client, EMAIL)
+    options = await client.post("/api/v1/auth/passkeys/options")
+    assert options.status == 200
+    created = await options.json()
+    assert created["rp"]["id"] == "127.0.0.1" and created["challenge"]
+    forged = {"id": "abc", "rawId": "abc", "type": "public-key", "response": {}}
+    refused = await client.post("/api/v1/auth/passkeys", json=forged)
+    assert refused.status == 422
+    assert (await refused.json())["errors"][0]["field"] == "credential"
+    # The challenge was used up by that try: the same answer again is refused too.
+    assert (await client.post("/api/v1/auth/passkeys", json=forged)).status == 422
+    malformed = await client.post("/api/v1/auth/passkeys", json={"id": ""})
+    assert malformed.status == 422
+    async with client.app[sessions_key]() as session:
+        assert (await session.execute(text("SELECT count(*) FROM staff_passkeys"))).scalar() == 0

@@ -10,10 +10,14 @@ from typing import Any
 import pyotp
 import pytest
 from aiohttp.test_utils import TestServer
+from sqlalchemy import text
 
+from core.app_keys import sessions_key
 from core.principal import Role
-from tests.conftest import PASSWORD, create_user
+from server import create_app
+from tests.conftest import PASSWORD, create_user, make_settings
 from tests.e2e.conftest import serious_accessibility_violations, url_of
+from tests.identification.provider import free_port
 
 pytestmark = pytest.mark.browser
 
@@ -62,3 +66,60 @@ async def test_setting_up_and_using_the_authenticator(
     await page.get_by_role("button", name=log_in).click()
     await page.wait_for_url("**/staff")
     await page.close()
+
+
+async def test_a_passkey_registered_in_chromium_replaces_the_code(
+    browser: Any, aiohttp_server: Any, database_url: str
+) -> None:
+    """Chromium's virtual authenticator (CDP WebAuthn) stands in for a phone's or a laptop's;
+    WebAuthn wants a domain, so the service is reached as localhost."""
+    port = free_port()
+    base_url = f"http://localhost:{port}"
+    app = create_app(make_settings(database_url, base_url=base_url))
+    await aiohttp_server(app, host="127.0.0.1", port=port)
+    await create_user(app, Role.CASEWORKER, "maria@example.com", name="Maria")
+    context = await browser.new_context()
+    page = await context.new_page()
+    cdp = await context.new_cdp_session(page)
+    await cdp.send("WebAuthn.enable")
+    await cdp.send(
+        "WebAuthn.addVirtualAuthenticator",
+        {
+            "options": {
+                "protocol": "ctap2",
+                "transport": "internal",
+                "hasResidentKey": True,
+                "hasUserVerification": True,
+                "isUserVerified": True,
+            }
+        },
+    )
+
+    async def password() -> None:
+        await page.goto(f"{base_url}/language?lang=en&next=/login")
+        await page.get_by_label("Email address").fill("maria@example.com")
+        await page.get_by_label("Password").fill(PASSWORD)
+        await page.get_by_role("button", name="Log in").click()
+
+    await password()
+    await page.wait_for_url("**/staff")
+    await page.goto(f"{base_url}/account/second-factor")
+    secret = await page.locator("code.secret-key").inner_text()
+    await page.get_by_label("Code").fill(pyotp.TOTP(secret).now())
+    await page.get_by_role("button", name="Turn on").click()
+    await page.goto(f"{base_url}/account/second-factor")
+    await page.get_by_role("button", name="Add a passkey").click()
+    await page.get_by_text("The passkey was added.").wait_for()
+    assert await serious_accessibility_violations(page) == [], "passkey added"
+
+    await context.clear_cookies()
+    await password()
+    await page.wait_for_url("**/login/code**")
+    await page.get_by_role("button", name="Use a passkey").click()
+    await page.wait_for_url("**/staff")
+    async with app[sessions_key]() as session:
+        used = (
+            await session.execute(text("SELECT sign_count, last_used_at FROM staff_passkeys"))
+        ).one()
+    assert used.last_used_at is not None
+    await context.close()
