@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from accounts.schemas import Me
 from accounts.second_factor import PENDING_LIFETIME, SecondFactorListener
-from accounts.service import AccountService
+from accounts.service import AccountService, LoginResult
+from core.api import json_response
 from core.app_keys import settings_key
 from core.principal import Role, Viewer, require_role
 from core.request_keys import viewer_key
@@ -52,3 +54,12 @@ def set_session_cookie(request: web.Request, response: web.StreamResponse, token
         secure=request.app[settings_key].secure_cookies,
         path="/",
     )
+
+
+def logged_in(request: web.Request, result: LoginResult) -> web.Response:
+    """The API's answer to a completed login: who is logged in, with the session cookie (and
+    the pending second-factor cookie gone)."""
+    response = json_response(Me.of(result.viewer))
+    response.del_cookie(PENDING_COOKIE, path="/")
+    set_session_cookie(request, response, result.token)
+    return response

@@ -10,10 +10,10 @@ from accounts.keys import (
     PENDING_COOKIE,
     account_service_key,
     current_viewer,
-    set_session_cookie,
+    logged_in,
 )
 from accounts.schemas import Me, PasskeyCredential
-from core.api import ApiRoutes, json_response, parse_body
+from core.api import ApiRoutes, parse_body
 from core.http import client_address
 
 api = ApiRoutes("accounts")
@@ -71,13 +71,7 @@ async def api_passkey_login(request: web.Request) -> web.Response:
     result = await request.app[account_service_key].complete_login_with_passkey(
         request.cookies.get(PENDING_COOKIE, ""), body.model_dump(), client_address(request)
     )
-    viewer = result.viewer
-    response = json_response(
-        Me(id=viewer.user_id, name=viewer.name, email=viewer.email, role=viewer.role)
-    )
-    response.del_cookie(PENDING_COOKIE, path="/")
-    set_session_cookie(request, response, result.token)
-    return response
+    return logged_in(request, result)
 
 
 def setup(app: web.Application) -> None:

@@ -14,6 +14,7 @@ from accounts.keys import (
     SESSION_COOKIE,
     account_service_key,
     current_viewer,
+    logged_in,
     second_factor_listener_key,
     set_pending_cookie,
     set_session_cookie,
@@ -34,7 +35,7 @@ from core.app_keys import cpu_executor_key, sessions_key, settings_key
 from core.errors import NotAuthenticated, RateLimited, ValidationFailed
 from core.http import client_address
 from core.i18n import N_
-from core.principal import Role, Viewer
+from core.principal import Role
 from core.request_keys import viewer_key
 from core.templating import render
 
@@ -230,10 +231,6 @@ async def admin_user_reset(request: web.Request) -> web.Response:
 # ---- JSON API ---------------------------------------------------------------------------------
 
 
-def _me(viewer: Viewer) -> Me:
-    return Me(id=viewer.user_id, name=viewer.name, email=viewer.email, role=viewer.role)
-
-
 @api.post(
     "/api/v1/auth/login",
     summary="Log in and receive a session cookie",
@@ -252,9 +249,7 @@ async def api_login(request: web.Request) -> web.Response:
         response = json_response(needed, status=202)
         set_pending_cookie(request, response, result.token)
         return response
-    response = json_response(_me(result.viewer))
-    set_session_cookie(request, response, result.token)
-    return response
+    return logged_in(request, result)
 
 
 @api.post(
@@ -269,10 +264,7 @@ async def api_second_factor(request: web.Request) -> web.Response:
     result = await request.app[account_service_key].complete_login(
         request.cookies.get(PENDING_COOKIE, ""), body.code, client_address(request)
     )
-    response = json_response(_me(result.viewer))
-    response.del_cookie(PENDING_COOKIE, path="/")
-    set_session_cookie(request, response, result.token)
-    return response
+    return logged_in(request, result)
 
 
 @api.post("/api/v1/auth/logout", summary="End the current session", status=204)
@@ -287,7 +279,7 @@ async def api_logout(request: web.Request) -> web.Response:
 
 @api.get("/api/v1/auth/me", summary="Who is logged in", response=Me, auth=("session",))
 async def api_me(request: web.Request) -> web.Response:
-    return json_response(_me(current_viewer(request)))
+    return json_response(Me.of(current_viewer(request)))
 
 
 @api.get(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from core.principal import Role
+from core.principal import Role, Viewer
 
 
 class LoginRequest(BaseModel):
@@ -42,6 +42,10 @@ class Me(BaseModel):
     name: str
     email: str
     role: Role
+
+    @classmethod
+    def of(cls, viewer: Viewer) -> Me:
+        return cls(id=viewer.user_id, name=viewer.name, email=viewer.email, role=viewer.role)
 
 
 class UnitIn(BaseModel):
