@@ -7,7 +7,7 @@ import dataclasses
 import hashlib
 import hmac
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import Executor
 from datetime import datetime, timedelta
 from typing import Any
@@ -414,38 +414,42 @@ class AccountService:
         return await self._open_session(user, subjects[0], now)
 
     async def complete_login(self, pending: str, code: str, client_address: str) -> LoginResult:
-        """The pending login completed by an authenticator or recovery code. A wrong code counts
-        as a failed login (the same limits), so codes cannot be guessed."""
-        user = await self._pending_user(pending)
-        now = self._clock()
-        window = timedelta(minutes=self._settings.login_window_minutes)
-        subjects = self._subjects(user.email, client_address)
-        await self._refuse_if_too_many_failures(subjects, now, window)
-        if not await self.factors.check(user.id, code[:40]):
-            async with self._sessions.begin() as session:
-                session.add_all(
-                    LoginFailure(subject=subject, failed_at=now) for subject in subjects
-                )
-            raise WrongCode()
-        await self.factors.finish_pending(pending)
-        return await self._open_session(user, subjects[0], now)
+        """The pending login completed by an authenticator or recovery code."""
+        return await self._complete(
+            pending, client_address, lambda user_id: self.factors.check(user_id, code[:40]), None
+        )
 
     async def complete_login_with_passkey(
         self, pending: str, credential: dict[str, Any], client_address: str
     ) -> LoginResult:
-        """The pending login completed by one of the user's passkeys; a refused passkey counts
-        as a failed login, as a wrong code does."""
+        """The pending login completed by one of the user's passkeys."""
+        return await self._complete(
+            pending,
+            client_address,
+            lambda user_id: self.passkeys.authenticate(user_id, credential),
+            N_("The passkey was not accepted. Try again, or use a code."),
+        )
+
+    async def _complete(
+        self,
+        pending: str,
+        client_address: str,
+        second_factor_holds: Callable[[str], Awaitable[bool]],
+        refusal: str | None,
+    ) -> LoginResult:
+        # A refused second factor counts as a failed login (the same limits as passwords), so
+        # codes cannot be guessed.
         user = await self._pending_user(pending)
         now = self._clock()
         window = timedelta(minutes=self._settings.login_window_minutes)
         subjects = self._subjects(user.email, client_address)
         await self._refuse_if_too_many_failures(subjects, now, window)
-        if not await self.passkeys.authenticate(user.id, credential):
+        if not await second_factor_holds(user.id):
             async with self._sessions.begin() as session:
                 session.add_all(
                     LoginFailure(subject=subject, failed_at=now) for subject in subjects
                 )
-            raise WrongCode(N_("The passkey was not accepted. Try again, or use a code."))
+            raise WrongCode(refusal)
         await self.factors.finish_pending(pending)
         return await self._open_session(user, subjects[0], now)
 

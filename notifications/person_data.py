@@ -18,7 +18,7 @@ from audit.service import AuditLog
 from core.db import Sessions
 from core.principal import Role, Viewer, require_role
 from notifications.models import PENDING, SENDING, OutboxMessage
-from notifications.retention import ERASED
+from notifications.retention import ERASED, ERASED_CONTENT
 
 SUBJECT = "outbox_message"
 
@@ -96,16 +96,7 @@ class PersonMessages:
             await session.execute(
                 update(OutboxMessage)
                 .where(OutboxMessage.id.in_(ids), OutboxMessage.status.not_in((PENDING, SENDING)))
-                .values(
-                    status=ERASED,
-                    recipient="",
-                    recipient_hash=None,
-                    subject="",
-                    body_text="",
-                    body_html=None,
-                    ics=None,
-                    last_error=None,
-                )
+                .values(ERASED_CONTENT)
                 .execution_options(synchronize_session=False)
             )
             self._audit.add(session, viewer, "person.erased", SUBJECT, ids, reason)

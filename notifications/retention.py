@@ -40,6 +40,17 @@ RetentionTask = Callable[[], Awaitable[int]]
 
 # Resolved, its content blanked: only the key, the kind, the channel and the times remain.
 ERASED = "erased"
+# What an erased message keeps of its content and recipient: nothing.
+ERASED_CONTENT = {
+    "status": ERASED,
+    "recipient": "",
+    "recipient_hash": None,
+    "subject": "",
+    "body_text": "",
+    "body_html": None,
+    "ics": None,
+    "last_error": None,
+}
 BATCH = 500
 KIND = "outbox_message"
 
@@ -79,16 +90,7 @@ class OutboxRetention:
                 update(OutboxMessage)
                 # ``due`` again: a sender or a retry may have changed a row since the select.
                 .where(OutboxMessage.id.in_(ids), due)
-                .values(
-                    status=ERASED,
-                    recipient="",
-                    recipient_hash=None,
-                    subject="",
-                    body_text="",
-                    body_html=None,
-                    ics=None,
-                    last_error=None,
-                )
+                .values(ERASED_CONTENT)
                 .execution_options(synchronize_session=False)
             )
             count = _rowcount(result)
