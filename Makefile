@@ -14,7 +14,7 @@ PYTEST_ARGS ?=
 UV := UV_PYTHON_DOWNLOADS=never $(BIN)/uv
 EXPORT := $(UV) export --frozen --no-emit-project --no-dev --format requirements-txt --no-header --quiet
 
-.PHONY: run test lint deps typecheck pytest messages bench lock clean
+.PHONY: run test lint deps typecheck pytest messages bench lock clean local-identity
 
 run: $(VENV)/.installed
 	$(BIN)/python server.py demo
@@ -48,6 +48,10 @@ pytest: $(VENV)/.installed-test $(OIDC_PROVIDER)
 $(OIDC_PROVIDER): tests/oidc_provider/package-lock.json
 	cd tests/oidc_provider && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
+
+# A local OpenID provider for trying identification and staff sign-on by hand (README).
+local-identity: $(VENV)/.installed-test $(OIDC_PROVIDER)
+	$(BIN)/python -m tests.oidc_provider.local
 
 # Benchmarks print Markdown tables; docs/benchmarks.md records a run on the project machine.
 bench: $(VENV)/.installed-test

@@ -97,9 +97,11 @@ DEMO_CLIENTS = (
 async def load_demo(
     accounts: AccountService, calendars: CalendarService, bookings: BookingService, *, base_url: str
 ) -> list[str]:
-    municipality_id = await accounts.ensure_municipality(MUNICIPALITY)
+    municipality_id = await accounts.organisation.ensure_municipality(MUNICIPALITY)
     unit_ids = {
-        key: await accounts.ensure_unit(municipality_id, name_fi=fi, name_sv=sv, name_en=en)
+        key: await accounts.organisation.ensure_unit(
+            municipality_id, name_fi=fi, name_sv=sv, name_en=en
+        )
         for key, (fi, sv, en) in UNITS.items()
     }
     for unit_id in unit_ids.values():

@@ -31,12 +31,17 @@ from accounts.schemas import (
 )
 from accounts.service import AccountService, PendingSecondFactor
 from core.api import ApiRoutes, json_response, parse_body
-from core.app_keys import cpu_executor_key, sessions_key, settings_key
+from core.app_keys import (
+    cpu_executor_key,
+    sessions_key,
+    settings_key,
+    staff_sign_on_offer_key,
+)
 from core.errors import NotAuthenticated, RateLimited, ValidationFailed
-from core.http import client_address
+from core.http import client_address, content_security_policy, local_path
 from core.i18n import N_
 from core.principal import Role
-from core.request_keys import viewer_key
+from core.request_keys import language_key, viewer_key
 from core.templating import render
 
 pages = web.RouteTableDef()
@@ -63,12 +68,6 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
     return await handler(request)
 
 
-def _safe_next(raw: str | None, fallback: str) -> str:
-    if raw and raw.startswith("/") and not raw.startswith("//") and "\\" not in raw:
-        return raw
-    return fallback
-
-
 # ---- login and logout pages -------------------------------------------------------------------
 
 
@@ -82,7 +81,7 @@ async def login_form(request: web.Request) -> web.Response:
         "next": request.query.get("next", ""),
         "logged_out": "logged_out" in request.query,
     }
-    return render(request, "accounts/login.html", context)
+    return _login_page(request, context)
 
 
 @pages.post("/login", name="login_submit")
@@ -103,27 +102,38 @@ async def login_submit(request: web.Request) -> web.Response:
         "logged_out": False,
     }
     if errors:
-        return render(request, "accounts/login.html", context, status=422)
+        return _login_page(request, context, status=422)
     try:
         result = await request.app[account_service_key].log_in(
             values["email"], password, client_address(request)
         )
     except RateLimited as error:
         context["errors"] = {"email": error.detail}
-        response = render(request, "accounts/login.html", context, status=429)
+        response = _login_page(request, context, status=429)
         response.headers["Retry-After"] = str(error.retry_after_seconds)
         return response
     except NotAuthenticated as error:
         context["errors"] = {"email": error.detail}
-        return render(request, "accounts/login.html", context, status=401)
+        return _login_page(request, context, status=401)
     if isinstance(result, PendingSecondFactor):
         step = "/login/enrol" if result.enrol else "/login/code"
         redirect = web.HTTPSeeOther(f"{step}?{urlencode({'next': next_path})}")
         set_pending_cookie(request, redirect, result.token)
         raise redirect
-    redirect = web.HTTPSeeOther(_safe_next(next_path, "/staff"))
+    redirect = web.HTTPSeeOther(local_path(next_path, "/staff"))
     set_session_cookie(request, redirect, result.token)
     raise redirect
+
+
+def _login_page(request: web.Request, context: dict[str, Any], status: int = 200) -> web.Response:
+    """The login form, offering the municipality's own sign-on where one is configured."""
+    offer = request.app.get(staff_sign_on_offer_key)
+    language = request[language_key]
+    context["sign_on_name"] = offer.names.get(language) if offer is not None else None
+    page = render(request, "accounts/login.html", context, status=status)
+    if offer is not None:  # the sign-on form leads to the provider
+        page.headers["Content-Security-Policy"] = content_security_policy([offer.origin])
+    return page
 
 
 @pages.post("/logout", name="logout")
@@ -291,7 +301,7 @@ async def api_me(request: web.Request) -> web.Response:
 )
 async def api_admin_units(request: web.Request) -> web.Response:
     current_viewer(request, Role.ADMIN)
-    units = await request.app[account_service_key].units()
+    units = await request.app[account_service_key].organisation.units()
     return json_response(
         UnitList(
             units=[UnitDetail(id=unit.id, name=unit.names, phone=unit.phone) for unit in units]
@@ -311,7 +321,9 @@ async def api_admin_units(request: web.Request) -> web.Response:
 async def api_admin_add_unit(request: web.Request) -> web.Response:
     viewer = current_viewer(request, Role.ADMIN)
     body = await parse_body(request, UnitIn)
-    unit = await request.app[account_service_key].create_unit(viewer, None, body.name, body.phone)
+    unit = await request.app[account_service_key].organisation.create_unit(
+        viewer, None, body.name, body.phone
+    )
     return json_response(UnitDetail(id=unit.id, name=unit.names, phone=unit.phone), status=201)
 
 

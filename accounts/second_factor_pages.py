@@ -16,7 +16,7 @@ from accounts.keys import (
 )
 from accounts.service import LoginExpired, WrongCode
 from core.errors import RateLimited
-from core.http import client_address
+from core.http import client_address, local_path
 from core.i18n import N_
 from core.principal import Role
 from core.templating import render
@@ -28,9 +28,7 @@ NO_CODE = N_("Enter the code from your authenticator app, or a recovery code.")
 
 
 def _next(request: web.Request, form: Any = None) -> str:
-    raw = str((form or {}).get("next", "") or request.query.get("next", ""))
-    # Only a path on this site, never elsewhere.
-    return raw if raw.startswith("/") and not raw.startswith("//") else "/staff"
+    return local_path(str((form or {}).get("next", "") or request.query.get("next", "")), "/staff")
 
 
 def _code(form: Any) -> str:

@@ -18,9 +18,11 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from accounts.models import LoginFailure, Municipality, Unit, User, UserSession
+from accounts.models import LoginFailure, Unit, User, UserSession
+from accounts.organisation import Organisation
 from accounts.passkeys import Passkeys
 from accounts.second_factor import Enrolment, SecondFactorListener, SecondFactors
+from accounts.sign_on import SignedOn, signed_on_user
 from core.crypto import token_hash
 from core.db import Sessions, utcnow
 from core.errors import Conflict, NotAuthenticated, NotFound, RateLimited, ValidationFailed
@@ -50,16 +52,6 @@ class UserSummary:
     unit_id: str | None
     created_at: datetime
     active_sessions: int = 0
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class UnitInfo:
-    id: str
-    names: dict[str, str]
-    phone: str
-
-    def name_in(self, language: str) -> str:
-        return self.names.get(language) or self.names["en"]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -117,6 +109,7 @@ class AccountService:
         self._clock = clock
         self.factors = SecondFactors(sessions, listener, clock=lambda: self._clock())
         self.passkeys = Passkeys(sessions, settings.base_url, listener, clock=lambda: self._clock())
+        self.organisation = Organisation(sessions)
         self._hasher = PasswordHasher()
         # Verified against when the account does not exist, so that a wrong address takes as
         # long to refuse as a wrong password.
@@ -271,85 +264,6 @@ class AccountService:
         )
         return int(getattr(result, "rowcount", 0) or 0)
 
-    # ---- organisation ---------------------------------------------------------------------------
-
-    async def ensure_municipality(self, name: str) -> str:
-        async with self._sessions.begin() as session:
-            existing = await session.scalar(
-                select(Municipality.id).where(Municipality.name == name)
-            )
-            if existing:
-                return existing
-            municipality = Municipality(name=name)
-            session.add(municipality)
-            await session.flush()
-            return municipality.id
-
-    async def create_unit(
-        self, actor: Viewer, municipality_id: str | None, names: dict[str, str], phone: str = ""
-    ) -> UnitInfo:
-        """A new unit; without a municipality id, in the service's only municipality."""
-        require_role(actor, Role.ADMIN)
-        fields = {
-            f"name.{language}": N_("Enter a name of at most 200 characters.")
-            for language in ("fi", "sv", "en")
-            if not 0 < len(names.get(language, "").strip()) <= 200
-        }
-        if len(phone) > 40:
-            fields["phone"] = N_("Enter a phone number, like 040 123 4567 or +46 70 123 45 67.")
-        if fields:
-            raise ValidationFailed(fields)
-        async with self._sessions.begin() as session:
-            if municipality_id is None:
-                municipality_id = await session.scalar(
-                    select(Municipality.id).order_by(Municipality.created_at).limit(1)
-                )
-            if municipality_id is None:
-                municipality = Municipality(name="Kohtaamo")
-                session.add(municipality)
-                await session.flush()
-                municipality_id = municipality.id
-            unit = Unit(
-                municipality_id=municipality_id,
-                name_fi=names["fi"].strip(),
-                name_sv=names["sv"].strip(),
-                name_en=names["en"].strip(),
-                phone=phone.strip(),
-            )
-            session.add(unit)
-            await session.flush()
-            return UnitInfo(
-                unit.id, {"fi": unit.name_fi, "sv": unit.name_sv, "en": unit.name_en}, unit.phone
-            )
-
-    async def ensure_unit(
-        self, municipality_id: str, *, name_fi: str, name_sv: str, name_en: str
-    ) -> str:
-        async with self._sessions.begin() as session:
-            existing = await session.scalar(
-                select(Unit.id).where(
-                    Unit.municipality_id == municipality_id, Unit.name_en == name_en
-                )
-            )
-            if existing:
-                return existing
-            unit = Unit(
-                municipality_id=municipality_id, name_fi=name_fi, name_sv=name_sv, name_en=name_en
-            )
-            session.add(unit)
-            await session.flush()
-            return unit.id
-
-    async def units(self) -> list[UnitInfo]:
-        async with self._sessions() as session:
-            rows = await session.scalars(select(Unit).order_by(Unit.name_fi))
-            return [
-                UnitInfo(
-                    row.id, {"fi": row.name_fi, "sv": row.name_sv, "en": row.name_en}, row.phone
-                )
-                for row in rows
-            ]
-
     async def caseworkers(
         self, unit_id: str | None = None, caseworker_ids: Sequence[str] | None = None
     ) -> list[StaffMember]:
@@ -412,6 +326,15 @@ class AccountService:
         if has_factor or self._settings.staff_second_factor == "required":
             return PendingSecondFactor(await self.factors.pend(user.id), enrol=not has_factor)
         return await self._open_session(user, subjects[0], now)
+
+    async def log_in_signed_on(self, person: SignedOn) -> LoginResult:
+        """A session for whom the municipality's own provider vouched (single sign-on): the
+        provider checked their factors, so no second factor is asked here."""
+        person = dataclasses.replace(person, email=person.email.strip().lower())
+        async with self._sessions.begin() as session:
+            user = await signed_on_user(session, person)
+        subjects = self._subjects(user.email, "")
+        return await self._open_session(user, subjects[0], self._clock())
 
     async def complete_login(self, pending: str, code: str, client_address: str) -> LoginResult:
         """The pending login completed by an authenticator or recovery code."""

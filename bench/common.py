@@ -171,8 +171,8 @@ async def bench_unit(database_url: str, threads: int) -> AsyncIterator[BenchUnit
     executor = ThreadPoolExecutor(threads)
     try:
         accounts = AccountService(sessions, settings, executor)
-        municipality = await accounts.ensure_municipality("Benchmark")
-        unit = await accounts.ensure_unit(
+        municipality = await accounts.organisation.ensure_municipality("Benchmark")
+        unit = await accounts.organisation.ensure_unit(
             municipality, name_fi="Yksikkö", name_sv="Enhet", name_en="Unit"
         )
         yield BenchUnit(unit, sessions, accounts, CalendarService(sessions))

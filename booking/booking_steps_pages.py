@@ -16,7 +16,8 @@ from babel.lists import format_list
 from babel.units import format_unit
 
 from accounts.keys import account_service_key
-from accounts.service import StaffMember, UnitInfo
+from accounts.organisation import UnitInfo
+from accounts.service import StaffMember
 from booking.booking_draft import ANSWER_PREFIX, DETAIL_FIELDS, STEPS, Draft, Errors, asks_questions
 from booking.client_times import monday_of, parse_start, parse_week, start_value
 from booking.confirmations import SUBMISSION_FIELD
@@ -91,7 +92,7 @@ async def find_who(request: web.Request, draft: Draft) -> Who | None:
     for person in people:
         for item in offered[person.id]:
             meeting_types.setdefault(item.id, item)
-    units = {unit.id: unit for unit in await accounts.units()}
+    units = {unit.id: unit for unit in await accounts.organisation.units()}
     zones = {await calendars.time_zone_of(person.id) for person in people}
     return Who(
         unit=units.get(draft.unit_id or people[0].unit_id or ""),
@@ -205,7 +206,7 @@ async def show_who(
         [(person.id, person.unit_id) for person in people]
     )
     bookable = [person for person in people if offered[person.id]]
-    units = await accounts.units()
+    units = await accounts.organisation.units()
     groups: list[ChoiceGroup] = []
     for unit in units:
         members = [person for person in bookable if person.unit_id == unit.id]

@@ -15,7 +15,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from accounts.service import AccountService, StaffMember, UnitInfo
+from accounts.organisation import UnitInfo
+from accounts.service import AccountService, StaffMember
 from audit.service import AuditLog
 from booking.links import BookingLinks
 from booking.models import CANCELLED, Booking
@@ -62,6 +63,7 @@ def present(
         created_at=row.created_at,
         protected=row.protected,
         client_identity_hash=row.client_identity_hash,
+        client_identity_code=row.client_identity_code,
     )
 
 
@@ -165,7 +167,12 @@ class BookingRecords:
         """
         zone = (await self.calendars.time_zones_of([person.id]))[person.id]
         unit = next(
-            (unit for unit in await self.accounts.units() if unit.id == person.unit_id), None
+            (
+                unit
+                for unit in await self.accounts.organisation.units()
+                if unit.id == person.unit_id
+            ),
+            None,
         )
         return ChangeContext(meeting_type, person, zone.key, unit)
 

@@ -113,7 +113,7 @@ def booking_out(view: BookingView, language: str) -> BookingOut:
 async def api_units(request: web.Request) -> web.Response:
     await limit_public(request)
     language = request[language_key]
-    units = await request.app[account_service_key].units()
+    units = await request.app[account_service_key].organisation.units()
     return json_response(
         UnitsOut(
             units=[

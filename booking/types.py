@@ -12,7 +12,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from accounts.service import StaffMember, UnitInfo
+from accounts.organisation import UnitInfo
+from accounts.service import StaffMember
 from availability.slots import Slot
 from booking.models import CONFIRMED
 from calendars.meeting_types import MeetingTypeInfo
@@ -98,6 +99,7 @@ class BookingView:
     protected: bool = False
     # The keyed hash of the identity code of the person the booking belongs to, if known.
     client_identity_hash: str | None = None
+    client_identity_code: str | None = None
 
     @property
     def zone(self) -> ZoneInfo:

@@ -10,7 +10,7 @@ from aiohttp import web
 from yarl import URL
 
 from accounts.keys import account_service_key, staff_page
-from accounts.service import UnitInfo
+from accounts.organisation import UnitInfo
 from calendars.base_pages import notice_of, redirect_to, url_of
 from calendars.keys import assessment_templates_key, calendar_service_key
 from calendars.meeting_types import MODES, MeetingTypeFields, MeetingTypeInfo
@@ -282,7 +282,7 @@ async def meeting_type_save(request: web.Request) -> web.Response:
 
 async def _unit(request: web.Request) -> UnitInfo:
     unit_id = request.match_info["unit_id"]
-    for unit in await request.app[account_service_key].units():
+    for unit in await request.app[account_service_key].organisation.units():
         if unit.id == unit_id:
             return unit
     raise NotFound()
@@ -312,7 +312,7 @@ def _unit_meeting_type_form(
 async def admin_units(request: web.Request) -> web.Response:
     staff_page(request, Role.ADMIN)
     calendars = request.app[calendar_service_key]
-    units = await request.app[account_service_key].units()
+    units = await request.app[account_service_key].organisation.units()
     context = {
         "units": [(unit, await calendars.unit_meeting_types(unit.id)) for unit in units],
         "notice": notice_of(request, NOTICES),

@@ -376,7 +376,9 @@ async def api_add_unit_meeting_type(request: web.Request) -> web.Response:
     viewer = require_role(request.get(viewer_key), Role.ADMIN)
     body = await parse_body(request, MeetingTypeBody)
     unit_id = request.match_info["unit_id"]
-    if unit_id not in {unit.id for unit in await request.app[account_service_key].units()}:
+    if unit_id not in {
+        unit.id for unit in await request.app[account_service_key].organisation.units()
+    }:
         raise NotFound()
     info = await request.app[calendar_service_key].create_meeting_type(
         viewer, meeting_type_fields(body), unit_id=unit_id

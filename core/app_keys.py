@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from concurrent.futures import ThreadPoolExecutor
 
 from aiohttp import web
@@ -26,3 +27,16 @@ cpu_executor_key = web.AppKey("cpu_executor", ThreadPoolExecutor)
 redis_key = web.AppKey("redis", Redis)
 # Set by identification when a providers file names providers: pages may then offer it.
 identification_on_key = web.AppKey("identification_on", bool)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class SignOnOffer:
+    """What the staff login page offers when the municipality's own provider is configured:
+    its name by language, and its origin (the login form leads there: CSP form-action)."""
+
+    names: dict[str, str]
+    origin: str
+
+
+# Set by identification when the providers file names a staff sign-on provider.
+staff_sign_on_offer_key = web.AppKey("staff_sign_on_offer", SignOnOffer)

@@ -14,6 +14,7 @@ import secrets
 import time
 import uuid
 from collections.abc import Iterable
+from urllib.parse import urlsplit
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
@@ -290,9 +291,7 @@ routes = web.RouteTableDef()
 async def choose_language(request: web.Request) -> web.StreamResponse:
     """Remember the chosen language in a cookie and go back where the reader was."""
     language = request.query.get("lang", "")
-    next_path = request.query.get("next", "/")
-    if not next_path.startswith("/") or next_path.startswith("//") or "\\" in next_path:
-        next_path = "/"
+    next_path = local_path(request.query.get("next"), "/")
     response = web.HTTPSeeOther(next_path)
     if language in SUPPORTED_LANGUAGES:
         response.set_cookie(
@@ -336,3 +335,16 @@ def ics_response(body: bytes, filename: str) -> web.Response:
             "Content-Disposition": f'attachment; filename="{filename}"',
         },
     )
+
+
+def local_path(value: str | None, fallback: str) -> str:
+    """``value`` if it is a path on this site, else ``fallback``: a ``next`` parameter never
+    redirects elsewhere ("//evil", "https://…", "/\\evil")."""
+    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
+        return value[:400]
+    return fallback
+
+
+def origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"

@@ -100,6 +100,8 @@ class Settings:
     client_session_idle_minutes: int = 30
     client_session_hours: int = 8
     identity_provider_timeout_seconds: int = 10
+    # Staff single sign-on's client secret, for a provider that takes no private_key_jwt.
+    staff_sso_client_secret: str = ""
     # Personal data at rest (core/crypto.py): AES keys, newest first. Empty in development: the
     # machine's own key file, var/data-keys, made on first start.
     data_keys: tuple[str, ...] = ()
@@ -214,6 +216,7 @@ class Settings:
             identity_provider_timeout_seconds=reader.integer(
                 "IDENTITY_PROVIDER_TIMEOUT_SECONDS", 10, minimum=1, maximum=60
             ),
+            staff_sso_client_secret=reader.text("STAFF_SSO_CLIENT_SECRET", ""),
             data_keys=reader.data_keys("DATA_KEYS"),
             social_oncall_phone=reader.text("SOCIAL_ONCALL_PHONE", ""),
             report_retention_days=reader.integer(

@@ -8,6 +8,7 @@ from core.rate_limit import Limiter
 from identification.jwks import ServiceKeys
 from identification.providers import Provider
 from identification.service import ClientIdentity, IdentificationService
+from identification.staff_sign_on import StaffSignOnService
 
 identification_service_key = web.AppKey("identification_service", IdentificationService)
 service_keys_key = web.AppKey("identification_service_keys", ServiceKeys)
@@ -15,6 +16,8 @@ service_keys_key = web.AppKey("identification_service_keys", ServiceKeys)
 providers_key = web.AppKey("identity_providers", tuple[Provider, ...])
 # Starting an identification is a public form: per address, as the booking forms are limited.
 identification_limiter_key = web.AppKey("identification_limiter", Limiter)
+# Set only when the providers file names the municipality's own provider for staff.
+staff_sign_on_service_key = web.AppKey("staff_sign_on_service", StaffSignOnService)
 CLIENT_COOKIE = "kohtaamo_client"
 
 

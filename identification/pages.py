@@ -10,12 +10,11 @@ and, where the provider offers it, there too. Works without JavaScript.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 from aiohttp import web
 
 from core.app_keys import settings_key
-from core.http import client_address, content_security_policy
+from core.http import client_address, content_security_policy, local_path, origin_of
 from core.i18n import N_
 from core.request_keys import language_key
 from core.templating import render
@@ -49,13 +48,6 @@ NOT_VERIFIED = N_(
 )
 
 
-def _safe_next(value: str) -> str:
-    # Only a path on this site: never a redirect elsewhere ("//evil", "https://…", "\\evil").
-    if value.startswith("/") and not value.startswith(("//", "/\\")) and len(value) <= 400:
-        return value
-    return DEFAULT_NEXT
-
-
 @routes.get("/identify", name="identify")
 async def choose(request: web.Request) -> web.Response:
     language = request[language_key]
@@ -63,7 +55,7 @@ async def choose(request: web.Request) -> web.Response:
         {"id": provider.id, "name": provider.name_in(language)}
         for provider in request.app[providers_key]
     ]
-    context = {"providers": providers, "next": _safe_next(request.query.get("next", ""))}
+    context = {"providers": providers, "next": local_path(request.query.get("next"), DEFAULT_NEXT)}
     return _may_lead_to_providers(request, render(request, "identification/choose.html", context))
 
 
@@ -75,7 +67,7 @@ async def start(request: web.Request) -> web.Response:
     try:
         url = await service.begin(
             request.match_info["provider_id"][:40],
-            _safe_next(str(form.get("next", ""))),
+            local_path(str(form.get("next", "")), DEFAULT_NEXT),
             request[language_key],
         )
     except ProviderUnavailable as error:
@@ -139,18 +131,13 @@ async def logged_out(request: web.Request) -> web.Response:
 
 def _may_lead_to_providers(request: web.Request, page: web.Response) -> web.Response:
     # The page's forms redirect to a provider, which CSP's form-action must allow.
-    origins = sorted({_origin(provider.issuer) for provider in request.app[providers_key]})
+    origins = sorted({origin_of(provider.issuer) for provider in request.app[providers_key]})
     page.headers["Content-Security-Policy"] = content_security_policy(origins)
     return page
 
 
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
-
-
 def _refused(request: web.Request, message: str, *, status: int = 400) -> web.Response:
-    context: dict[str, Any] = {"message": message}
+    context: dict[str, Any] = {"message": message, "staff": False}
     return render(request, "identification/refused.html", context, status=status)
 
 

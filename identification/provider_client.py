@@ -14,6 +14,7 @@ import asyncio
 import dataclasses
 import time
 from typing import Any
+from urllib.parse import quote_plus
 
 import aiohttp
 from joserfc.jwk import KeySet
@@ -88,10 +89,23 @@ class ProviderClient:
             assert self._keys is not None
             return self._keys
 
-    async def token(self, form: dict[str, str]) -> dict[str, Any]:
+    async def token(
+        self, form: dict[str, str], basic: tuple[str, str] | None = None
+    ) -> dict[str, Any]:
+        """The token endpoint's answer; ``basic`` is a client id and secret for
+        client_secret_basic (otherwise the form carries a signed client assertion)."""
         endpoint = (await self.metadata()).token_endpoint
+        # RFC 6749 2.3.1: id and secret are form-encoded before they go into the header.
+        headers = {}
+        if basic is not None:
+            client_id, secret = basic
+            headers["Authorization"] = aiohttp.encode_basic_auth(
+                quote_plus(client_id), quote_plus(secret)
+            )
         try:
-            async with self._http.post(endpoint, data=form, timeout=self._timeout) as response:
+            async with self._http.post(
+                endpoint, data=form, headers=headers, timeout=self._timeout
+            ) as response:
                 body = await response.json(content_type=None)
                 status = response.status
         except (aiohttp.ClientError, TimeoutError, ValueError):

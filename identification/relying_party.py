@@ -111,22 +111,7 @@ class RelyingParty:
     async def authorization_url(self, attempt: Secrets, language: str) -> str:
         metadata = await self._client.metadata()
         provider = self._provider
-        now = int(time.time())
-        wanted = {
-            claim: {"essential": True}
-            for claim in (
-                provider.identity_code_claim,
-                provider.given_name_claim,
-                provider.family_name_claim,
-            )
-        }
-        request = {
-            "iss": provider.client_id,
-            "aud": metadata.issuer,
-            "iat": now,
-            "nbf": now,
-            "exp": now + REQUEST_LIFETIME_SECONDS,
-            "jti": secrets.token_urlsafe(16),
+        request: dict[str, Any] = {
             "client_id": provider.client_id,
             "response_type": "code",
             "redirect_uri": self._redirect_uri,
@@ -135,39 +120,62 @@ class RelyingParty:
             "nonce": attempt.nonce,
             "code_challenge": code_challenge(attempt.code_verifier),
             "code_challenge_method": "S256",
-            "acr_values": " ".join(provider.acr_values),
             "ui_locales": language,
+        }
+        if provider.acr_values:
+            request["acr_values"] = " ".join(provider.acr_values)
+        if not provider.signed_request:
+            return f"{metadata.authorization_endpoint}?{urlencode(request)}"
+        wanted = {
+            claim: {"essential": True}
+            for claim in (
+                provider.identity_code_claim,
+                provider.given_name_claim,
+                provider.family_name_claim,
+            )
+        }
+        now = int(time.time())
+        signed = {
+            "iss": provider.client_id,
+            "aud": metadata.issuer,
+            "iat": now,
+            "nbf": now,
+            "exp": now + REQUEST_LIFETIME_SECONDS,
+            "jti": secrets.token_urlsafe(16),
+            **request,
             "claims": {"id_token": wanted, "userinfo": wanted},
         }
         query = {
             "client_id": provider.client_id,
             "response_type": "code",
             "scope": provider.scope,
-            "request": self._sign(request),
+            "request": self._sign(signed),
         }
         return f"{metadata.authorization_endpoint}?{urlencode(query)}"
 
     async def identity(self, code: str, attempt: Secrets) -> Identity:
+        claims, raw_id_token = await self.claims(code, attempt)
+        return self._identity(claims, raw_id_token)
+
+    async def claims(self, code: str, attempt: Secrets) -> tuple[dict[str, Any], str]:
+        """The code exchanged, the ID token (and userinfo) opened and checked: the person's
+        claims, and the raw ID token for the provider's logout."""
         metadata = await self._client.metadata()
-        now = int(time.time())
-        assertion = {
-            "iss": self._provider.client_id,
-            "sub": self._provider.client_id,
-            "aud": metadata.token_endpoint,
-            "jti": secrets.token_urlsafe(16),
-            "iat": now,
-            "exp": now + 60,
+        form = {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": self._redirect_uri,
+            "code_verifier": attempt.code_verifier,
+            "client_id": self._provider.client_id,
         }
-        answer = await self._client.token(
-            {
-                "grant_type": "authorization_code",
-                "code": code,
-                "redirect_uri": self._redirect_uri,
-                "code_verifier": attempt.code_verifier,
-                "client_id": self._provider.client_id,
+        secret = self._provider.client_secret
+        if secret is None:
+            form |= {
                 "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-                "client_assertion": self._sign(assertion),
+                "client_assertion": self._client_assertion(metadata.token_endpoint),
             }
+        answer = await self._client.token(
+            form, basic=(self._provider.client_id, secret) if secret is not None else None
         )
         raw_id_token = answer.get("id_token")
         if not isinstance(raw_id_token, str):
@@ -177,7 +185,20 @@ class RelyingParty:
         access_token = answer.get("access_token")
         if isinstance(access_token, str):
             claims = {**await self._userinfo(access_token, metadata.issuer, claims), **claims}
-        return self._identity(claims, raw_id_token)
+        return claims, raw_id_token
+
+    def _client_assertion(self, token_endpoint: str) -> str:
+        now = int(time.time())
+        return self._sign(
+            {
+                "iss": self._provider.client_id,
+                "sub": self._provider.client_id,
+                "aud": token_endpoint,
+                "jti": secrets.token_urlsafe(16),
+                "iat": now,
+                "exp": now + 60,
+            }
+        )
 
     async def end_session_endpoint(self) -> str | None:
         try:

@@ -1,8 +1,7 @@
 """Strong identification of clients: the trip to a provider and the identified session after it.
 
 An attempt is stored before the person leaves for the provider (``begin``) and used at most once
-when they come back (``finish``): a replayed or forged callback finds no unused attempt and is
-refused. A successful identification opens a client session (its own cookie, apart from staff
+when they come back (``finish``; identification/attempts.py). A successful identification opens a client session (its own cookie, apart from staff
 sessions) that ends after ``KOHTAAMO_CLIENT_SESSION_IDLE_MINUTES`` without use and at most
 ``KOHTAAMO_CLIENT_SESSION_HOURS`` after it began. The identity code and names are encrypted at
 rest; a keyed hash of the code lets later features find the person's own data.
@@ -16,17 +15,17 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
 
 from core.crypto import token_hash
 from core.db import Sessions, utcnow
 from core.errors import NotFound
 from core.lookup import PersonHasher
-from identification.models import ClientSession, IdentificationAttempt
+from identification.attempts import Attempts
+from identification.models import ClientSession
 from identification.providers import ASSURANCE_NAMES, Provider
 from identification.relying_party import IdentificationRefused, RelyingParty, Secrets
 
-ATTEMPT_LIFETIME = timedelta(minutes=10)
 TOUCH_EVERY = timedelta(minutes=1)
 
 
@@ -78,6 +77,7 @@ class IdentificationService:
         self._idle = idle
         self._longest = longest
         self._clock = clock
+        self._attempts = Attempts(sessions, clock)
 
     @property
     def enabled(self) -> bool:
@@ -90,62 +90,21 @@ class IdentificationService:
             raise NotFound()
         attempt = Secrets.new()
         url = await party.authorization_url(attempt, language)  # fails before anything is stored
-        now = self._clock()
         async with self._sessions.begin() as session:
-            # What can no longer be used goes as new attempts come: old attempts, ended sessions.
+            # Ended sessions go as new attempts come, as old attempts do.
             await session.execute(
-                delete(IdentificationAttempt).where(
-                    IdentificationAttempt.created_at < now - ATTEMPT_LIFETIME * 6
-                )
+                delete(ClientSession).where(ClientSession.expires_at < self._clock() - self._idle)
             )
-            await session.execute(
-                delete(ClientSession).where(ClientSession.expires_at < now - self._idle)
-            )
-            session.add(
-                IdentificationAttempt(
-                    state_hash=token_hash(attempt.state),
-                    provider_id=provider_id,
-                    nonce=attempt.nonce,
-                    code_verifier=attempt.code_verifier,
-                    return_to=return_to,
-                    language=language,
-                    created_at=self._clock(),
-                )
-            )
+            await self._attempts.record(session, provider_id, attempt, return_to, language)
         return url
 
     async def finish(self, state: str, code: str | None, error: str | None) -> Finished:
-        now = self._clock()
-        async with self._sessions.begin() as session:
-            attempt = await session.scalar(
-                select(IdentificationAttempt).where(
-                    IdentificationAttempt.state_hash == token_hash(state[:200])
-                )
-            )
-            if attempt is None:
-                raise IdentificationRefused("state")
-            used = await session.execute(
-                update(IdentificationAttempt)
-                .where(
-                    IdentificationAttempt.id == attempt.id,
-                    IdentificationAttempt.used_at.is_(None),
-                )
-                .values(used_at=now)
-                .execution_options(synchronize_session=False)
-            )
-            if used.rowcount != 1:  # type: ignore[attr-defined]
-                raise IdentificationRefused("used already")
-            secrets_kept = Secrets(state, attempt.nonce, attempt.code_verifier)
-            provider_id, return_to = attempt.provider_id, attempt.return_to
-            created_at = attempt.created_at
-        if now - created_at > ATTEMPT_LIFETIME:
-            raise IdentificationRefused("too late")
-        if error is not None:
-            raise IdentificationRefused("cancelled" if error == "access_denied" else "provider")
-        party = self._parties.get(provider_id)
-        if party is None or not code:
+        taken = await self._attempts.take(state, error, lambda kind: kind in self._parties)
+        party = self._parties[taken.provider_id]
+        if not code:
             raise IdentificationRefused("no code")
-        identity = await party.identity(code[:2000], secrets_kept)
+        identity = await party.identity(code[:2000], taken.secrets)
+        now = self._clock()
         token = secrets.token_urlsafe(32)
         row = ClientSession(
             token_hash=token_hash(token),
@@ -163,7 +122,7 @@ class IdentificationService:
         )
         async with self._sessions.begin() as session:
             session.add(row)
-        return Finished(token, self._identity(row), return_to)
+        return Finished(token, self._identity(row), taken.return_to)
 
     async def identity(self, token: str | None) -> ClientIdentity | None:
         """The identified client of a session token, or None once it has ended or lapsed."""

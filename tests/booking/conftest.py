@@ -41,8 +41,8 @@ class BookingWorld:
 async def make_world(client: TestClient[Any, Any], **meeting_type: Any) -> BookingWorld:
     accounts = client.app[account_service_key]
     calendars = client.app[calendar_service_key]
-    municipality = await accounts.ensure_municipality("Testikunta")
-    unit_id = await accounts.ensure_unit(
+    municipality = await accounts.organisation.ensure_municipality("Testikunta")
+    unit_id = await accounts.organisation.ensure_unit(
         municipality, name_fi="Perhepalvelut", name_sv="Familjetjänster", name_en="Family services"
     )
     maria = await create_user(

@@ -69,8 +69,8 @@ class Office:
 async def open_office(app: web.Application) -> Office:
     accounts = app[account_service_key]
     calendars = app[calendar_service_key]
-    municipality = await accounts.ensure_municipality("Testikunta")
-    unit_id = await accounts.ensure_unit(
+    municipality = await accounts.organisation.ensure_municipality("Testikunta")
+    unit_id = await accounts.organisation.ensure_unit(
         municipality, name_fi="Perhepalvelut", name_sv="Familjetjänster", name_en="Family services"
     )
     maria = await create_user(app, Role.CASEWORKER, "maria@example.com", name="Maria Virtanen")

@@ -127,6 +127,7 @@ def client_metadata(
         "token_endpoint_auth_method": "private_key_jwt",
         "token_endpoint_auth_signing_alg": "RS256",
         "request_object_signing_alg": "RS256",
+        "require_signed_request_object": True,
         "id_token_signed_response_alg": "RS256",
         "id_token_encrypted_response_alg": "RSA-OAEP-256",
         "id_token_encrypted_response_enc": "A256GCM",
@@ -146,8 +147,9 @@ class OpenIdProvider:
         clients: list[dict[str, Any]],
         people: dict[str, dict[str, str]],
         acr_values: list[str],
+        port: int | None = None,
     ) -> None:
-        self.port = free_port()
+        self.port = port or free_port()
         self.issuer = f"http://127.0.0.1:{self.port}"
         self._config: dict[str, Any] = {
             "issuer": self.issuer,
@@ -233,11 +235,32 @@ async def walk(
 ) -> tuple[aiohttp.ClientResponse, str]:
     """Identify as ``person`` (None: cancel at the provider) through the app's pages and the
     provider's; returns the app's answer to the callback and the callback's query string."""
-    form = await (await client.get(f"/identify?next={next_path}")).text()
+    return await walk_from(
+        client,
+        f"/identify?next={next_path}",
+        f"/identify/with/{provider_id}",
+        "/identify/callback",
+        person=person,
+        next_path=next_path,
+    )
+
+
+async def walk_from(
+    client: TestClient[Any, Any],
+    form_page: str,
+    start_path: str,
+    callback_path: str,
+    *,
+    person: str | None,
+    next_path: str,
+) -> tuple[aiohttp.ClientResponse, str]:
+    """The trip from the app's form on ``form_page`` (posting to ``start_path``) to the
+    provider and back to ``callback_path``, as a browser makes it."""
+    form = await (await client.get(form_page)).text()
     token = re.search(r'name="csrf_token" value="([^"]+)"', form)
     assert token is not None
     started = await client.post(
-        f"/identify/with/{provider_id}",
+        start_path,
         data={"csrf_token": token.group(1), "next": next_path},
         allow_redirects=False,
     )
@@ -246,7 +269,7 @@ async def walk(
     jar = aiohttp.CookieJar(unsafe=True)
     async with aiohttp.ClientSession(cookie_jar=jar) as browser:
         for _ in range(10):
-            if urlsplit(location).path == "/identify/callback":
+            if urlsplit(location).path == callback_path:
                 break
             answer = await browser.get(location, allow_redirects=False)
             if answer.status == 200 and "/interaction/" in location:
@@ -258,7 +281,7 @@ async def walk(
         else:
             raise AssertionError("never came back from the provider")
     query = urlsplit(location).query
-    return await client.get(f"/identify/callback?{query}", allow_redirects=False), query
+    return await client.get(f"{callback_path}?{query}", allow_redirects=False), query
 
 
 async def _finish(

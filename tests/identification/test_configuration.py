@@ -13,9 +13,11 @@ from typing import Any
 
 import pytest
 
+from core.principal import Role
 from core.settings import SettingsError
 from identification.jwks import KEPT_PER_USE, load
 from identification.providers import FTN_CLAIMS, SWEDISH_CLAIMS, load_providers
+from identification.staff_providers import load_staff_sign_on
 from server import create_app
 from tests.conftest import TEST_DATA_KEY, TEST_SECRET_KEY, make_settings
 
@@ -56,7 +58,7 @@ def test_the_providers_file_gives_each_profile_its_claims(tmp_path: Path) -> Non
 @pytest.mark.parametrize(
     ("text", "problem"),
     [
-        ("providers: []", "non-empty list"),
+        ("providers: []", "must list 'providers' or name a 'staff_sign_on'"),
         ("providers: [{id: a}]", "provider 1: 'issuer' is missing"),
         (PROVIDERS.replace("profile: ftn", "profile: saml"), "'profile' must be ftn or"),
         (PROVIDERS.replace("https://broker", "http://broker"), "must be an https address"),
@@ -152,3 +154,52 @@ async def test_without_providers_no_identification_page_exists(
     assert (await client.get("/identify")).status == 404
     assert (await client.get("/.well-known/jwks.json")).status == 404
     assert "identify" not in (await (await client.get("/")).text()).lower()
+
+
+STAFF = """
+staff_sign_on:
+  issuer: https://login.example.com/tenant/v2.0
+  client_id: kohtaamo
+  names: {fi: Espoon työntekijät, sv: Esbo stads anställda, en: City of Espoo staff}
+  roles: {Kohtaamo.Admin: admin, Kohtaamo.Worker: caseworker}
+"""
+
+
+def test_staff_sign_on_maps_roles_and_leaves_client_identification_off(tmp_path: Path) -> None:
+    path = tmp_path / "providers.yaml"
+    path.write_text(STAFF)
+    staff = load_staff_sign_on(path, "")
+    assert staff is not None
+    assert load_providers(path) == ()
+    assert staff.provider.client_secret is None  # private_key_jwt by default
+    assert not staff.provider.signed_request
+    assert staff.role_of({"roles": ["Kohtaamo.Worker", "Kohtaamo.Admin"]}) is Role.ADMIN
+    assert staff.role_of({"roles": "Kohtaamo.Worker"}) is Role.CASEWORKER
+    assert staff.role_of({"roles": ["Other"]}) is None
+    assert staff.role_of({}) is None
+    assert staff.unit_of({"department": "x"}) is None
+    assert load_staff_sign_on(None, "") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "secret", "problem"),
+    [
+        (
+            STAFF.replace("  roles: {Kohtaamo.Admin: admin, Kohtaamo.Worker: caseworker}", ""),
+            "",
+            "'roles' must map",
+        ),
+        (STAFF.replace("caseworker}", "boss}"), "", "may map only to admin"),
+        (STAFF + "  client_auth: client_secret_basic\n", "", "KOHTAAMO_STAFF_SSO_CLIENT_SECRET"),
+        (STAFF + "  client_auth: password\n", "", "'client_auth' must be"),
+        (STAFF.replace("  client_id: kohtaamo\n", ""), "", "staff_sign_on: 'client_id' is missing"),
+    ],
+)
+def test_a_bad_staff_sign_on_is_named_with_its_problem(
+    tmp_path: Path, text: str, secret: str, problem: str
+) -> None:
+    path = tmp_path / "providers.yaml"
+    path.write_text(text)
+    with pytest.raises(SettingsError, match="KOHTAAMO_IDENTITY_PROVIDERS") as error:
+        load_staff_sign_on(path, secret)
+    assert problem in str(error.value)

@@ -8,7 +8,10 @@
 //               jwks: {keys: [private signing keys]}, force_acr: null}
 //
 // As the national providers do, it requires PKCE (S256), signed request objects and
-// private_key_jwt, and signs then encrypts ID tokens and userinfo answers to the client's key.
+// private_key_jwt from the national profiles' clients (their metadata asks for them), and signs
+// then encrypts ID tokens and userinfo answers to the client's key. A client registered as a
+// municipality's own staff provider registers it (plain parameters, client_secret_basic,
+// signed tokens only), as Entra ID and the like do.
 // The login page lists the test people; a test can also finish a login without a browser:
 // GET /interaction/<uid>/login?person=<id>. Control for tests, on 127.0.0.1 only:
 // POST /_control/force_acr (body: the acr to answer with whatever was asked, or empty).
@@ -34,7 +37,7 @@ const provider = new Provider(config.issuer, {
   claims: { openid: ["sub"], profile: personClaims },
   // The identity code and names go into the ID token too, as the national profiles do.
   conformIdTokenClaims: false,
-  clientAuthMethods: ["private_key_jwt"],
+  clientAuthMethods: ["private_key_jwt", "client_secret_basic"],
   responseTypes: ["code"],
   pkce: { required: () => true },
   enabledJWA: {
@@ -49,7 +52,7 @@ const provider = new Provider(config.issuer, {
     devInteractions: { enabled: false },
     encryption: { enabled: true },
     claimsParameter: { enabled: true },
-    requestObjects: { enabled: true, requireSignedRequestObject: true },
+    requestObjects: { enabled: true, requireSignedRequestObject: false },
     jwtUserinfo: { enabled: true },
     userinfo: { enabled: true },
     rpInitiatedLogout: { enabled: true },

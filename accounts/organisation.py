@@ -1,0 +1,105 @@
+"""The organisation staff work in: the municipality and its units (teams of caseworkers)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from sqlalchemy import select
+
+from accounts.models import Municipality, Unit
+from core.db import Sessions
+from core.errors import ValidationFailed
+from core.i18n import N_
+from core.principal import Role, Viewer, require_role
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class UnitInfo:
+    id: str
+    names: dict[str, str]
+    phone: str
+
+    def name_in(self, language: str) -> str:
+        return self.names.get(language) or self.names["en"]
+
+
+class Organisation:
+    def __init__(self, sessions: Sessions) -> None:
+        self._sessions = sessions
+
+    async def ensure_municipality(self, name: str) -> str:
+        async with self._sessions.begin() as session:
+            existing = await session.scalar(
+                select(Municipality.id).where(Municipality.name == name)
+            )
+            if existing:
+                return existing
+            municipality = Municipality(name=name)
+            session.add(municipality)
+            await session.flush()
+            return municipality.id
+
+    async def create_unit(
+        self, actor: Viewer, municipality_id: str | None, names: dict[str, str], phone: str = ""
+    ) -> UnitInfo:
+        """A new unit; without a municipality id, in the service's only municipality."""
+        require_role(actor, Role.ADMIN)
+        fields = {
+            f"name.{language}": N_("Enter a name of at most 200 characters.")
+            for language in ("fi", "sv", "en")
+            if not 0 < len(names.get(language, "").strip()) <= 200
+        }
+        if len(phone) > 40:
+            fields["phone"] = N_("Enter a phone number, like 040 123 4567 or +46 70 123 45 67.")
+        if fields:
+            raise ValidationFailed(fields)
+        async with self._sessions.begin() as session:
+            if municipality_id is None:
+                municipality_id = await session.scalar(
+                    select(Municipality.id).order_by(Municipality.created_at).limit(1)
+                )
+            if municipality_id is None:
+                municipality = Municipality(name="Kohtaamo")
+                session.add(municipality)
+                await session.flush()
+                municipality_id = municipality.id
+            unit = Unit(
+                municipality_id=municipality_id,
+                name_fi=names["fi"].strip(),
+                name_sv=names["sv"].strip(),
+                name_en=names["en"].strip(),
+                phone=phone.strip(),
+            )
+            session.add(unit)
+            await session.flush()
+            return UnitInfo(
+                unit.id, {"fi": unit.name_fi, "sv": unit.name_sv, "en": unit.name_en}, unit.phone
+            )
+
+    async def ensure_unit(
+        self, municipality_id: str, *, name_fi: str, name_sv: str, name_en: str
+    ) -> str:
+        async with self._sessions.begin() as session:
+            existing = await session.scalar(
+                select(Unit.id).where(
+                    Unit.municipality_id == municipality_id, Unit.name_en == name_en
+                )
+            )
+            if existing:
+                return existing
+            unit = Unit(
+                municipality_id=municipality_id, name_fi=name_fi, name_sv=name_sv, name_en=name_en
+            )
+            session.add(unit)
+            await session.flush()
+            return unit.id
+
+    async def units(self) -> list[UnitInfo]:
+        async with self._sessions() as session:
+            rows = await session.scalars(select(Unit).order_by(Unit.name_fi))
+            return [
+                UnitInfo(
+                    row.id, {"fi": row.name_fi, "sv": row.name_sv, "en": row.name_en}, row.phone
+                )
+                for row in rows
+            ]
