@@ -34,6 +34,7 @@ NOTICES = {
     "cancelled": N_("The booking was cancelled."),
     "completed": N_("The meeting was marked as held."),
     "no-show": N_("The meeting was marked as a no-show."),
+    "identity-saved": N_("The client's identity code was saved."),
 }
 
 
@@ -118,10 +119,34 @@ def _booking_context(request: web.Request, view: BookingView) -> dict[str, Any]:
 async def booking_page(request: web.Request) -> web.Response:
     viewer = staff_page(request, Role.CASEWORKER)
     view = await request.app[booking_service_key].booking(viewer, request.match_info["booking_id"])
+    return await _booking_page(request, view, notice_of(request, NOTICES))
+
+
+async def _booking_page(
+    request: web.Request,
+    view: BookingView,
+    notice: Any,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+) -> web.Response:
     context = _booking_context(request, view)
-    context["notice"] = notice_of(request, NOTICES)
+    context.update(notice=notice, errors=errors or {}, values=values or {})
     context["waiting"] = (await _lobby(request, [view.id])).get(view.id, [])
-    return render(request, "calendars/booking.html", context)
+    return render(request, "calendars/booking.html", context, status=422 if errors else 200)
+
+
+@pages.post("/caseworker/bookings/{booking_id}/identity-code", name="caseworker_booking_identity")
+async def identity_code_submit(request: web.Request) -> web.Response:
+    viewer = staff_page(request, Role.CASEWORKER)
+    booking_id = request.match_info["booking_id"]
+    typed = field_text(await request.post(), "identity_code")
+    service = request.app[booking_service_key]
+    try:
+        await service.set_identity_code(viewer, booking_id, typed)
+    except ValidationFailed as error:
+        view = await service.booking(viewer, booking_id)
+        return await _booking_page(request, view, None, error.fields, {"identity_code": typed})
+    raise redirect_to(request, "caseworker_booking", "identity-saved", booking_id=booking_id)
 
 
 @pages.get("/caseworker/bookings/{booking_id}/cancel", name="caseworker_booking_cancel")

@@ -18,6 +18,7 @@ from booking.types import BookingView
 from core.errors import Conflict, Forbidden, ValidationFailed
 from core.i18n import N_
 from core.principal import Role, Viewer
+from core.validators import InvalidValue, nordic_identity_number
 
 
 class CaseworkerBookings:
@@ -108,6 +109,27 @@ class CaseworkerBookings:
             if viewer.role is not Role.CASEWORKER:
                 raise Forbidden()
             row.protected = protected
+        return await records.view(row)
+
+    async def set_identity_code(self, viewer: Viewer, booking_id: str, raw: str) -> BookingView:
+        """The client's identity code as the caseworker knows it (empty: none). The video lobby
+        then checks that whoever identifies to join is this person."""
+        records = self._records
+        code = None
+        if raw.strip():
+            try:
+                code = nordic_identity_number(raw[:40], records.clock().date()).value
+            except InvalidValue as error:
+                raise ValidationFailed({"identity_code": str(error)}) from None
+        async with records.sessions.begin() as session:
+            row = await records.authorised_row(session, viewer, booking_id)
+            if viewer.role is not Role.CASEWORKER:
+                raise Forbidden()
+            row.client_identity_code = code
+            row.client_identity_hash = records.hasher.identity_code(code)
+            records.audit.add(
+                session, viewer, "booking.identity-code", "booking", [row.id], "entered by staff"
+            )
         return await records.view(row)
 
     async def bookings_of_same_client(self, viewer: Viewer, booking_id: str) -> list[str]:

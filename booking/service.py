@@ -164,6 +164,9 @@ class BookingService:
     async def set_protected(self, viewer: Viewer, booking_id: str, protected: bool) -> BookingView:
         return await self._caseworker_bookings.set_protected(viewer, booking_id, protected)
 
+    async def set_identity_code(self, viewer: Viewer, booking_id: str, raw: str) -> BookingView:
+        return await self._caseworker_bookings.set_identity_code(viewer, booking_id, raw)
+
     async def bookings_of_same_client(self, viewer: Viewer, booking_id: str) -> list[str]:
         return await self._caseworker_bookings.bookings_of_same_client(viewer, booking_id)
 

@@ -129,6 +129,22 @@ def identity_number(raw: str, country: Country, today: date) -> IdentityNumber:
     return swedish_identity_number(raw, today)
 
 
+def nordic_identity_number(raw: str, today: date) -> IdentityNumber:
+    """A Finnish or a Swedish identity number, whichever the shape says it is (a client may
+    come from either country)."""
+    text = raw.strip().upper()
+    if _FINNISH_SHAPE.fullmatch(text):
+        return finnish_identity_number(text, today)
+    if _SWEDISH_SHAPE.fullmatch(re.sub(r"\s", "", text)):
+        return swedish_identity_number(text, today)
+    raise InvalidValue(
+        N_(
+            "Enter the personal identity code in the form DDMMYY-NNNC, or the Swedish "
+            "personal identity number in the form YYYYMMDD-NNNN."
+        )
+    )
+
+
 # ---- dates, phone numbers, email --------------------------------------------------------------
 
 

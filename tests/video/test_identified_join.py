@@ -4,6 +4,7 @@ person other than the one the booking belongs to is let in only on the caseworke
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -11,11 +12,12 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient
-from sqlalchemy import update
+from sqlalchemy import select, update
 
+from audit.models import AccessLogEntry
 from booking.models import Booking
 from calendars.models import MeetingType
-from core.app_keys import person_hasher_key, sessions_key
+from core.app_keys import sessions_key
 from server import create_app
 from tests.conftest import PASSWORD, make_settings
 from tests.identification.provider import (
@@ -82,13 +84,12 @@ async def test_someone_else_than_the_bookings_person_needs_the_hosts_confirmatio
     world: Any,
 ) -> None:
     client, meeting, host_session = world
-    hasher = client.app[person_hasher_key]
-    async with client.app[sessions_key].begin() as session:
-        await session.execute(
-            update(Booking)
-            .where(Booking.id == meeting.id)
-            .values(client_identity_hash=hasher.identity_code("010280-952L"))  # Aino's
-        )
+    # The caseworker knows the client: Aino, whose code they type in (in lower case).
+    saved = await enter_identity_code(host_session, meeting.id, "010280-952l")
+    assert saved.status == 200
+    page = await saved.text()
+    assert "Asiakkaan henkilötunnus tallennettiin." in page
+    assert "010280-952L" in page
     await walk(client, "suomifi", person="erkki", next_path=f"/manage/{meeting.manage_token}/join")
     socket = await client.ws_connect(meeting.ws_path)
     await socket.send_json(meeting.client_hello)
@@ -104,3 +105,46 @@ async def test_someone_else_than_the_bookings_person_needs_the_hosts_confirmatio
     assert refused["code"] == "identity-mismatch"
     await host.send_json({"type": "admit", "participant": waiting["id"], "confirm_mismatch": True})
     await expect(socket, "admitted")
+
+
+async def enter_identity_code(
+    host_session: aiohttp.ClientSession, booking_id: str, code: str
+) -> aiohttp.ClientResponse:
+    page = await (await host_session.get(f"/caseworker/bookings/{booking_id}")).text()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert token is not None
+    return await host_session.post(
+        f"/caseworker/bookings/{booking_id}/identity-code",
+        data={"csrf_token": token.group(1), "identity_code": code},
+    )
+
+
+async def test_a_mistyped_identity_code_is_named_kept_and_not_stored(world: Any) -> None:
+    client, meeting, host_session = world
+    answer = await enter_identity_code(host_session, meeting.id, "010280-952X")
+    assert answer.status == 422
+    page = await answer.text()
+    assert "Henkilötunnuksen tarkistusmerkki on väärä." in page
+    assert 'value="010280-952X"' in page
+    again = await enter_identity_code(host_session, meeting.id, "not a code")
+    assert again.status == 422
+    assert "muodossa PPKKVV-NNNT" in await again.text()
+    async with client.app[sessions_key]() as session:
+        stored = await session.scalar(
+            select(Booking.client_identity_hash).where(Booking.id == meeting.id)
+        )
+        logged = await session.scalars(
+            select(AccessLogEntry.action).where(AccessLogEntry.action == "booking.identity-code")
+        )
+        assert list(logged) == []
+    assert stored is None
+    # A Swedish number is taken too, and emptying the field removes the code again.
+    assert (await enter_identity_code(host_session, meeting.id, "19121212-1212")).status == 200
+    removed = await enter_identity_code(host_session, meeting.id, "")
+    assert removed.status == 200
+    async with client.app[sessions_key]() as session:
+        assert (
+            await session.scalar(
+                select(Booking.client_identity_hash).where(Booking.id == meeting.id)
+            )
+        ) is None
