@@ -27,6 +27,7 @@ COPY assessments assessments
 COPY reports reports
 COPY agenda agenda
 COPY privacy privacy
+COPY mypages mypages
 COPY identification identification
 COPY migrations migrations
 COPY web web

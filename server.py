@@ -28,6 +28,8 @@ import calendars.routes
 import calendars.service
 import identification.pages
 import identification.routes
+import mypages.pages
+import mypages.routes
 import notifications.routes
 import privacy.pages
 import privacy.routes
@@ -115,6 +117,8 @@ def create_app(settings: Settings) -> web.Application:
     audit.routes.setup(app)
     privacy.routes.setup(app)
     privacy.pages.setup(app)
+    mypages.routes.setup(app)
+    mypages.pages.setup(app)
     app.router.add_routes(core_routes)
     app.router.add_get("/", _start_page, name="start")
     app.router.add_static("/static/", STATIC_DIR, name="static")
@@ -129,6 +133,7 @@ def create_app(settings: Settings) -> web.Application:
             *reports.routes.api.operations,
             *assessments.routes.api.operations,
             *privacy.routes.api.operations,
+            *mypages.routes.operations(app),
         ],
         title=API_TITLE,
         version=API_VERSION,

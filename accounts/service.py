@@ -60,6 +60,7 @@ class StaffMember:
     name: str
     email: str
     unit_id: str | None
+    role: Role = Role.CASEWORKER
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -275,20 +276,26 @@ class AccountService:
             if caseworker_ids is not None:
                 query = query.where(User.id.in_(caseworker_ids))
             rows = await session.scalars(query.order_by(User.name))
-            return [StaffMember(row.id, row.name, row.email, row.unit_id) for row in rows]
+            return [
+                StaffMember(row.id, row.name, row.email, row.unit_id, Role(row.role))
+                for row in rows
+            ]
 
     async def staff_members(self, user_ids: Sequence[str]) -> list[StaffMember]:
         """Staff by id, active or not (a deactivated caseworker's old bookings still show them)."""
         async with self._sessions() as session:
             rows = await session.scalars(select(User).where(User.id.in_(user_ids)))
-            return [StaffMember(row.id, row.name, row.email, row.unit_id) for row in rows]
+            return [
+                StaffMember(row.id, row.name, row.email, row.unit_id, Role(row.role))
+                for row in rows
+            ]
 
     async def staff_member(self, user_id: str) -> StaffMember:
         async with self._sessions() as session:
             user = await session.get(User, user_id)
             if user is None:
                 raise NotFound()
-            return StaffMember(user.id, user.name, user.email, user.unit_id)
+            return StaffMember(user.id, user.name, user.email, user.unit_id, Role(user.role))
 
     async def find_user_id(self, email: str) -> str | None:
         async with self._sessions() as session:

@@ -18,7 +18,7 @@ from assessments.chart import score_chart
 from assessments.keys import assessment_service_key
 from assessments.service import AssessmentService
 from assessments.templates import Template
-from booking.keys import limit_public
+from booking.keys import limit_public, manage_token
 from core.errors import ValidationFailed
 from core.principal import Role
 from core.request_keys import language_key
@@ -56,7 +56,9 @@ async def _answers(
 @pages.get(MANAGE, name="manage_assessment")
 async def client_form(request: web.Request) -> web.Response:
     await limit_public(request)
-    state = await _service(request).pre_meeting(request.match_info["token"])
+    state = await _service(request).pre_meeting(
+        await manage_token(request, request.match_info["token"])
+    )
     context = _form_context(state.template, {}, {})
     context.update(
         booking=state.booking, submitted=state.submitted, token=request.match_info["token"]
@@ -69,12 +71,13 @@ async def client_submit(request: web.Request) -> web.Response:
     await limit_public(request)
     token = request.match_info["token"]
     service = _service(request)
-    state = await service.pre_meeting(token)
+    access = await manage_token(request, token)
+    state = await service.pre_meeting(access)
     answers, problems, _ = await _answers(request, state.template)
     try:
         if problems:
             raise ValidationFailed(problems)
-        await service.submit_before_meeting(token, answers)
+        await service.submit_before_meeting(access, answers)
     except ValidationFailed as error:
         context = _form_context(state.template, answers, error.fields)
         context.update(booking=state.booking, submitted=False, token=token)

@@ -141,9 +141,9 @@ class AssessmentService:
         booking = await self._bookings.booking_for_invited_guest(meeting_id)
         return await self._insert(booking, template, answers, filled_by="client_in_meeting")
 
-    async def pre_meeting(self, token: str) -> PreMeeting:
+    async def pre_meeting(self, token: ManageToken) -> PreMeeting:
         """The questionnaire the booking's meeting type asks the client to fill, or NotFound."""
-        booking = await self._bookings.booking(ManageToken(token))
+        booking = await self._bookings.booking(token)
         template_id = booking.meeting_type.assessment_template_id
         if template_id is None:
             raise NotFound()
@@ -160,7 +160,9 @@ class AssessmentService:
             )
         return PreMeeting(booking, template, submitted=found is not None)
 
-    async def submit_before_meeting(self, token: str, answers: dict[str, Any]) -> ResultView:
+    async def submit_before_meeting(
+        self, token: ManageToken, answers: dict[str, Any]
+    ) -> ResultView:
         """The client's answers by manage token; once, and only before the meeting ends."""
         state = await self.pre_meeting(token)
         if state.submitted:

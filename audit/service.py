@@ -6,7 +6,7 @@ import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from audit.models import AccessLogEntry
@@ -143,6 +143,16 @@ class AuditLog:
         """Every entry about these items (subject type → ids), oldest first: who has read one
         person's data, for their access request."""
         require_role(viewer, Role.ADMIN)
+        return await self._entries_about(subjects)
+
+    async def staff_reads_of(self, subjects: Mapping[str, Sequence[str]]) -> list[AccessRecord]:
+        """Staff members' entries about these items, oldest first: what a client sees of who
+        has read their data. The caller has checked the items are the client's own."""
+        return await self._entries_about(subjects, AccessLogEntry.actor_kind == "staff")
+
+    async def _entries_about(
+        self, subjects: Mapping[str, Sequence[str]], *only: ColumnElement[bool]
+    ) -> list[AccessRecord]:
         conditions = [
             and_(AccessLogEntry.subject_type == kind, AccessLogEntry.subject_id.in_(list(ids)))
             for kind, ids in subjects.items()
@@ -153,7 +163,7 @@ class AuditLog:
         async with self._sessions() as session:
             rows = await session.scalars(
                 select(AccessLogEntry)
-                .where(or_(*conditions))
+                .where(or_(*conditions), *only)
                 .order_by(AccessLogEntry.at, AccessLogEntry.id)
             )
             return [_record(row) for row in rows]

@@ -7,9 +7,10 @@ from aiohttp import web
 
 from booking.retention import BookingRemovalListener
 from booking.service import BookingService
-from booking.types import BookingChangeListener
+from booking.types import BookingChangeListener, ManageToken
 from core.http import client_address
 from core.rate_limit import Limiter
+from identification.keys import client_identity
 
 booking_service_key = web.AppKey("booking_service", BookingService)
 booking_limiter_key = web.AppKey("booking_limiter", Limiter)
@@ -19,6 +20,13 @@ booking_listener_key = web.AppKey("booking_listener", BookingChangeListener)
 booking_removal_listeners_key = web.AppKey(
     "booking_removal_listeners", list[BookingRemovalListener]
 )
+
+
+async def manage_token(request: web.Request, token: str) -> ManageToken:
+    """The client's token from the address or a header, with who presents it when they are
+    identified (a link from their own pages opens only for them)."""
+    identity = await client_identity(request)
+    return ManageToken(token, identity.identity_hash if identity is not None else None)
 
 
 def listen_to_removals(app: web.Application, listener: BookingRemovalListener) -> None:

@@ -11,7 +11,7 @@ from yarl import URL
 
 from booking.booking_draft import Errors, form_text
 from booking.client_times import parse_start, parse_week, start_value
-from booking.keys import booking_service_key, limit_public
+from booking.keys import booking_service_key, limit_public, manage_token
 from booking.types import BookingView, ManageToken, SlotTaken
 from booking.week_pages import (
     ANCHORS,
@@ -45,7 +45,7 @@ MANAGE = "/manage/{token:[A-Za-z0-9_-]{1,100}}"
 
 async def _booking_of(request: web.Request) -> tuple[str, BookingView]:
     token = request.match_info["token"]
-    view = await request.app[booking_service_key].booking(ManageToken(token))
+    view = await request.app[booking_service_key].booking(await manage_token(request, token))
     return token, view
 
 
@@ -94,7 +94,10 @@ async def manage_booking_ics(request: web.Request) -> web.Response:
     await limit_public(request)
     token, view = await _booking_of(request)
     return ics_response(
-        request.app[booking_service_key].invitation_ics(view, token), "kohtaamo.ics"
+        request.app[booking_service_key].invitation_ics(
+            view, token if ManageToken(token).lasting else None
+        ),
+        "kohtaamo.ics",
     )
 
 
@@ -156,7 +159,7 @@ async def manage_reschedule_submit(request: web.Request) -> web.Response:
     if start is None:
         return await _show_reschedule(request, token, view, {"start": CHOOSE_TIME}, 422)
     try:
-        await request.app[booking_service_key].reschedule(ManageToken(token), start)
+        await request.app[booking_service_key].reschedule(await manage_token(request, token), start)
     except SlotTaken as taken:
         return await _show_reschedule(request, token, view, {}, 409, taken=taken)
     except ValidationFailed as failed:
@@ -184,7 +187,7 @@ async def manage_cancel_submit(request: web.Request) -> web.Response:
     form = await request.post()
     reason = form_text(form, "reason")
     try:
-        await request.app[booking_service_key].cancel(ManageToken(token), reason)
+        await request.app[booking_service_key].cancel(await manage_token(request, token), reason)
     except ValidationFailed as failed:
         context = _booking_context(request, token, view)
         context.update({"reason": reason, "errors": failed.fields, "anchors": ANCHORS})

@@ -27,6 +27,13 @@ class BookingErasure:
     kept_upcoming: tuple[str, ...]
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class OwnBooking:
+    booking: BookingView
+    # Opens the manage and join pages for this person (booking/person_links.py).
+    token: str
+
+
 class PersonBookings:
     def __init__(self, records: BookingRecords, retention: BookingRetention) -> None:
         self._records = records
@@ -57,6 +64,24 @@ class PersonBookings:
                 session, viewer, "person.read", SUBJECT, [r.id for r in rows], purpose
             )
         return await records.views(rows)
+
+    async def own(self, identity_hash: str) -> list[OwnBooking]:
+        """The identified person's own bookings (made identified, or given their identity code
+        by the caseworker), newest first, each with a link from their own pages. No staff
+        member reads here, so nothing goes into the access log."""
+        records = self._records
+        async with records.sessions() as session:
+            rows = (
+                await session.scalars(
+                    select(Booking)
+                    .where(Booking.client_identity_hash == identity_hash)
+                    .order_by(Booking.starts_at.desc(), Booking.id)
+                )
+            ).all()
+        views = await records.views(rows)
+        return [
+            OwnBooking(view, records.person_links.token(view.id, identity_hash)) for view in views
+        ]
 
     async def erase(self, viewer: Viewer, booking_ids: list[str], reason: str) -> BookingErasure:
         """Delete these bookings (with their messages, guest links, meeting events and

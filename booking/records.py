@@ -20,6 +20,7 @@ from accounts.service import AccountService, StaffMember
 from audit.service import AuditLog
 from booking.links import BookingLinks
 from booking.models import CANCELLED, Booking
+from booking.person_links import PersonLinks
 from booking.types import (
     Access,
     BookingChange,
@@ -103,6 +104,7 @@ class BookingRecords:
         self.clock = clock
         self.links = links
         self._secret_key = secret_key
+        self.person_links = PersonLinks(secret_key)
         self._listener = listener
 
     # ---- who may reach a booking -------------------------------------------------------------
@@ -113,9 +115,18 @@ class BookingRecords:
         if isinstance(access, ManageToken):
             if not access.value or len(access.value) > 100:
                 raise NotFound()
-            row = await session.scalar(
-                select(Booking).where(Booking.manage_token_hash == token_hash(access.value))
-            )
+            person_token = self.person_links.parse(access.value)
+            if person_token is not None:
+                row = await session.get(Booking, person_token.booking_id)
+                owner = row.client_identity_hash if row is not None else None
+                if owner is None or access.holder != owner:
+                    raise NotFound()
+                if not self.person_links.belongs(person_token, owner):
+                    raise NotFound()
+            else:
+                row = await session.scalar(
+                    select(Booking).where(Booking.manage_token_hash == token_hash(access.value))
+                )
             # A token opens only its own booking; any mismatch looks like a missing booking.
             if row is None or (booking_id is not None and row.id != booking_id):
                 raise NotFound()

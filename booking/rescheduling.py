@@ -48,7 +48,7 @@ class Rescheduling:
             row.status_changed_at = records.clock()
             row.ical_sequence += 1
             view = context.present(row)
-            token = access.value if isinstance(access, ManageToken) else None
+            token = access.value if isinstance(access, ManageToken) and access.lasting else None
             await records.announce(session, "cancelled", view, context.unit, token)
         return view
 
@@ -89,7 +89,7 @@ class Rescheduling:
                 row.ical_sequence += 1
                 await session.flush()
                 view = context.present(row)
-                token = access.value if isinstance(access, ManageToken) else None
+                token = access.value if isinstance(access, ManageToken) and access.lasting else None
                 await records.announce(session, "rescheduled", view, context.unit, token)
         except IntegrityError:
             raise SlotTaken(await self._slots.alternatives(meeting_type, [person], start)) from None

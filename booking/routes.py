@@ -15,6 +15,7 @@ from booking.keys import (
     booking_removal_listeners_key,
     booking_service_key,
     limit_public,
+    manage_token,
 )
 from booking.schemas import (
     AgendaQuery,
@@ -26,7 +27,6 @@ from booking.schemas import (
     CaseworkerOut,
     CaseworkersOut,
     CaseworkersQuery,
-    ClientOut,
     MeetingTypeOut,
     RescheduleIn,
     SlotOut,
@@ -34,9 +34,10 @@ from booking.schemas import (
     SlotsQuery,
     UnitOut,
     UnitsOut,
+    booking_out,
 )
 from booking.service import BookingService
-from booking.types import Access, BookingRequest, BookingView, ClientDetails, ManageToken
+from booking.types import Access, BookingRequest, ClientDetails, ManageToken
 from calendars.keys import calendar_service_key
 from core.api import ApiRoutes, json_response, parse_body, parse_query
 from core.app_keys import person_hasher_key, redis_key, sessions_key, settings_key
@@ -70,35 +71,15 @@ async def booking_context(app: web.Application) -> AsyncIterator[None]:
     yield
 
 
-def access_of(request: web.Request) -> Access:
+async def access_of(request: web.Request) -> Access:
     """A manage token from ``Authorization: Bearer``, or the logged-in staff member."""
     authorization = request.headers.get("Authorization", "")
     if authorization.startswith("Bearer "):
-        return ManageToken(authorization.removeprefix("Bearer ").strip())
+        return await manage_token(request, authorization.removeprefix("Bearer ").strip())
     viewer: Viewer | None = request.get(viewer_key)
     if viewer is None:
         raise NotAuthenticated()
     return viewer
-
-
-def booking_out(view: BookingView, language: str) -> BookingOut:
-    return BookingOut(
-        id=view.id,
-        status=view.status,
-        start=view.start.astimezone(view.zone),
-        end=view.end.astimezone(view.zone),
-        caseworker_id=view.caseworker.id,
-        caseworker_name=view.caseworker.name,
-        meeting_type_id=view.meeting_type.id,
-        meeting_type_name=view.meeting_type.name_in(language),
-        mode=view.mode,
-        language=view.language,
-        address=view.meeting_type.address if view.mode == "in_person" else None,
-        client=ClientOut(name=view.client_name, email=view.client_email, phone=view.client_phone),
-        answers=view.answers,
-        cancelled_by=view.cancelled_by,
-        cancel_reason=view.cancel_reason,
-    )
 
 
 # ---- directory and slots ----------------------------------------------------------------------
@@ -261,7 +242,7 @@ BOOKING_AUTH = ("manageToken", "session")
 async def api_booking(request: web.Request) -> web.Response:
     await limit_public(request)
     view = await request.app[booking_service_key].booking(
-        access_of(request), request.match_info["booking_id"]
+        await access_of(request), request.match_info["booking_id"]
     )
     return json_response(booking_out(view, request[language_key]))
 
@@ -278,7 +259,7 @@ async def api_cancel(request: web.Request) -> web.Response:
     await limit_public(request)
     body = await parse_body(request, CancelIn)
     view = await request.app[booking_service_key].cancel(
-        access_of(request), body.reason, booking_id=request.match_info["booking_id"]
+        await access_of(request), body.reason, booking_id=request.match_info["booking_id"]
     )
     return json_response(booking_out(view, request[language_key]))
 
@@ -295,7 +276,7 @@ async def api_reschedule(request: web.Request) -> web.Response:
     await limit_public(request)
     body = await parse_body(request, RescheduleIn)
     view = await request.app[booking_service_key].reschedule(
-        access_of(request), body.start, booking_id=request.match_info["booking_id"]
+        await access_of(request), body.start, booking_id=request.match_info["booking_id"]
     )
     return json_response(booking_out(view, request[language_key]))
 
@@ -308,10 +289,10 @@ async def api_reschedule(request: web.Request) -> web.Response:
 )
 async def api_booking_ics(request: web.Request) -> web.Response:
     await limit_public(request)
-    access = access_of(request)
+    access = await access_of(request)
     service = request.app[booking_service_key]
     view = await service.booking(access, request.match_info["booking_id"])
-    token = access.value if isinstance(access, ManageToken) else None
+    token = access.value if isinstance(access, ManageToken) and access.lasting else None
     return ics_response(service.invitation_ics(view, token), "kohtaamo.ics")
 
 

@@ -6,6 +6,8 @@ from datetime import date
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from booking.types import BookingView
+
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -116,6 +118,26 @@ class BookingOut(BaseModel):
     answers: dict[str, str]
     cancelled_by: str | None
     cancel_reason: str | None
+
+
+def booking_out(view: BookingView, language: str) -> BookingOut:
+    return BookingOut(
+        id=view.id,
+        status=view.status,
+        start=view.start.astimezone(view.zone),
+        end=view.end.astimezone(view.zone),
+        caseworker_id=view.caseworker.id,
+        caseworker_name=view.caseworker.name,
+        meeting_type_id=view.meeting_type.id,
+        meeting_type_name=view.meeting_type.name_in(language),
+        mode=view.mode,
+        language=view.language,
+        address=view.meeting_type.address if view.mode == "in_person" else None,
+        client=ClientOut(name=view.client_name, email=view.client_email, phone=view.client_phone),
+        answers=view.answers,
+        cancelled_by=view.cancelled_by,
+        cancel_reason=view.cancel_reason,
+    )
 
 
 class BookingsOut(BaseModel):

@@ -19,7 +19,7 @@ from booking.invitation import Invitation
 from booking.links import BookingLinks
 from booking.models import Booking
 from booking.new_bookings import NewBookings
-from booking.person_data import BookingErasure, PersonBookings
+from booking.person_data import BookingErasure, OwnBooking, PersonBookings
 from booking.records import BookingRecords
 from booking.rescheduling import Rescheduling
 from booking.retention import BATCH, BookingRemovalListener, BookingRetention
@@ -186,6 +186,9 @@ class BookingService:
         self, viewer: Viewer, hashes: list[str], purpose: str
     ) -> list[BookingView]:
         return await self._person_bookings.of_person(viewer, hashes, purpose)
+
+    async def own_bookings(self, identity_hash: str) -> list[OwnBooking]:
+        return await self._person_bookings.own(identity_hash)
 
     async def erase_bookings(
         self, viewer: Viewer, booking_ids: list[str], reason: str

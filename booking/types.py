@@ -16,6 +16,7 @@ from accounts.organisation import UnitInfo
 from accounts.service import StaffMember
 from availability.slots import Slot
 from booking.models import CONFIRMED
+from booking.person_links import PREFIX as PERSON_LINK_PREFIX
 from calendars.meeting_types import MeetingTypeInfo
 from core.errors import Conflict
 from core.i18n import N_
@@ -66,9 +67,18 @@ class BookingRequest:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class ManageToken:
-    """The client's secret manage link token: the only way a client reaches a booking."""
+    """The client's secret manage link token, or a link from their own pages to a booking that
+    belongs to them (booking/person_links.py): the only ways a client reaches a booking."""
 
     value: str
+    # The identified client presenting it (their keyed identity hash): a link from one's own
+    # pages opens only for the person it was made for.
+    holder: str | None = None
+
+    @property
+    def lasting(self) -> bool:
+        """A manage link's token, which messages may carry (a person link expires)."""
+        return not self.value.startswith(PERSON_LINK_PREFIX)
 
 
 Access = Viewer | ManageToken

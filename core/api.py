@@ -242,6 +242,7 @@ def openapi_document(
             "securitySchemes": {
                 "session": {"type": "apiKey", "in": "cookie", "name": "kohtaamo_session"},
                 "manageToken": {"type": "http", "scheme": "bearer"},
+                "clientSession": {"type": "apiKey", "in": "cookie", "name": "kohtaamo_client"},
             },
         },
     }

@@ -29,6 +29,7 @@ LAYERS: list[set[str]] = [
     {"assessments"},
     {"agenda"},
     {"privacy"},
+    {"mypages"},
     {"demo"},
     {"server"},
 ]

@@ -172,7 +172,8 @@ class MeetingService:
         """The client by their manage link, identified where the meeting type asks for it. Who
         identified is shown to the host; if the booking belongs to someone else, the host is
         warned and must confirm before letting them in."""
-        view = await self._bookings.booking(ManageToken(token), meeting_id)
+        holder = identity.identity_hash if identity is not None else None
+        view = await self._bookings.booking(ManageToken(token, holder), meeting_id)
         meeting = await self._meeting_of(view)
         if meeting.requires_identification and identity is None:
             raise IdentificationRequired()

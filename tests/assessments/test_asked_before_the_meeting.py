@@ -12,6 +12,7 @@ from sqlalchemy import select
 from assessments.keys import assessment_service_key
 from assessments.models import AssessmentResult
 from assessments.service import AlreadySubmitted
+from booking.types import ManageToken
 from core.app_keys import sessions_key
 from notifications.models import OutboxMessage
 from tests.booking.conftest import booking_body, make_world
@@ -74,7 +75,7 @@ async def test_two_simultaneous_submissions_store_one_result(client: TestClient[
         for area in ("housing", "income", "daily_life", "relationships", "health", "safety")
     }
     outcomes = await asyncio.gather(
-        *(service.submit_before_meeting(token, answers) for _ in range(5)),
+        *(service.submit_before_meeting(ManageToken(token), answers) for _ in range(5)),
         return_exceptions=True,
     )
     stored = [outcome for outcome in outcomes if not isinstance(outcome, BaseException)]

@@ -20,6 +20,7 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import inspect
 
 from assessments.keys import assessment_service_key
+from booking.types import ManageToken
 from calendars.meeting_types import PreMeetingQuestion
 from core.app_keys import engine_key
 from core.settings import Settings
@@ -111,7 +112,7 @@ async def make_personal_data(client: TestClient[Any, Any]) -> str:
     authorization = {"Authorization": f"Bearer {token}"}
 
     await client.app[assessment_service_key].submit_before_meeting(
-        token,
+        ManageToken(token),
         {
             area: "some"
             for area in ("housing", "income", "daily_life", "relationships", "health", "safety")

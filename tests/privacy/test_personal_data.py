@@ -17,6 +17,7 @@ from assessments.keys import assessment_service_key
 from audit.models import AccessLogEntry
 from booking.keys import booking_service_key
 from booking.models import Booking
+from booking.types import ManageToken
 from core.app_keys import sessions_key
 from core.db import utcnow
 from core.principal import Role
@@ -70,7 +71,7 @@ async def two_people(
     anna = await book(client, world, 10, {"name": NAME, "email": EMAIL, "phone": PHONE}, TOPIC)
     other = await book(client, world, 12, {"name": NAME, "email": OTHER_EMAIL}, OTHER_TOPIC)
     await client.app[assessment_service_key].submit_before_meeting(
-        anna["manage_token"],
+        ManageToken(anna["manage_token"]),
         {
             a: "some"
             for a in ("housing", "income", "daily_life", "relationships", "health", "safety")

@@ -1,0 +1,20 @@
+"""What each kind of access-log entry means to the client, in words they can read."""
+
+from __future__ import annotations
+
+from core.i18n import N_
+
+# What each kind of access-log entry means to the client (the pages translate these).
+READ_NAMES = {
+    "booking.read": N_("Opened your booking"),
+    "booking.list": N_("Saw your booking in their agenda"),
+    "booking.feed": N_("Had your booking in their calendar subscription"),
+    "booking.identity-code": N_("Entered your identity code on your booking"),
+    "person.read": N_("Looked up your data for an access request"),
+    "person.erased": N_("Erased your data on request"),
+}
+OTHER_READ = N_("Handled your booking")
+
+
+def read_name(action: str) -> str:
+    return READ_NAMES.get(action, OTHER_READ)
