@@ -22,17 +22,12 @@ from core.http import client_address
 from core.i18n import N_
 from core.request_keys import language_key
 from core.templating import render
+from core.uploads import MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS, Upload
 from reports.keys import report_limiter_key, report_service_key
 from reports.labels import CATEGORIES
 from reports.report_form import KINDS, STEPS, TITLES, Draft, form_name, step_fields, step_of
 from reports.schemas import ConcernReportIn
-from reports.submission import (
-    MAX_ATTACHMENT_BYTES,
-    MAX_ATTACHMENTS,
-    StagedFile,
-    Upload,
-    check_report,
-)
+from reports.submission import StagedFile, check_report
 
 pages = web.RouteTableDef()
 

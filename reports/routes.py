@@ -29,6 +29,7 @@ from core.http import client_address
 from core.i18n import N_
 from core.principal import Role
 from core.rate_limit import request_limiter
+from core.uploads import MAX_ATTACHMENT_BYTES, Upload
 from reports import intake_pages, report_pages
 from reports.deadlines import Deadline
 from reports.keys import report_limiter_key, report_listener_key, report_service_key
@@ -49,7 +50,6 @@ from reports.schemas import (
     SubmittedOut,
 )
 from reports.service import ConcernReportService
-from reports.submission import MAX_ATTACHMENT_BYTES, Upload
 
 api = ApiRoutes("reports")
 

@@ -23,6 +23,7 @@ from core.db import Sessions, utcnow
 from core.lookup import PersonHasher
 from core.principal import Viewer
 from core.settings import Settings
+from core.uploads import Upload
 from reports import key_rotation
 from reports.feedback import ReporterFeedback
 from reports.intake import ReportIntake
@@ -31,7 +32,7 @@ from reports.person_data import PersonReport, PersonReports
 from reports.records import AttachmentInfo, ReportDetail, ReportRecords, ReportSummary
 from reports.retention import ReportRetention
 from reports.schemas import ConcernReportIn
-from reports.submission import ReportSubmission, StagedFile, Submitted, Upload
+from reports.submission import ReportSubmission, StagedFile, Submitted
 
 
 class ConcernReportService:

@@ -26,30 +26,18 @@ from core import validators
 from core.db import new_id
 from core.errors import Conflict, NotAuthenticated, ValidationFailed
 from core.i18n import N_
+from core.uploads import MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS, Upload, check_uploads, media_type_of
 from reports.deadlines import deadlines_for
 from reports.listener import ReceiptRequested, ReportListener
 from reports.models import ConcernReport, ReportAttachment, ReportSequence
 from reports.records import AttachmentInfo, ReportRecords
 from reports.schemas import ConcernReportIn
 
-MAX_ATTACHMENTS = 5
-MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 # Files may be added to a report through the API this long after it was sent.
 ATTACHMENT_WINDOW = timedelta(minutes=30)
 # Suspected violence, sexual abuse or honour-related abuse: first in the queue, and guardians
 # must not be told before the authorities have acted.
 URGENT_CATEGORIES = frozenset({"violence", "sexual_abuse", "honour_related"})
-_MEDIA_TYPES = {
-    "application/pdf": (".pdf",),
-    "image/png": (".png",),
-    "image/jpeg": (".jpg", ".jpeg"),
-}
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Upload:
-    filename: str
-    data: bytes
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -163,40 +151,6 @@ def _blank_to_none(value: str | None) -> str | None:
     if value is None:
         return None
     return value.strip() or None
-
-
-def media_type_of(upload: Upload) -> str:
-    """The file's type read from its first bytes; its name must agree."""
-    data = upload.data
-    if data.startswith(b"%PDF-"):
-        media_type = "application/pdf"
-    elif data.startswith(b"\x89PNG\r\n\x1a\n"):
-        media_type = "image/png"
-    elif data.startswith(b"\xff\xd8\xff"):
-        media_type = "image/jpeg"
-    else:
-        raise validators.InvalidValue(N_("The file must be a PDF, JPEG or PNG file."))
-    if PurePath(upload.filename).suffix.lower() not in _MEDIA_TYPES[media_type]:
-        raise validators.InvalidValue(N_("The file's name does not match what the file contains."))
-    return media_type
-
-
-def check_uploads(uploads: Sequence[Upload]) -> list[str]:
-    if len(uploads) > MAX_ATTACHMENTS:
-        raise ValidationFailed({"attachments": N_("Attach at most 5 files.")})
-    errors: dict[str, str] = {}
-    media_types: list[str] = []
-    for index, upload in enumerate(uploads):
-        if len(upload.data) > MAX_ATTACHMENT_BYTES:
-            errors[f"attachments.{index}"] = N_("The file is larger than 10 MB.")
-            continue
-        try:
-            media_types.append(media_type_of(upload))
-        except validators.InvalidValue as error:
-            errors[f"attachments.{index}"] = str(error)
-    if errors:
-        raise ValidationFailed(errors)
-    return media_types
 
 
 # ---- the submission ---------------------------------------------------------------------------

@@ -15,11 +15,11 @@ from sqlalchemy import select, text, update
 from core.app_keys import person_hasher_key, sessions_key
 from core.crypto import DataCipher, new_key
 from core.errors import ValidationFailed
+from core.uploads import Upload
 from notifications.models import OutboxMessage
 from reports.models import ConcernReport, ReportAttachment
 from reports.schemas import ConcernReportIn
 from reports.service import ConcernReportService
-from reports.submission import Upload
 from tests.conftest import make_settings
 from tests.reports.conftest import (
     IDENTITY_NUMBER,
