@@ -44,7 +44,9 @@ class User(Base):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     unit_id: Mapped[str | None] = mapped_column(ForeignKey("units.id"), default=None)
     # "<issuer> <sub>" of the municipality's provider, for a user who logs in by single sign-on.
-    sign_on_subject: Mapped[str | None] = mapped_column(String(400), unique=True, default=None)
+    sign_on_subject: Mapped[str | None] = mapped_column(
+        String(400), unique=True, index=True, default=None
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

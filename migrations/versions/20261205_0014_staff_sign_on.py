@@ -16,12 +16,13 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("users") as batch:
-        batch.add_column(sa.Column("sign_on_subject", sa.String(length=400), nullable=True))
-        batch.create_unique_constraint("uq_users_sign_on_subject", ["sign_on_subject"])
+    # Plain ADD COLUMN and a unique index: rebuilding users, which every table refers to, could
+    # not run on SQLite with foreign keys on (see 0009).
+    op.add_column("users", sa.Column("sign_on_subject", sa.String(length=400), nullable=True))
+    op.create_index("ix_users_sign_on_subject", "users", ["sign_on_subject"], unique=True)
 
 
 def downgrade() -> None:
+    op.drop_index("ix_users_sign_on_subject", table_name="users")
     with op.batch_alter_table("users") as batch:
-        batch.drop_constraint("uq_users_sign_on_subject", type_="unique")
         batch.drop_column("sign_on_subject")
