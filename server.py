@@ -28,6 +28,9 @@ import calendars.routes
 import calendars.service
 import identification.pages
 import identification.routes
+import messaging.client_pages
+import messaging.routes
+import messaging.staff_pages
 import mypages.pages
 import mypages.routes
 import notifications.routes
@@ -117,6 +120,9 @@ def create_app(settings: Settings) -> web.Application:
     audit.routes.setup(app)
     privacy.routes.setup(app)
     privacy.pages.setup(app)
+    messaging.routes.setup(app)
+    messaging.client_pages.setup(app)
+    messaging.staff_pages.setup(app)
     mypages.routes.setup(app)
     mypages.pages.setup(app)
     app.router.add_routes(core_routes)
@@ -133,6 +139,7 @@ def create_app(settings: Settings) -> web.Application:
             *reports.routes.api.operations,
             *assessments.routes.api.operations,
             *privacy.routes.api.operations,
+            *messaging.routes.operations(app),
             *mypages.routes.operations(app),
         ],
         title=API_TITLE,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, LargeBinary, String
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, LargeBinary, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, UTCDateTime, new_id, utcnow
@@ -30,6 +30,8 @@ class Unit(Base):
     name_sv: Mapped[str] = mapped_column(String(200))
     name_en: Mapped[str] = mapped_column(String(200))
     phone: Mapped[str] = mapped_column(String(40), default="")
+    # How many working days the unit aims to take to answer a client's message.
+    answer_days: Mapped[int] = mapped_column(Integer, default=3, server_default=text("3"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -18,6 +18,8 @@ class UnitInfo:
     id: str
     names: dict[str, str]
     phone: str
+    # Working days the unit aims to take to answer a client's message (messaging/).
+    answer_days: int = 3
 
     def name_in(self, language: str) -> str:
         return self.names.get(language) or self.names["en"]
@@ -72,9 +74,7 @@ class Organisation:
             )
             session.add(unit)
             await session.flush()
-            return UnitInfo(
-                unit.id, {"fi": unit.name_fi, "sv": unit.name_sv, "en": unit.name_en}, unit.phone
-            )
+            return _info(unit)
 
     async def ensure_unit(
         self, municipality_id: str, *, name_fi: str, name_sv: str, name_en: str
@@ -97,9 +97,9 @@ class Organisation:
     async def units(self) -> list[UnitInfo]:
         async with self._sessions() as session:
             rows = await session.scalars(select(Unit).order_by(Unit.name_fi))
-            return [
-                UnitInfo(
-                    row.id, {"fi": row.name_fi, "sv": row.name_sv, "en": row.name_en}, row.phone
-                )
-                for row in rows
-            ]
+            return [_info(row) for row in rows]
+
+
+def _info(unit: Unit) -> UnitInfo:
+    names = {"fi": unit.name_fi, "sv": unit.name_sv, "en": unit.name_en}
+    return UnitInfo(unit.id, names, unit.phone, unit.answer_days or 3)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from core.errors import NotAuthenticated
 from core.rate_limit import Limiter
 from identification.jwks import ServiceKeys
 from identification.providers import Provider
@@ -27,3 +28,14 @@ async def client_identity(request: web.Request) -> ClientIdentity | None:
     if service is None:
         return None
     return await service.identity(request.cookies.get(CLIENT_COOKIE))
+
+
+async def identified_client(request: web.Request, *, page: bool) -> ClientIdentity:
+    """The identified client of this request. A page sends anyone else to identify first (and
+    back here); the API answers 401."""
+    identity = await client_identity(request)
+    if identity is None:
+        if page:
+            raise web.HTTPSeeOther(f"/identify?next={request.path}")
+        raise NotAuthenticated()
+    return identity

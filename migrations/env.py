@@ -16,6 +16,7 @@ import calendars.models  # noqa: F401
 import core.data_keys
 import core.lookup  # noqa: F401
 import identification.models  # noqa: F401
+import messaging.models  # noqa: F401
 import notifications.models  # noqa: F401
 import reports.models  # noqa: F401
 import video.models  # noqa: F401

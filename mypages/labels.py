@@ -12,6 +12,10 @@ READ_NAMES = {
     "booking.identity-code": N_("Entered your identity code on your booking"),
     "person.read": N_("Looked up your data for an access request"),
     "person.erased": N_("Erased your data on request"),
+    "message.list": N_("Saw your message in the unit's inbox"),
+    "message.read": N_("Read your messages"),
+    "message.file": N_("Opened a file you sent"),
+    "message.start": N_("Wrote to you"),
 }
 OTHER_READ = N_("Handled your booking")
 

@@ -22,14 +22,17 @@ ROLE_NAMES = {
     "caseworker": N_("Caseworker"),
     "intake": N_("Intake worker"),
 }
-CSV_HEADERS = (N_("When"), N_("What"), N_("Role"), N_("Unit"), N_("Booking"))
+CSV_HEADERS = (N_("When"), N_("What"), N_("Role"), N_("Unit"))
 
 
 @pages.get("/my", name="my_pages")
 async def home(request: web.Request) -> web.Response:
     person = await identified_person(request, page=True)
-    overview = await request.app[my_pages_service_key].overview(person)
-    return render(request, "mypages/home.html", {"person": person, "overview": overview})
+    service = request.app[my_pages_service_key]
+    overview = await service.overview(person)
+    unread = await service.unread_messages(person)
+    context = {"person": person, "overview": overview, "unread": unread}
+    return render(request, "mypages/home.html", context)
 
 
 @pages.get("/my/access-log", name="my_access_log")
@@ -56,7 +59,6 @@ async def access_log_csv(request: web.Request) -> web.Response:
                 translate(request, read_name(read.action)),
                 translate(request, ROLE_NAMES[read.role.value]) if read.role else "",
                 read.unit.name_in(language) if read.unit else "",
-                read.booking_id,
             ]
         )
     return web.Response(

@@ -20,6 +20,7 @@ from core.app_keys import sessions_key
 from core.request_keys import language_key
 from core.templating import translate
 from identification.keys import providers_key
+from messaging.keys import messaging_service_key
 from mypages.keys import identified_person, my_pages_service_key
 from mypages.labels import read_name
 from mypages.schemas import OwnBookingOut, OwnBookingsOut, StaffReadOut, StaffReadsOut
@@ -31,7 +32,10 @@ CLIENT_SESSION = ("clientSession",)
 
 async def my_pages_context(app: web.Application) -> AsyncIterator[None]:
     app[my_pages_service_key] = MyPagesService(
-        app[booking_service_key], AuditLog(app[sessions_key]), app[account_service_key]
+        app[booking_service_key],
+        AuditLog(app[sessions_key]),
+        app[account_service_key],
+        app[messaging_service_key],
     )
     yield
 
@@ -46,7 +50,7 @@ def staff_read_out(request: web.Request, read: StaffRead) -> StaffReadOut:
         at=read.at,
         action=read.action,
         what=translate(request, read_name(read.action)),
-        booking_id=read.booking_id,
+        item=f"{read.subject_type} {read.subject_id}",
         role=read.role.value if read.role else None,
         unit=read.unit.name_in(language) if read.unit else None,
     )

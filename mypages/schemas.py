@@ -23,7 +23,8 @@ class StaffReadOut(BaseModel):
     at: AwareDatetime
     action: str
     what: str
-    booking_id: str
+    # What was read: "booking <id>" or "message_thread <id>".
+    item: str
     role: str | None
     unit: str | None
 

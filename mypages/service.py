@@ -1,4 +1,5 @@
-"""The identified client's own pages: their bookings across units and who has read their data.
+"""The identified client's own pages: their bookings across units, their messages (messaging/)
+and who has read their data.
 
 Every method takes the identified person (``Person``: the keyed hash of their identity code,
 from their identified session) and returns only what is theirs: bookings that belong to them
@@ -21,6 +22,7 @@ from booking.person_data import OwnBooking
 from booking.service import BookingService
 from core.db import utcnow
 from core.principal import Role
+from messaging.service import MessagingService
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -43,7 +45,8 @@ class StaffRead:
 
     at: datetime
     action: str
-    booking_id: str
+    subject_type: str
+    subject_id: str
     role: Role | None
     unit: UnitInfo | None
 
@@ -54,11 +57,13 @@ class MyPagesService:
         bookings: BookingService,
         audit: AuditLog,
         accounts: AccountService,
+        messages: MessagingService,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._bookings = bookings
         self._audit = audit
         self._accounts = accounts
+        self._messages = messages
         self._clock = clock
 
     async def overview(self, person: Person) -> Overview:
@@ -73,10 +78,18 @@ class MyPagesService:
             past=[b for b in own if not upcoming(b)],
         )
 
+    async def unread_messages(self, person: Person) -> int:
+        return await self._messages.unread_count(person)
+
     async def reads(self, person: Person) -> list[StaffRead]:
-        """Every staff read of the person's bookings, newest first."""
+        """Every staff read of the person's bookings and message threads, newest first."""
         own = await self._bookings.own_bookings(person.identity_hash)
-        records = await self._audit.staff_reads_of({"booking": [b.booking.id for b in own]})
+        records = await self._audit.staff_reads_of(
+            {
+                "booking": [b.booking.id for b in own],
+                "message_thread": await self._messages.thread_ids(person),
+            }
+        )
         staff = {
             member.id: member
             for member in await self._accounts.staff_members(
@@ -89,5 +102,9 @@ class MyPagesService:
             member = staff.get(record.user_id or "")
             unit = units.get(member.unit_id or "") if member is not None else None
             role = member.role if member is not None else None
-            reads.append(StaffRead(record.at, record.action, record.subject_id, role, unit))
+            reads.append(
+                StaffRead(
+                    record.at, record.action, record.subject_type, record.subject_id, role, unit
+                )
+            )
         return reads

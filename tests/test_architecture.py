@@ -28,6 +28,7 @@ LAYERS: list[set[str]] = [
     {"video", "notifications"},
     {"assessments"},
     {"agenda"},
+    {"messaging"},
     {"privacy"},
     {"mypages"},
     {"demo"},

@@ -1,0 +1,54 @@
+"""The messaging package's app key and the request helpers its routes and pages share: a file
+as a download, and reading a form's one attached file."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote
+
+from aiohttp import web
+
+from core.uploads import MAX_ATTACHMENT_BYTES, Upload
+from messaging.service import MessagingService
+from messaging.types import FileDownload
+
+messaging_service_key = web.AppKey("messaging_service", MessagingService)
+
+
+def file_response(download: FileDownload) -> web.Response:
+    """An attachment as a download, never shown inline (someone else sent it)."""
+    return web.Response(
+        body=download.data,
+        content_type=download.media_type,
+        headers={
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(download.filename)}",
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+FILE_FIELD = "file"
+
+
+def uploads_of(form: Mapping[str, Any]) -> list[Upload]:
+    """The form's one file, if one was chosen (read to one byte over the limit, so an
+    oversized file is named as such without reading all of it)."""
+    chosen = form.get(FILE_FIELD)
+    if not isinstance(chosen, web.FileField) or not chosen.filename:
+        return []
+    return [Upload(chosen.filename, chosen.file.read(MAX_ATTACHMENT_BYTES + 1))]
+
+
+def on_form(errors: Mapping[str, str]) -> dict[str, str]:
+    """Errors keyed as the form's fields are (a file's problem is the file field's)."""
+    return {
+        (FILE_FIELD if key.startswith("attachments") else key): message
+        for key, message in errors.items()
+    }
+
+
+def text_of(form: Mapping[str, Any], name: str, limit: int = 20000) -> str:
+    value = form.get(name, "")
+    return value[:limit] if isinstance(value, str) else ""

@@ -1,0 +1,236 @@
+"""Secure messages: an identified client writes to a unit they have met, with a file; the unit
+answers and notes; the client is told by an email that says nothing of the message; nobody
+else reads, and bad input is refused with nothing stored."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import aiohttp
+from sqlalchemy import func, select, text
+
+from core.app_keys import sessions_key
+from core.uploads import MAX_ATTACHMENT_BYTES
+from messaging.models import MessageThread, ThreadMessage
+from tests.messaging.conftest import PDF, PNG, MessagesWorld, csrf_of
+
+SUBJECT = "Vuokrarästit"
+BODY = "Hei, minulla on vuokrarästejä ja tarvitsisin neuvoa toimeentulotuesta."
+ANSWER = "Hei Aino, tuo vuokrasopimus ja tiliotteet tapaamiseen."
+NOTE = "Asiakkaalla aiempi päätös maaliskuussa."
+
+
+async def write(
+    world: MessagesWorld,
+    *,
+    unit_id: str,
+    subject: str = SUBJECT,
+    body: str = BODY,
+    file: tuple[str, bytes] | None = None,
+) -> aiohttp.ClientResponse:
+    client = world.client
+    form_page = await (await client.get("/my/messages/new")).text()
+    data = aiohttp.FormData()
+    data.add_field("csrf_token", csrf_of(form_page))
+    data.add_field("unit_id", unit_id)
+    data.add_field("subject", subject)
+    data.add_field("body", body)
+    if file is not None:
+        data.add_field(
+            "file", io.BytesIO(file[1]), filename=file[0], content_type="application/octet-stream"
+        )
+    return await client.post("/my/messages/new", data=data, allow_redirects=False)
+
+
+async def thread_count(world: MessagesWorld) -> int:
+    async with world.client.app[sessions_key]() as session:
+        return int(await session.scalar(select(func.count()).select_from(MessageThread)) or 0)
+
+
+async def test_a_client_writes_the_unit_answers_and_the_notice_says_nothing(
+    world: MessagesWorld,
+) -> None:
+    await world.identify("aino")
+    client = world.client
+    new = await (await client.get("/my/messages/new")).text()
+    assert "Perhepalvelut" in new and "Aikuissosiaalityö" in new
+    sent = await write(world, unit_id=world.family.unit_id, file=("sopimus.pdf", PDF))
+    assert sent.status == 303
+    thread_path = sent.headers["Location"].split("?")[0]
+    page = await (await client.get(thread_path)).text()
+    assert BODY in page and "sopimus.pdf" in page
+    file_id = page.split("/my/messages/files/")[1].split('"')[0]
+    download = await client.get(f"/my/messages/files/{file_id}")
+    assert (await download.read(), download.headers["Content-Type"]) == (PDF, "application/pdf")
+    assert download.headers["Content-Disposition"].startswith("attachment")
+
+    thread_id = thread_path.rsplit("/", 1)[1]
+    async with world.staff("maria@example.com") as maria:
+        inbox = await (await maria.get("/staff/messages")).text()
+        assert SUBJECT in inbox and "Vastattava viimeistään" in inbox
+        thread_page = await (await maria.get(f"/staff/messages/{thread_id}")).text()
+        assert BODY in thread_page and "Aino Asiakas" in thread_page
+        token = csrf_of(thread_page)
+        answered = await maria.post(
+            f"/staff/messages/{thread_id}",
+            data={"csrf_token": token, "action": "send", "body": ANSWER},
+        )
+        assert answered.status == 200
+        assert "Asiakkaalle ilmoitetaan uudesta viestistä" in await answered.text()
+        noted = await maria.post(
+            f"/staff/messages/{thread_id}",
+            data={"csrf_token": token, "action": "note", "body": NOTE},
+        )
+        assert noted.status == 200
+        inbox_api = await (await maria.get("/api/v1/threads")).json()
+        [listed] = inbox_api["threads"]
+        assert (listed["id"], listed["waiting_since"]) == (thread_id, None)
+
+    await world.deliver()
+    [(recipients, notice)] = world.notices()
+    assert recipients == ["asiakas9@example.com"]  # the family booking's email
+    assert str(notice["Subject"]) == "Uusi viesti Kohtaamossa"
+    words = notice.get_body(("plain",)).get_content()
+    assert f"/my/messages/{thread_id}" in words
+    for secret in (ANSWER, SUBJECT, NOTE, "Maria", "Perhepalvelut", "vuokra"):
+        assert secret not in words and secret not in str(notice["Subject"])
+
+    my = await (await client.get("/api/v1/my/threads")).json()
+    assert [(t["subject"], t["unread"]) for t in my["threads"]] == [(SUBJECT, True)]
+    seen = await (await client.get(thread_path)).text()
+    assert ANSWER in seen and "Maria Virtanen" in seen
+    assert NOTE not in seen and "Sisäinen merkintä" not in seen
+    detail = await (await client.get(f"/api/v1/my/threads/{thread_id}")).json()
+    assert [m["kind"] for m in detail["messages"]] == ["client", "staff"]
+    assert (await (await client.get("/api/v1/my/threads")).json())["threads"][0]["unread"] is False
+
+
+async def test_bad_input_is_named_kept_and_nothing_is_stored(world: MessagesWorld) -> None:
+    await world.identify("aino")
+    empty = await write(world, unit_id=world.family.unit_id, body="   ")
+    assert empty.status == 422
+    page = await empty.text()
+    assert "Kirjoita viestisi." in page and f'value="{SUBJECT}"' in page
+    disguised = await write(world, unit_id=world.family.unit_id, file=("kuva.pdf", PNG))
+    assert disguised.status == 422
+    assert "Tiedoston nimi ei vastaa" in await disguised.text()
+    not_a_file = await write(world, unit_id=world.family.unit_id, file=("ohje.pdf", b"MZ\x90\x00"))
+    assert not_a_file.status == 422
+    big = PDF + b"0" * MAX_ATTACHMENT_BYTES
+    oversized = await write(world, unit_id=world.family.unit_id, file=("iso.pdf", big))
+    assert oversized.status in (413, 422)
+    stranger = await write(world, unit_id="00000000-0000-0000-0000-000000000000")
+    assert stranger.status == 422
+    assert "Valitse jokin yksiköistä" in await stranger.text()
+    api = await world.client.post(
+        "/api/v1/my/threads", json={"unit_id": world.family.unit_id, "subject": "", "body": ""}
+    )
+    assert api.status == 422
+    fields = {error["field"] for error in (await api.json())["errors"]}
+    assert fields == {"subject", "body"}
+    assert await thread_count(world) == 0
+
+
+async def test_a_unit_the_person_never_met_cannot_be_written_to(world: MessagesWorld) -> None:
+    # Erkki has met only the family services: the adult unit is not his to write to.
+    await world.identify("erkki")
+    refused = await world.client.post(
+        "/api/v1/my/threads",
+        json={"unit_id": world.adult_unit_id, "subject": "Hei", "body": "Mainos"},
+    )
+    assert refused.status == 422
+    assert [e["field"] for e in (await refused.json())["errors"]] == ["unit_id"]
+    assert await thread_count(world) == 0
+
+
+async def test_nobody_else_reads_or_writes_the_thread(world: MessagesWorld) -> None:
+    await world.identify("aino")
+    client = world.client
+    sent = await write(world, unit_id=world.family.unit_id, file=("sopimus.pdf", PDF))
+    thread_id = sent.headers["Location"].split("?")[0].rsplit("/", 1)[1]
+    page = await (await client.get(f"/my/messages/{thread_id}")).text()
+    file_id = page.split("/my/messages/files/")[1].split('"')[0]
+
+    async def messages() -> int:
+        async with client.app[sessions_key]() as session:
+            return int(await session.scalar(select(func.count()).select_from(ThreadMessage)) or 0)
+
+    before = await messages()
+    # Another identified person.
+    await world.identify("erkki")
+    assert (await client.get(f"/my/messages/{thread_id}")).status == 404
+    assert (await client.get(f"/my/messages/files/{file_id}")).status == 404
+    assert (await client.get(f"/api/v1/my/threads/{thread_id}")).status == 404
+    assert (await client.get(f"/api/v1/my/attachments/{file_id}")).status == 404
+    reply = await client.post(f"/api/v1/my/threads/{thread_id}/messages", json={"body": "Hei"})
+    assert reply.status == 404
+    assert (await (await client.get("/api/v1/my/threads")).json())["threads"] == []
+    # Nobody identified.
+    client.session.cookie_jar.clear()
+    assert (await client.get(f"/api/v1/my/threads/{thread_id}")).status == 401
+    away = await client.get(f"/my/messages/{thread_id}", allow_redirects=False)
+    assert away.status == 303 and away.headers["Location"].startswith("/identify?next=")
+    # A caseworker of another unit, and an admin.
+    async with world.staff("sanna@example.com") as sanna:
+        assert (await sanna.get(f"/staff/messages/{thread_id}")).status == 404
+        assert (await sanna.get(f"/staff/messages/files/{file_id}")).status == 404
+        assert (await sanna.get(f"/api/v1/threads/{thread_id}")).status == 404
+        answer = await sanna.post(f"/api/v1/threads/{thread_id}/messages", json={"body": "x"})
+        assert answer.status == 404
+        assert (await sanna.post(f"/api/v1/threads/{thread_id}/close")).status == 404
+        assert (await (await sanna.get("/api/v1/threads")).json())["threads"] == []
+    assert await messages() == before
+
+
+async def test_raw_rows_hold_no_clear_text(world: MessagesWorld, tmp_path: Any) -> None:
+    await world.identify("aino")
+    await write(world, unit_id=world.family.unit_id, file=("sopimus.pdf", PDF))
+    async with world.client.app[sessions_key]() as session:
+        thread = (
+            await session.execute(text("SELECT subject, person_name FROM message_threads"))
+        ).one()
+        body = await session.scalar(text("SELECT body FROM thread_messages"))
+        filename = await session.scalar(text("SELECT filename FROM message_attachments"))
+    for value, clear in ((thread.subject, SUBJECT), (thread.person_name, "Aino"), (body, "vuokra")):
+        assert value.startswith("k1.") and clear not in value
+    assert filename.startswith("k1.") and "sopimus" not in filename
+    stored = [path.read_bytes() for path in (tmp_path / "files" / "messages").glob("*/*")]
+    assert (
+        len(stored) == 1 and b"Vuokrasopimus" not in stored[0] and not stored[0].startswith(b"%PDF")
+    )
+
+
+async def test_a_person_writing_too_much_is_slowed(world: MessagesWorld) -> None:
+    await world.identify("aino")
+    client = world.client
+    created = await client.post(
+        "/api/v1/my/threads", json={"unit_id": world.family.unit_id, "subject": "1", "body": "1"}
+    )
+    thread_id = (await created.json())["id"]
+    for number in range(9):
+        again = await client.post(
+            f"/api/v1/my/threads/{thread_id}/messages", json={"body": f"viesti {number}"}
+        )
+        assert again.status == 204
+    limited = await client.post(f"/api/v1/my/threads/{thread_id}/messages", json={"body": "11"})
+    assert limited.status == 429
+
+
+async def test_staff_write_to_a_person_by_identity_code(world: MessagesWorld) -> None:
+    async with world.staff("maria@example.com") as maria:
+        wrong = await maria.post(
+            "/api/v1/threads",
+            json={"identity_code": "131052-308X", "subject": "Hei", "body": "Soitatko?"},
+        )
+        assert wrong.status == 422
+        made = await maria.post(
+            "/api/v1/threads",
+            json={"identity_code": "131052-308t", "subject": "Päätös", "body": "Päätös on tehty."},
+        )
+        assert made.status == 201
+    await world.identify("erkki")
+    threads = (await (await world.client.get("/api/v1/my/threads")).json())["threads"]
+    assert [(t["subject"], t["unread"]) for t in threads] == [("Päätös", True)]
+    await world.identify("aino")
+    assert (await (await world.client.get("/api/v1/my/threads")).json())["threads"] == []
