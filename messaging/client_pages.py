@@ -8,6 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from core.errors import ValidationFailed
+from core.request_keys import language_key
 from core.templating import render
 from identification.keys import identified_client, providers_key
 from identification.service import ClientIdentity
@@ -41,7 +42,12 @@ async def new_submit(request: web.Request) -> web.Response:
     values = {name: text_of(form, name) for name in ("unit_id", "subject", "body")}
     try:
         thread_id = await request.app[messaging_service_key].start_by_client(
-            person, values["unit_id"], values["subject"], values["body"], uploads_of(form)
+            person,
+            values["unit_id"],
+            values["subject"],
+            values["body"],
+            uploads_of(form),
+            request[language_key],
         )
     except ValidationFailed as error:
         return await _new_page(request, person, values, on_form(error.fields), 422)
@@ -74,7 +80,7 @@ async def reply_submit(request: web.Request) -> web.Response:
     thread_id = request.match_info["thread_id"]
     try:
         await request.app[messaging_service_key].client_reply(
-            person, thread_id, body, uploads_of(form)
+            person, thread_id, body, uploads_of(form), request[language_key]
         )
     except ValidationFailed as error:
         return await _thread_page(request, person, {"body": body}, on_form(error.fields), 422)

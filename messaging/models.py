@@ -29,6 +29,8 @@ class MessageThread(Base):
     caseworker_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), default=None)
     assigned_to: Mapped[str | None] = mapped_column(ForeignKey("users.id"), default=None)
     started_by: Mapped[str] = mapped_column(String(10))
+    # The language the client last wrote in: their notices are in it ("" until they write).
+    language: Mapped[str] = mapped_column(String(2), default="")
     status: Mapped[str] = mapped_column(String(10), default=OPEN)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # The client's first message still without an answer (None: answered, or staff wrote last).

@@ -96,7 +96,7 @@ async def api_start_thread(request: web.Request) -> web.Response:
     person = await identified(request)
     body = await parse_body(request, ThreadIn)
     thread_id = await request.app[messaging_service_key].start_by_client(
-        person, body.unit_id, body.subject, body.body
+        person, body.unit_id, body.subject, body.body, language=request[language_key]
     )
     return json_response(CreatedOut(id=thread_id), status=201)
 
@@ -126,7 +126,7 @@ async def api_my_reply(request: web.Request) -> web.Response:
     person = await identified(request)
     body = await parse_body(request, MessageIn)
     await request.app[messaging_service_key].client_reply(
-        person, request.match_info["thread_id"], body.body
+        person, request.match_info["thread_id"], body.body, language=request[language_key]
     )
     return web.Response(status=204)
 

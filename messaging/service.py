@@ -108,6 +108,7 @@ class MessagingService:
         subject: str,
         body: str,
         uploads: Sequence[Upload] = (),
+        language: str = "fi",
     ) -> str:
         subject, body = " ".join(subject.split()), body.strip()
         errors = text_errors(subject, body)
@@ -127,6 +128,7 @@ class MessagingService:
             person_name=person.name,
             subject=subject,
             started_by=CLIENT,
+            language=language[:2],
             created_at=now,
             waiting_since=now,
             last_message_at=now,
@@ -164,7 +166,12 @@ class MessagingService:
             return await self._presenter.view(session, thread, for_client=True)
 
     async def client_reply(
-        self, person: Person, thread_id: str, body: str, uploads: Sequence[Upload] = ()
+        self,
+        person: Person,
+        thread_id: str,
+        body: str,
+        uploads: Sequence[Upload] = (),
+        language: str = "fi",
     ) -> None:
         body = body.strip()
         errors = body_errors(body) | upload_errors(uploads)
@@ -182,6 +189,7 @@ class MessagingService:
                 thread.status, thread.closed_at = OPEN, None  # writing again reopens it
                 thread.waiting_since = thread.waiting_since or now
                 thread.last_message_at, thread.unread_by_staff = now, True
+                thread.language = language[:2]
                 workers = await self._unit_workers(thread)
                 await self._notices.client_wrote(session, message_id, thread.id, workers)
         except BaseException:
@@ -408,7 +416,11 @@ class MessagingService:
         contact = next(iter(in_unit or with_email), None)
         if contact is not None and contact.client_email:
             await self._notices.staff_wrote(
-                session, message_id, thread.id, contact.client_email, contact.language
+                session,
+                message_id,
+                thread.id,
+                contact.client_email,
+                thread.language or contact.language,
             )
 
     async def _add_message(

@@ -29,6 +29,7 @@ def upgrade() -> None:
         sa.Column("caseworker_id", sa.String(length=36), nullable=True),
         sa.Column("assigned_to", sa.String(length=36), nullable=True),
         sa.Column("started_by", sa.String(length=10), nullable=False),
+        sa.Column("language", sa.String(length=2), nullable=False),
         sa.Column("status", sa.String(length=10), nullable=False),
         sa.Column("created_at", core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("waiting_since", core.db.UTCDateTime(timezone=True), nullable=True),
