@@ -74,6 +74,10 @@ class Settings:
     booking_rate_limit: int = 60
     sms_url: str = ""
     sms_token: str = ""
+    # The municipality's client record system: shared documents and closed message threads are
+    # sent there (a signed JSON body, retried through the outbox). Empty: nothing is sent.
+    records_webhook_url: str = ""
+    records_webhook_secret: str = ""
     reminder_minutes: tuple[int, ...] = (24 * 60, 60)
     ics_fetch_private_addresses: bool = False
     # Video rooms open this many minutes before the start and close 30 minutes after the end.
@@ -189,6 +193,12 @@ class Settings:
             ics_fetch_private_addresses=reader.flag("ICS_FETCH_PRIVATE_ADDRESSES", False),
             sms_url=reader.url("SMS_URL", "") if reader.text("SMS_URL", "") else "",
             sms_token=reader.text("SMS_TOKEN", ""),
+            records_webhook_url=(
+                reader.url("RECORDS_WEBHOOK_URL", "")
+                if reader.text("RECORDS_WEBHOOK_URL", "")
+                else ""
+            ),
+            records_webhook_secret=reader.text("RECORDS_WEBHOOK_SECRET", ""),
             reminder_minutes=reader.minutes_list("REMINDER_MINUTES", "1440,60"),
             video_open_minutes=reader.integer("VIDEO_OPEN_MINUTES", 15, minimum=0, maximum=240),
             video_relay_only=reader.flag("VIDEO_RELAY_ONLY", environment == "production"),
@@ -230,6 +240,11 @@ class Settings:
         )
         if settings.sms_url and not settings.sms_token:
             raise SettingsError("SMS_TOKEN", "is required when KOHTAAMO_SMS_URL is set")
+        if settings.records_webhook_url and len(settings.records_webhook_secret) < 32:
+            raise SettingsError(
+                "RECORDS_WEBHOOK_SECRET",
+                "of at least 32 characters is required when KOHTAAMO_RECORDS_WEBHOOK_URL is set",
+            )
         if settings.turn_urls and not settings.turn_secret:
             raise SettingsError("TURN_SECRET", "is required when KOHTAAMO_TURN_URLS is set")
         if environment == "production" and not settings.data_keys:

@@ -24,6 +24,8 @@ class MessageThread(Base):
     # The client: the keyed hash of their identity code (core/lookup.py), as identified.
     person_hash: Mapped[str] = mapped_column(String(64), index=True)
     person_name: Mapped[str] = mapped_column(EncryptedText("messages"), default="")
+    # The identity code itself, for filing the thread in the client record system.
+    person_code: Mapped[str] = mapped_column(EncryptedText("messages"), default="")
     subject: Mapped[str] = mapped_column(EncryptedText("messages"))
     # The caseworker the client addressed, if any, and the worker the unit assigned it to.
     caseworker_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), default=None)

@@ -20,7 +20,7 @@ from core.principal import Role
 from core.request_keys import language_key
 from identification.keys import identified_client, providers_key
 from identification.service import ClientIdentity
-from messaging.keys import file_response, messaging_service_key
+from messaging.keys import export_response, file_response, messaging_service_key
 from messaging.notices import MessageNotices
 from messaging.schemas import (
     AssignIn,
@@ -54,7 +54,10 @@ async def messaging_context(app: web.Application) -> AsyncIterator[None]:
         files,
         lambda: app[person_hasher_key],
         MessageNotices(
-            lambda: app[person_hasher_key], settings.base_url, settings.default_language
+            lambda: app[person_hasher_key],
+            settings.base_url,
+            settings.default_language,
+            records_system=bool(settings.records_webhook_url),
         ),
         country=settings.jurisdiction,
         zone_of_day=lambda moment: moment.astimezone(settings.zone).date(),
@@ -241,6 +244,20 @@ async def api_close(request: web.Request) -> web.Response:
     viewer = current_viewer(request, *STAFF)
     await request.app[messaging_service_key].close(viewer, request.match_info["thread_id"])
     return web.Response(status=204)
+
+
+@api.get(
+    "/api/v1/threads/{thread_id}/export",
+    summary="The whole thread with its files, for filing in the client record system",
+    auth=STAFF_SESSION,
+    errors=(403,),
+)
+async def api_export(request: web.Request) -> web.Response:
+    viewer = current_viewer(request, *STAFF)
+    exported = await request.app[messaging_service_key].export(
+        viewer, request.match_info["thread_id"]
+    )
+    return export_response(exported, f"kohtaamo-thread-{request.match_info['thread_id']}.json")
 
 
 @api.get(

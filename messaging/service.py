@@ -15,6 +15,7 @@ import dataclasses
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import PurePath
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,6 +34,7 @@ from core.principal import Role, Viewer
 from core.uploads import Upload, check_uploads
 from core.validators import InvalidValue, nordic_identity_number
 from messaging.checks import body_errors, text_errors, upload_errors
+from messaging.export import thread_export
 from messaging.models import (
     CLIENT,
     CLOSED,
@@ -126,6 +128,7 @@ class MessagingService:
             unit_id=unit_id,
             person_hash=person.identity_hash,
             person_name=person.name,
+            person_code=person.identity_code,
             subject=subject,
             started_by=CLIENT,
             language=language[:2],
@@ -183,6 +186,8 @@ class MessagingService:
         try:
             async with self._sessions.begin() as session:
                 thread = await self._client_row(session, person, thread_id)
+                if not thread.person_name:  # a thread staff began: now the person is known
+                    thread.person_name, thread.person_code = person.name, person.identity_code
                 message_id = await self._add_message(
                     session, thread.id, CLIENT, None, body, uploads, blob_ids, now
                 )
@@ -304,6 +309,7 @@ class MessagingService:
             unit_id=unit_id,
             person_hash=person_hash,
             person_name="",
+            person_code=code,
             subject=subject,
             started_by=STAFF,
             created_at=now,
@@ -334,9 +340,33 @@ class MessagingService:
             thread.assigned_to = user_id or None
 
     async def close(self, viewer: Viewer, thread_id: str) -> None:
+        """Close the thread and hand it to the client record system (where one is set)."""
+        filed = await self.export(viewer, thread_id, purpose="closed: to the record system")
         async with self._sessions.begin() as session:
             thread = await self._staff_row(session, viewer, thread_id)
-            thread.status, thread.closed_at, thread.waiting_since = CLOSED, self._clock(), None
+            closed_at = self._clock()
+            thread.status, thread.closed_at, thread.waiting_since = CLOSED, closed_at, None
+            filed |= {"status": CLOSED, "closed_at": closed_at.isoformat()}
+            await self._notices.thread_closed(session, thread.id, closed_at, filed)
+
+    async def export(
+        self, viewer: Viewer, thread_id: str, *, purpose: str = "export for filing"
+    ) -> dict[str, Any]:
+        """The whole thread, notes and files included, for the client record system."""
+        async with self._sessions.begin() as session:
+            thread = await self._staff_row(session, viewer, thread_id)
+            view = await self._presenter.view(session, thread, for_client=False)
+            rows = (
+                await session.scalars(
+                    select(MessageAttachment)
+                    .join(ThreadMessage, ThreadMessage.id == MessageAttachment.message_id)
+                    .where(ThreadMessage.thread_id == thread.id)
+                )
+            ).all()
+            self._audit.add(session, viewer, "message.export", SUBJECT_TYPE, [thread.id], purpose)
+            person = (thread.person_name, thread.person_code)
+        contents = {row.id: self._files.read(row.blob_id) for row in rows}
+        return thread_export(view, person, contents)
 
     async def staff_attachment(self, viewer: Viewer, attachment_id: str) -> FileDownload:
         async with self._sessions.begin() as session:

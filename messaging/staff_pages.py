@@ -15,7 +15,14 @@ from core.i18n import N_
 from core.principal import Role, Viewer
 from core.templating import render
 from identification.keys import providers_key
-from messaging.keys import file_response, messaging_service_key, on_form, text_of, uploads_of
+from messaging.keys import (
+    export_response,
+    file_response,
+    messaging_service_key,
+    on_form,
+    text_of,
+    uploads_of,
+)
 
 pages = web.RouteTableDef()
 STAFF = (Role.CASEWORKER, Role.INTAKE)
@@ -106,6 +113,14 @@ async def _thread_page(
         "today": service.today(),
     }
     return render(request, "messaging/staff_thread.html", context, status=status)
+
+
+@pages.get(THREAD + "/export.json", name="staff_message_export")
+async def export_download(request: web.Request) -> web.Response:
+    viewer = staff_page(request, *STAFF)
+    thread_id = request.match_info["thread_id"]
+    exported = await request.app[messaging_service_key].export(viewer, thread_id)
+    return export_response(exported, f"kohtaamo-thread-{thread_id}.json")
 
 
 @pages.get("/staff/messages/files/{attachment_id}", name="staff_message_file")

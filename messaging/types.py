@@ -19,6 +19,9 @@ class Person(Protocol):
     @property
     def name(self) -> str: ...
 
+    @property
+    def identity_code(self) -> str: ...
+
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class AttachmentView:

@@ -14,4 +14,4 @@ my_pages_service_key = web.AppKey("my_pages_service", MyPagesService)
 async def identified_person(request: web.Request, *, page: bool) -> Person:
     """The identified client of this request (see identification.keys.identified_client)."""
     identity = await identified_client(request, page=page)
-    return Person(identity_hash=identity.identity_hash, name=identity.name)
+    return Person(identity.identity_hash, identity.name, identity.identity_code)

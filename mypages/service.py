@@ -31,6 +31,7 @@ class Person:
 
     identity_hash: str
     name: str
+    identity_code: str
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

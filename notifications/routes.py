@@ -48,7 +48,7 @@ from notifications.keys import (
 from notifications.outbox import DrainResult, OutboxSender
 from notifications.person_data import PersonMessages
 from notifications.retention import MessagesOfRemovedBookings, OutboxRetention
-from notifications.senders import HttpSmsSender, LogSender, Sender, SmtpSender
+from notifications.senders import HttpSmsSender, LogSender, Sender, SmtpSender, WebhookSender
 from notifications.service import BookingNotifier
 from reports.keys import report_listener_key, report_service_key
 
@@ -72,7 +72,12 @@ def senders_for(settings: Settings, http: aiohttp.ClientSession) -> dict[str, Se
         if settings.sms_url
         else LogSender()
     )
-    return {"email": email, "sms": sms}
+    webhook: Sender = (
+        WebhookSender(http, settings.records_webhook_url, settings.records_webhook_secret)
+        if settings.records_webhook_url
+        else LogSender()
+    )
+    return {"email": email, "sms": sms, "webhook": webhook}
 
 
 def job_store(settings: Settings) -> BaseJobStore:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
+import time
 from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import Protocol
@@ -89,6 +92,37 @@ class HttpSmsSender:
                     raise DeliveryFailed(f"SMS gateway answered {answer.status}")
         except (aiohttp.ClientError, TimeoutError) as error:
             raise DeliveryFailed(f"SMS gateway: {type(error).__name__}") from error
+        return True
+
+
+class WebhookSender:
+    """POST the JSON body to the record system, signed so that it can tell the body is ours
+    and fresh: ``Kohtaamo-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<body>">``
+    with the shared secret. ``Kohtaamo-Event`` is the event's id: a repeat after a lost answer
+    carries the same id, for the receiver to ignore."""
+
+    def __init__(self, http: aiohttp.ClientSession, url: str, secret: str) -> None:
+        self._http = http
+        self._url = url
+        self._secret = secret.encode()
+
+    async def send(self, message: OutboxMessage) -> bool:
+        body = message.body_text.encode("utf-8")
+        sent_at = str(int(time.time()))
+        signature = hmac.new(self._secret, sent_at.encode() + b"." + body, hashlib.sha256)
+        headers = {
+            "Content-Type": "application/json",
+            "Kohtaamo-Event": message.idempotency_key,
+            "Kohtaamo-Signature": f"t={sent_at},v1={signature.hexdigest()}",
+        }
+        try:
+            async with self._http.post(
+                self._url, data=body, headers=headers, timeout=aiohttp.ClientTimeout(total=10)
+            ) as answer:
+                if not 200 <= answer.status < 300:
+                    raise DeliveryFailed(f"record system answered {answer.status}")
+        except (aiohttp.ClientError, TimeoutError) as error:
+            raise DeliveryFailed(f"record system: {type(error).__name__}") from error
         return True
 
 

@@ -25,6 +25,7 @@ def upgrade() -> None:
         sa.Column("unit_id", sa.String(length=36), nullable=False),
         sa.Column("person_hash", sa.String(length=64), nullable=False),
         sa.Column("person_name", sa.Text(), nullable=False),
+        sa.Column("person_code", sa.Text(), nullable=False),
         sa.Column("subject", sa.Text(), nullable=False),
         sa.Column("caseworker_id", sa.String(length=36), nullable=True),
         sa.Column("assigned_to", sa.String(length=36), nullable=True),

@@ -13,6 +13,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from accounts.keys import account_service_key
@@ -48,6 +49,9 @@ class MessagesWorld:
     sanna: str
     bookings: dict[str, str]
     inbox: Inbox
+    # What the record system's webhook received (headers, body), and what it answers next.
+    records: list[tuple[dict[str, str], bytes]]
+    record_answers: list[int]
 
     async def identify(self, person: str) -> None:
         self.client.session.cookie_jar.clear()
@@ -85,11 +89,28 @@ def csrf_of(page: str) -> str:
     return found.group(1)
 
 
+WEBHOOK_SECRET = "records-system-shared-secret-for-tests"
+
+
 @pytest.fixture
 async def world(
-    aiohttp_client: Any, database_url: str, tmp_path: Path, smtp: tuple[Inbox, SmtpServer]
+    aiohttp_client: Any,
+    aiohttp_server: Any,
+    database_url: str,
+    tmp_path: Path,
+    smtp: tuple[Inbox, SmtpServer],
 ) -> AsyncIterator[MessagesWorld]:
     inbox, server = smtp
+    records: list[tuple[dict[str, str], bytes]] = []
+    record_answers: list[int] = []
+
+    async def record_system(request: web.Request) -> web.Response:
+        records.append((dict(request.headers), await request.read()))
+        return web.Response(status=record_answers.pop(0) if record_answers else 200)
+
+    receiver = web.Application()
+    receiver.router.add_post("/records", record_system)
+    records_server = await aiohttp_server(receiver, host="127.0.0.1")
     people = {"aino": FINNISH_PERSON, "erkki": OTHER_FINNISH_PERSON}
     async with identification_on(tmp_path, "http://127.0.0.1:8080", people) as (settings, _p):
         app = create_app(
@@ -99,6 +120,8 @@ async def world(
                 smtp_port=str(server.port),
                 mail_from="kohtaamo@demokunta.example",
                 file_store=str(tmp_path / "files"),
+                records_webhook_url=str(records_server.make_url("/records")),
+                records_webhook_secret=WEBHOOK_SECRET,
                 **settings,
             )
         )
@@ -112,4 +135,6 @@ async def world(
         }
         units = await client.app[account_service_key].organisation.units()
         adult_unit = next(unit.id for unit in units if unit.names["en"] == "Adult")
-        yield MessagesWorld(client, family, adult_unit, sanna, bookings, inbox)
+        yield MessagesWorld(
+            client, family, adult_unit, sanna, bookings, inbox, records, record_answers
+        )

@@ -4,16 +4,23 @@ else reads, and bad input is refused with nothing stored."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import io
+import json
+from datetime import timedelta
 from typing import Any
 
 import aiohttp
 from sqlalchemy import func, select, text
 
 from core.app_keys import sessions_key
+from core.db import utcnow
 from core.uploads import MAX_ATTACHMENT_BYTES
 from messaging.models import MessageThread, ThreadMessage
-from tests.messaging.conftest import PDF, PNG, MessagesWorld, csrf_of
+from notifications.keys import outbox_sender_key
+from tests.messaging.conftest import PDF, PNG, WEBHOOK_SECRET, MessagesWorld, csrf_of
 
 SUBJECT = "Vuokrarästit"
 BODY = "Hei, minulla on vuokrarästejä ja tarvitsisin neuvoa toimeentulotuesta."
@@ -234,3 +241,41 @@ async def test_staff_write_to_a_person_by_identity_code(world: MessagesWorld) ->
     assert [(t["subject"], t["unread"]) for t in threads] == [("Päätös", True)]
     await world.identify("aino")
     assert (await (await world.client.get("/api/v1/my/threads")).json())["threads"] == []
+
+
+async def test_a_closed_thread_goes_to_the_record_system_signed_and_retried(
+    world: MessagesWorld,
+) -> None:
+    await world.identify("aino")
+    sent = await write(world, unit_id=world.family.unit_id, file=("sopimus.pdf", PDF))
+    thread_id = sent.headers["Location"].split("?")[0].rsplit("/", 1)[1]
+    async with world.staff("maria@example.com") as maria:
+        assert (
+            await maria.post(f"/api/v1/threads/{thread_id}/messages", json={"body": ANSWER})
+        ).status == 204
+        await maria.post(f"/api/v1/threads/{thread_id}/messages", json={"body": NOTE, "note": True})
+        exported = await maria.get(f"/api/v1/threads/{thread_id}/export")
+        assert exported.headers["Content-Disposition"].startswith("attachment")
+        filed = await exported.json()
+        world.record_answers.append(503)  # the record system is down at first
+        assert (await maria.post(f"/api/v1/threads/{thread_id}/close")).status == 204
+    assert filed["client"] == {"name": "Aino Asiakas", "identity_code": "010280-952L"}
+    assert [m["kind"] for m in filed["messages"]] == ["client", "staff", "note"]
+    [file] = filed["messages"][0]["attachments"]
+    assert base64.b64decode(file["content_base64"]) == PDF
+
+    await world.deliver()
+    assert len(world.records) == 1  # refused: tried again later
+    sender = world.client.app[outbox_sender_key]
+    sender._clock = lambda: utcnow() + timedelta(minutes=5)
+    await sender.drain()
+    assert len(world.records) == 2
+    headers, body = world.records[-1]
+    stamp, signature = (part.split("=", 1)[1] for part in headers["Kohtaamo-Signature"].split(","))
+    expected = hmac.new(WEBHOOK_SECRET.encode(), f"{stamp}.".encode() + body, hashlib.sha256)
+    assert hmac.compare_digest(signature, expected.hexdigest())
+    event = json.loads(body)
+    assert event["event"] == "message_thread.closed"
+    assert event["data"]["id"] == thread_id and event["data"]["status"] == "closed"
+    assert [m["body"] for m in event["data"]["messages"]] == [BODY, ANSWER, NOTE]
+    assert headers["Kohtaamo-Event"] == world.records[0][0]["Kohtaamo-Event"]
