@@ -27,6 +27,7 @@ COPY assessments assessments
 COPY reports reports
 COPY agenda agenda
 COPY privacy privacy
+COPY documents documents
 COPY messaging messaging
 COPY mypages mypages
 COPY identification identification

@@ -28,6 +28,8 @@ import calendars.routes
 import calendars.service
 import identification.pages
 import identification.routes
+import documents.pages
+import documents.routes
 import messaging.client_pages
 import messaging.routes
 import messaging.staff_pages
@@ -121,6 +123,8 @@ def create_app(settings: Settings) -> web.Application:
     privacy.routes.setup(app)
     privacy.pages.setup(app)
     messaging.routes.setup(app)
+    documents.routes.setup(app)
+    documents.pages.setup(app)
     messaging.client_pages.setup(app)
     messaging.staff_pages.setup(app)
     mypages.routes.setup(app)
@@ -140,6 +144,7 @@ def create_app(settings: Settings) -> web.Application:
             *assessments.routes.api.operations,
             *privacy.routes.api.operations,
             *messaging.routes.operations(app),
+            *documents.routes.operations(app),
             *mypages.routes.operations(app),
         ],
         title=API_TITLE,

@@ -9,11 +9,13 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import json
 import logging
 import secrets
 import time
 import uuid
 from collections.abc import Iterable
+from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -333,6 +335,18 @@ def ics_response(body: bytes, filename: str) -> web.Response:
         headers={
             "Content-Type": f"{CALENDAR_CONTENT_TYPE}; charset=utf-8",
             "Content-Disposition": f'attachment; filename="{filename}"',
+        },
+    )
+
+
+def json_download(document: Any, filename: str) -> web.Response:
+    """A JSON document as a file to save (an export with personal data: never cached)."""
+    return web.Response(
+        text=json.dumps(document, ensure_ascii=False, indent=2),
+        content_type="application/json",
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",
         },
     )
 

@@ -3,7 +3,6 @@ as a download, and reading a form's one attached file."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
@@ -15,18 +14,6 @@ from messaging.service import MessagingService
 from messaging.types import FileDownload
 
 messaging_service_key = web.AppKey("messaging_service", MessagingService)
-
-
-def export_response(exported: dict[str, Any], filename: str) -> web.Response:
-    """A JSON export as a download (it holds the client's identity code: never cached)."""
-    return web.Response(
-        text=json.dumps(exported, ensure_ascii=False, indent=2),
-        content_type="application/json",
-        headers={
-            "Content-Disposition": f'attachment; filename="{filename}"',
-            "Cache-Control": "no-store",
-        },
-    )
 
 
 def file_response(download: FileDownload) -> web.Response:

@@ -16,11 +16,12 @@ from core.api import ApiRoutes, Operation, json_response, parse_body
 from core.app_keys import person_hasher_key, sessions_key, settings_key
 from core.data_keys import cipher_for
 from core.files import EncryptedFiles, PurposeCipher
+from core.http import json_download
 from core.principal import Role
 from core.request_keys import language_key
 from identification.keys import identified_client, providers_key
 from identification.service import ClientIdentity
-from messaging.keys import export_response, file_response, messaging_service_key
+from messaging.keys import file_response, messaging_service_key
 from messaging.notices import MessageNotices
 from messaging.schemas import (
     AssignIn,
@@ -252,12 +253,12 @@ async def api_close(request: web.Request) -> web.Response:
     auth=STAFF_SESSION,
     errors=(403,),
 )
-async def api_export(request: web.Request) -> web.Response:
+async def api_thread_export(request: web.Request) -> web.Response:
     viewer = current_viewer(request, *STAFF)
     exported = await request.app[messaging_service_key].export(
         viewer, request.match_info["thread_id"]
     )
-    return export_response(exported, f"kohtaamo-thread-{request.match_info['thread_id']}.json")
+    return json_download(exported, f"kohtaamo-thread-{request.match_info['thread_id']}.json")
 
 
 @api.get(

@@ -11,12 +11,12 @@ from aiohttp import web
 
 from accounts.keys import staff_page
 from core.errors import ValidationFailed
+from core.http import json_download
 from core.i18n import N_
 from core.principal import Role, Viewer
 from core.templating import render
 from identification.keys import providers_key
 from messaging.keys import (
-    export_response,
     file_response,
     messaging_service_key,
     on_form,
@@ -120,7 +120,7 @@ async def export_download(request: web.Request) -> web.Response:
     viewer = staff_page(request, *STAFF)
     thread_id = request.match_info["thread_id"]
     exported = await request.app[messaging_service_key].export(viewer, thread_id)
-    return export_response(exported, f"kohtaamo-thread-{thread_id}.json")
+    return json_download(exported, f"kohtaamo-thread-{thread_id}.json")
 
 
 @pages.get("/staff/messages/files/{attachment_id}", name="staff_message_file")

@@ -15,6 +15,7 @@ import booking.models  # noqa: F401
 import calendars.models  # noqa: F401
 import core.data_keys
 import core.lookup  # noqa: F401
+import documents.models  # noqa: F401
 import identification.models  # noqa: F401
 import messaging.models  # noqa: F401
 import notifications.models  # noqa: F401

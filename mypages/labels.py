@@ -16,6 +16,9 @@ READ_NAMES = {
     "message.read": N_("Read your messages"),
     "message.file": N_("Opened a file you sent"),
     "message.start": N_("Wrote to you"),
+    "message.export": N_("Filed your messages in the client record"),
+    "document.share": N_("Shared a document with you"),
+    "document.export": N_("Filed a document shared with you in the client record"),
 }
 OTHER_READ = N_("Handled your booking")
 

@@ -20,6 +20,7 @@ from core.app_keys import sessions_key
 from core.request_keys import language_key
 from core.templating import translate
 from identification.keys import providers_key
+from documents.keys import document_service_key
 from messaging.keys import messaging_service_key
 from mypages.keys import identified_person, my_pages_service_key
 from mypages.labels import read_name
@@ -36,6 +37,7 @@ async def my_pages_context(app: web.Application) -> AsyncIterator[None]:
         AuditLog(app[sessions_key]),
         app[account_service_key],
         app[messaging_service_key],
+        app[document_service_key],
     )
     yield
 

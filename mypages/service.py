@@ -22,6 +22,7 @@ from booking.person_data import OwnBooking
 from booking.service import BookingService
 from core.db import utcnow
 from core.principal import Role
+from documents.service import DocumentService
 from messaging.service import MessagingService
 
 
@@ -59,12 +60,14 @@ class MyPagesService:
         audit: AuditLog,
         accounts: AccountService,
         messages: MessagingService,
+        documents: DocumentService,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._bookings = bookings
         self._audit = audit
         self._accounts = accounts
         self._messages = messages
+        self._documents = documents
         self._clock = clock
 
     async def overview(self, person: Person) -> Overview:
@@ -83,12 +86,13 @@ class MyPagesService:
         return await self._messages.unread_count(person)
 
     async def reads(self, person: Person) -> list[StaffRead]:
-        """Every staff read of the person's bookings and message threads, newest first."""
+        """Every staff read of the person's bookings, messages and documents, newest first."""
         own = await self._bookings.own_bookings(person.identity_hash)
         records = await self._audit.staff_reads_of(
             {
                 "booking": [b.booking.id for b in own],
                 "message_thread": await self._messages.thread_ids(person),
+                "shared_document": await self._documents.document_ids(person),
             }
         )
         staff = {
