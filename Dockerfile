@@ -27,6 +27,7 @@ COPY assessments assessments
 COPY reports reports
 COPY agenda agenda
 COPY privacy privacy
+COPY consents consents
 COPY documents documents
 COPY messaging messaging
 COPY mypages mypages

@@ -26,10 +26,12 @@ import booking.routes
 import calendars.pages
 import calendars.routes
 import calendars.service
-import identification.pages
-import identification.routes
+import consents.pages
+import consents.routes
 import documents.pages
 import documents.routes
+import identification.pages
+import identification.routes
 import messaging.client_pages
 import messaging.routes
 import messaging.staff_pages
@@ -124,6 +126,8 @@ def create_app(settings: Settings) -> web.Application:
     privacy.pages.setup(app)
     messaging.routes.setup(app)
     documents.routes.setup(app)
+    consents.routes.setup(app)
+    consents.pages.setup(app)
     documents.pages.setup(app)
     messaging.client_pages.setup(app)
     messaging.staff_pages.setup(app)
@@ -145,6 +149,7 @@ def create_app(settings: Settings) -> web.Application:
             *privacy.routes.api.operations,
             *messaging.routes.operations(app),
             *documents.routes.operations(app),
+            *consents.routes.operations(app),
             *mypages.routes.operations(app),
         ],
         title=API_TITLE,

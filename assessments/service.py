@@ -288,6 +288,31 @@ class AssessmentService:
     ) -> list[ResultView]:
         """Every result of these bookings, for an admin answering the client's access request."""
         require_role(viewer, Role.ADMIN)
+        return await self._results_read(viewer, booking_ids, "person.read", purpose)
+
+    async def results_shared_by_consent(
+        self, viewer: Viewer, booking_ids: Sequence[str], purpose: str
+    ) -> list[ResultView]:
+        """The results of a client's bookings for a worker of a unit the client consented to
+        show them to. The caller (consents/) has checked the consent holds now."""
+        require_role(viewer, Role.CASEWORKER, Role.INTAKE)
+        return await self._results_read(viewer, booking_ids, "assessment.shared", purpose)
+
+    async def result_ids_of_bookings(self, booking_ids: Sequence[str]) -> list[str]:
+        """Only ids: for the client's own view of who has read their data."""
+        if not booking_ids:
+            return []
+        async with self._sessions() as session:
+            found = await session.scalars(
+                select(AssessmentResult.id).where(
+                    AssessmentResult.booking_id.in_(list(booking_ids))
+                )
+            )
+            return list(found)
+
+    async def _results_read(
+        self, viewer: Viewer, booking_ids: Sequence[str], action: str, purpose: str
+    ) -> list[ResultView]:
         if not booking_ids:
             return []
         async with self._sessions.begin() as session:
@@ -298,7 +323,7 @@ class AssessmentService:
                     .order_by(AssessmentResult.submitted_at, AssessmentResult.id)
                 )
             ).all()
-            self._audit.add(session, viewer, "person.read", SUBJECT, [r.id for r in rows], purpose)
+            self._audit.add(session, viewer, action, SUBJECT, [r.id for r in rows], purpose)
         return _views(rows)
 
     async def result(self, viewer: Viewer | None, result_id: str) -> ResultView:

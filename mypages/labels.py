@@ -18,6 +18,9 @@ READ_NAMES = {
     "message.start": N_("Wrote to you"),
     "message.export": N_("Filed your messages in the client record"),
     "document.share": N_("Shared a document with you"),
+    "assessment.read": N_("Read your questionnaire results"),
+    "assessment.list": N_("Saw your questionnaire results"),
+    "assessment.shared": N_("Saw your questionnaire results with your consent"),
     "document.export": N_("Filed a document shared with you in the client record"),
 }
 OTHER_READ = N_("Handled your booking")

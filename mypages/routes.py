@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from accounts.keys import account_service_key
+from assessments.keys import assessment_service_key
 from audit.service import AuditLog
 from booking.keys import booking_service_key
 from booking.person_data import OwnBooking
@@ -19,8 +20,8 @@ from core.api import ApiRoutes, Operation, json_response
 from core.app_keys import sessions_key
 from core.request_keys import language_key
 from core.templating import translate
-from identification.keys import providers_key
 from documents.keys import document_service_key
+from identification.keys import providers_key
 from messaging.keys import messaging_service_key
 from mypages.keys import identified_person, my_pages_service_key
 from mypages.labels import read_name
@@ -38,6 +39,7 @@ async def my_pages_context(app: web.Application) -> AsyncIterator[None]:
         app[account_service_key],
         app[messaging_service_key],
         app[document_service_key],
+        app[assessment_service_key],
     )
     yield
 

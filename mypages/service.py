@@ -16,6 +16,7 @@ from datetime import datetime
 
 from accounts.organisation import UnitInfo
 from accounts.service import AccountService
+from assessments.service import AssessmentService
 from audit.service import AuditLog
 from booking.models import CONFIRMED
 from booking.person_data import OwnBooking
@@ -61,6 +62,7 @@ class MyPagesService:
         accounts: AccountService,
         messages: MessagingService,
         documents: DocumentService,
+        assessments: AssessmentService,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._bookings = bookings
@@ -68,6 +70,7 @@ class MyPagesService:
         self._accounts = accounts
         self._messages = messages
         self._documents = documents
+        self._assessments = assessments
         self._clock = clock
 
     async def overview(self, person: Person) -> Overview:
@@ -88,9 +91,11 @@ class MyPagesService:
     async def reads(self, person: Person) -> list[StaffRead]:
         """Every staff read of the person's bookings, messages and documents, newest first."""
         own = await self._bookings.own_bookings(person.identity_hash)
+        booking_ids = [item.booking.id for item in own]
         records = await self._audit.staff_reads_of(
             {
-                "booking": [b.booking.id for b in own],
+                "booking": booking_ids,
+                "assessment_result": await self._assessments.result_ids_of_bookings(booking_ids),
                 "message_thread": await self._messages.thread_ids(person),
                 "shared_document": await self._documents.document_ids(person),
             }

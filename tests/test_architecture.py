@@ -28,7 +28,7 @@ LAYERS: list[set[str]] = [
     {"video", "notifications"},
     {"assessments"},
     {"agenda"},
-    {"messaging", "documents"},
+    {"messaging", "documents", "consents"},
     {"privacy"},
     {"mypages"},
     {"demo"},
