@@ -28,6 +28,7 @@ COPY reports reports
 COPY agenda agenda
 COPY privacy privacy
 COPY consents consents
+COPY plans plans
 COPY documents documents
 COPY messaging messaging
 COPY mypages mypages

@@ -38,6 +38,8 @@ import messaging.staff_pages
 import mypages.pages
 import mypages.routes
 import notifications.routes
+import plans.pages
+import plans.routes
 import privacy.pages
 import privacy.routes
 import reports.routes
@@ -122,15 +124,18 @@ def create_app(settings: Settings) -> web.Application:
     assessments.routes.setup(app)
     reports.routes.setup(app)
     audit.routes.setup(app)
-    privacy.routes.setup(app)
-    privacy.pages.setup(app)
+    # The identified client's features, then what reads across them (in their layers' order).
     messaging.routes.setup(app)
-    documents.routes.setup(app)
-    consents.routes.setup(app)
-    consents.pages.setup(app)
-    documents.pages.setup(app)
     messaging.client_pages.setup(app)
     messaging.staff_pages.setup(app)
+    documents.routes.setup(app)
+    documents.pages.setup(app)
+    consents.routes.setup(app)
+    consents.pages.setup(app)
+    plans.routes.setup(app)
+    plans.pages.setup(app)
+    privacy.routes.setup(app)
+    privacy.pages.setup(app)
     mypages.routes.setup(app)
     mypages.pages.setup(app)
     app.router.add_routes(core_routes)
@@ -150,6 +155,7 @@ def create_app(settings: Settings) -> web.Application:
             *messaging.routes.operations(app),
             *documents.routes.operations(app),
             *consents.routes.operations(app),
+            *plans.routes.operations(app),
             *mypages.routes.operations(app),
         ],
         title=API_TITLE,

@@ -9,7 +9,7 @@ from aiohttp import web
 
 from accounts.keys import account_service_key, staff_page
 from consents.keys import consent_service_key
-from consents.service import KINDS, RESULTS_TO_UNIT, STAFF_ROLES, ConsentMissing
+from consents.service import KINDS, RESULTS_TO_UNIT, STAFF_ROLES, ConsentMissing, consent_json
 from core.errors import ValidationFailed
 from core.http import json_download
 from core.request_keys import language_key
@@ -52,17 +52,7 @@ async def withdraw(request: web.Request) -> web.Response:
 async def consent_log(request: web.Request) -> web.Response:
     person = await identified_client(request, page=True)
     found = await request.app[consent_service_key].of_person(person)
-    log = [
-        {
-            "consent": consent.kind,
-            "unit": consent.unit.names,
-            "text": consent.text,
-            "language": consent.language,
-            "given_at": consent.given_at.isoformat(),
-            "withdrawn_at": consent.withdrawn_at.isoformat() if consent.withdrawn_at else None,
-        }
-        for consent in found
-    ]
+    log = [consent_json(consent) for consent in found]
     return json_download({"consents": log}, "kohtaamo-consents.json")
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import select, update
 
@@ -25,7 +25,7 @@ from consents.models import ConsentRecord
 from core.db import Sessions, utcnow
 from core.errors import Forbidden, NotFound, ValidationFailed
 from core.i18n import N_
-from core.principal import Role, Viewer
+from core.principal import Role, Viewer, require_role
 
 RESULTS_TO_UNIT = "assessment_results"
 # The words a client agrees to, by language; {unit} is the recipient unit's name.
@@ -146,6 +146,19 @@ class ConsentService:
             if changed.rowcount != 1:  # type: ignore[attr-defined]
                 raise NotFound()
 
+    async def for_access_request(self, viewer: Viewer, identity_hash: str) -> list[dict[str, Any]]:
+        """The person's consent log, for an admin answering their access request."""
+        require_role(viewer, Role.ADMIN)
+        async with self._sessions() as session:
+            rows = (
+                await session.scalars(
+                    select(ConsentRecord)
+                    .where(ConsentRecord.person_hash == identity_hash)
+                    .order_by(ConsentRecord.given_at)
+                )
+            ).all()
+        return [consent_json(view) for view in await self._views(rows)]
+
     # ---- the recipient unit -------------------------------------------------------------------
 
     async def shared_with_unit(self, viewer: Viewer) -> list[ConsentView]:
@@ -211,3 +224,15 @@ class ConsentService:
 
 def consent_text(kind: str, unit: UnitInfo, language: str) -> str:
     return KINDS[kind][language].format(unit=unit.name_in(language))
+
+
+def consent_json(consent: ConsentView) -> dict[str, Any]:
+    """One consent as its log downloads it."""
+    return {
+        "consent": consent.kind,
+        "unit": consent.unit.names,
+        "text": consent.text,
+        "language": consent.language,
+        "given_at": consent.given_at.isoformat(),
+        "withdrawn_at": consent.withdrawn_at.isoformat() if consent.withdrawn_at else None,
+    }

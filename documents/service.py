@@ -25,7 +25,7 @@ from core.db import Sessions, new_id, utcnow
 from core.errors import Forbidden, NotFound, ValidationFailed
 from core.files import EncryptedFiles
 from core.i18n import N_
-from core.principal import Role, Viewer
+from core.principal import Role, Viewer, require_role
 from core.uploads import MAX_ATTACHMENT_BYTES, Upload, media_type_of
 from core.validators import InvalidValue
 from documents.models import FILE, SUMMARY, SharedDocument
@@ -167,6 +167,35 @@ class DocumentService:
             self._audit.add(session, viewer, "document.export", SUBJECT_TYPE, [row.id], "filing")
         return _export(_view(row, booking), booking, data)
 
+    async def for_access_request(
+        self,
+        viewer: Viewer,
+        identity_hash: str,
+        found_bookings: Sequence[BookingView],
+        purpose: str,
+    ) -> list[dict[str, Any]]:
+        """Every document shared with the person (with the bookings the access request found
+        already), for an admin answering it (a PDF is listed, not included)."""
+        require_role(viewer, Role.ADMIN)
+        async with self._sessions() as session:
+            rows = (
+                await session.scalars(
+                    select(SharedDocument)
+                    .where(SharedDocument.person_hash == identity_hash)
+                    .order_by(SharedDocument.created_at)
+                )
+            ).all()
+        bookings = {view.id: view for view in found_bookings}
+        async with self._sessions.begin() as session:
+            self._audit.add(
+                session, viewer, "person.read", SUBJECT_TYPE, [r.id for r in rows], purpose
+            )
+        return [
+            _export(_view(row, bookings[row.booking_id]), bookings[row.booking_id], None)
+            for row in rows
+            if row.booking_id in bookings
+        ]
+
     # ---- the client ---------------------------------------------------------------------------
 
     async def of_person(self, person: Person) -> list[DocumentView]:
@@ -288,12 +317,13 @@ def _export(view: DocumentView, booking: BookingView, data: bytes | None) -> dic
     }
     if view.kind == SUMMARY:
         exported["summary"] = view.body
-    elif data is not None:
+    else:
         exported["file"] = {
             "filename": view.filename,
             "media_type": "application/pdf",
-            "size": len(data),
-            "sha256": hashlib.sha256(data).hexdigest(),
-            "content_base64": base64.b64encode(data).decode(),
+            "size": view.size,
         }
+        if data is not None:
+            exported["file"]["sha256"] = hashlib.sha256(data).hexdigest()
+            exported["file"]["content_base64"] = base64.b64encode(data).decode()
     return exported

@@ -30,7 +30,7 @@ from core.errors import Forbidden, NotFound, RateLimited, ValidationFailed
 from core.files import EncryptedFiles
 from core.i18n import N_
 from core.lookup import PersonHasher
-from core.principal import Role, Viewer
+from core.principal import Role, Viewer, require_role
 from core.uploads import Upload, check_uploads
 from core.validators import InvalidValue, nordic_identity_number
 from messaging.checks import body_errors, text_errors, upload_errors
@@ -207,6 +207,33 @@ class MessagingService:
             if thread.person_hash != person.identity_hash or attachment.kind == NOTE:
                 raise NotFound()
         return self._download(attachment.row)
+
+    async def for_access_request(
+        self, viewer: Viewer, identity_hash: str, purpose: str
+    ) -> list[dict[str, Any]]:
+        """Every thread with the person, notes included, for an admin answering their access
+        request (files listed, not included)."""
+        require_role(viewer, Role.ADMIN)
+        async with self._sessions.begin() as session:
+            rows = (
+                await session.scalars(
+                    select(MessageThread)
+                    .where(MessageThread.person_hash == identity_hash)
+                    .order_by(MessageThread.created_at)
+                )
+            ).all()
+            exported = [
+                thread_export(
+                    await self._presenter.view(session, row, for_client=False),
+                    (row.person_name, row.person_code),
+                    {},
+                )
+                for row in rows
+            ]
+            self._audit.add(
+                session, viewer, "person.read", SUBJECT_TYPE, [r.id for r in rows], purpose
+            )
+        return exported
 
     async def thread_ids(self, person: Person) -> list[str]:
         """The person's threads, for their own view of who has read their data."""

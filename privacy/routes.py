@@ -15,10 +15,14 @@ from accounts.keys import account_service_key, current_viewer
 from assessments.keys import assessment_service_key
 from audit.service import AuditLog
 from booking.keys import booking_service_key
+from consents.keys import consent_service_key
 from core.api import ApiRoutes, json_response, parse_body
 from core.app_keys import person_hasher_key, sessions_key
 from core.principal import Role
+from documents.keys import document_service_key
+from messaging.keys import messaging_service_key
 from notifications.keys import person_messages_key
+from privacy.client_records import IdentifiedClientRecords
 from privacy.keys import personal_data_service_key
 from privacy.schemas import ErasureIn, ErasureOut, PersonalDataOut, PersonQueryIn
 from privacy.service import PersonalDataService, PersonQuery
@@ -39,8 +43,18 @@ async def privacy_context(app: web.Application) -> AsyncIterator[None]:
         app[meeting_service_key],
         app[person_messages_key],
         app[report_service_key],
+        client_records(app),
     )
     yield
+
+
+def client_records(app: web.Application) -> IdentifiedClientRecords | None:
+    """Only with identification on do those features exist."""
+    if messaging_service_key not in app:
+        return None
+    return IdentifiedClientRecords(
+        app[messaging_service_key], app[document_service_key], app[consent_service_key]
+    )
 
 
 def person_query(body: PersonQueryIn) -> PersonQuery:

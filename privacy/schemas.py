@@ -31,6 +31,10 @@ class PersonalDataOut(BaseModel):
     meeting_events: list[dict[str, Any]]
     messages: list[dict[str, Any]]
     concern_reports: list[dict[str, Any]]
+    # With identification on and an identity code searched: the client's own features.
+    message_threads: list[dict[str, Any]] = []
+    shared_documents: list[dict[str, Any]] = []
+    consents: list[dict[str, Any]] = []
     access_log: list[dict[str, Any]]
 
 

@@ -12,9 +12,9 @@ export itself appears in the access log, as does each erasure with its reason.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from accounts.service import AccountService
 from assessments.service import AssessmentService, ResultView
@@ -67,6 +67,24 @@ class PersonQuery:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class ClientHeld:
+    threads: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    documents: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    consents: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+
+
+class ClientRecords(Protocol):
+    async def held(
+        self,
+        viewer: Viewer,
+        identity_hash: str,
+        bookings: Sequence[BookingView],
+        purpose: str,
+    ) -> ClientHeld:
+        """What the identified client's own features hold about the person (read, logged)."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class Read:
     """One access-log entry about the person's data, with the reader's name."""
 
@@ -84,10 +102,17 @@ class PersonalData:
     messages: list[MessageRecord]
     reports: list[PersonReport]
     reads: list[Read]
+    # What identification's features hold (by identity code only): message threads with
+    # units, documents shared with the person, and their consent log.
+    threads: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    documents: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    consents: list[dict[str, Any]] = dataclasses.field(default_factory=list)
 
     @property
     def empty(self) -> bool:
-        return not (self.bookings or self.messages or self.reports)
+        return not (
+            self.bookings or self.messages or self.reports or self.threads or self.documents
+        )
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -106,6 +131,9 @@ class PersonalData:
             ],
             "messages": [message.as_json() for message in self.messages],
             "concern_reports": [report.as_json() for report in self.reports],
+            "message_threads": self.threads,
+            "shared_documents": self.documents,
+            "consents": self.consents,
             "access_log": [
                 {
                     "at": read.record.at.isoformat(),
@@ -139,6 +167,7 @@ class PersonalDataService:
         meetings: MeetingService,
         messages: PersonMessages,
         reports: ConcernReportService,
+        client_records: ClientRecords | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._hasher = hasher
@@ -149,6 +178,7 @@ class PersonalDataService:
         self._meetings = meetings
         self._messages = messages
         self._reports = reports
+        self._client_records = client_records
         self._clock = clock
 
     async def find(
@@ -166,6 +196,9 @@ class PersonalDataService:
         events = await self._meetings.client_events_of_meetings(viewer, booking_ids, purpose)
         messages = await self._messages.of_person(viewer, contacts, booking_ids, purpose)
         reports = await self._reports.reports_of_person(viewer, contacts, identity, purpose)
+        held = ClientHeld()
+        if identity and self._client_records is not None:
+            held = await self._client_records.held(viewer, identity, bookings, purpose)
         reads = await self._reads(
             viewer,
             {
@@ -173,10 +206,22 @@ class PersonalDataService:
                 "assessment_result": [result.id for result in assessments],
                 "outbox_message": [message.id for message in messages],
                 "concern_report": [report.reference for report in reports],
+                "message_thread": [thread["id"] for thread in held.threads],
+                "shared_document": [document["id"] for document in held.documents],
             },
         )
         return PersonalData(
-            query, self._clock(), bookings, assessments, events, messages, reports, reads
+            query,
+            self._clock(),
+            bookings,
+            assessments,
+            events,
+            messages,
+            reports,
+            reads,
+            held.threads,
+            held.documents,
+            held.consents,
         )
 
     async def export(self, viewer: Viewer, query: PersonQuery) -> PersonalData:

@@ -28,7 +28,7 @@ LAYERS: list[set[str]] = [
     {"video", "notifications"},
     {"assessments"},
     {"agenda"},
-    {"messaging", "documents", "consents"},
+    {"messaging", "documents", "consents", "plans"},
     {"privacy"},
     {"mypages"},
     {"demo"},
