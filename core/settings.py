@@ -111,6 +111,8 @@ class Settings:
     data_keys: tuple[str, ...] = ()
     social_oncall_phone: str = ""
     report_retention_days: int = 365
+    # Closed message threads (messaging/) are deleted this many days after closing.
+    message_retention_days: int = 730
     file_store: Path = Path("var/files")
     # Retention of personal data (docs/privacy.md), run by the leader. Bookings (with their
     # answers, messages, guest links, meeting events and assessment results) this many days
@@ -231,6 +233,9 @@ class Settings:
             social_oncall_phone=reader.text("SOCIAL_ONCALL_PHONE", ""),
             report_retention_days=reader.integer(
                 "REPORT_RETENTION_DAYS", 365, minimum=1, maximum=36500
+            ),
+            message_retention_days=reader.integer(
+                "MESSAGE_RETENTION_DAYS", 730, minimum=1, maximum=36500
             ),
             file_store=Path(reader.text("FILE_STORE", "var/files") or "var/files"),
             booking_retention_days=retention.bookings,

@@ -19,10 +19,12 @@ from core.files import EncryptedFiles, PurposeCipher
 from core.http import json_download
 from core.principal import Role
 from core.request_keys import language_key
+from core.settings import Settings
 from identification.keys import identified_client, providers_key
 from identification.service import ClientIdentity
 from messaging.keys import file_response, messaging_service_key
 from messaging.notices import MessageNotices
+from messaging.retention import MessageRetention
 from messaging.schemas import (
     AssignIn,
     CreatedOut,
@@ -35,6 +37,7 @@ from messaging.schemas import (
     ThreadsOut,
 )
 from messaging.service import MessagingService
+from notifications.keys import add_retention_task
 
 api = ApiRoutes("messages")
 CLIENT_SESSION = ("clientSession",)
@@ -42,11 +45,15 @@ STAFF_SESSION = ("session",)
 STAFF = (Role.CASEWORKER, Role.INTAKE)
 
 
-async def messaging_context(app: web.Application) -> AsyncIterator[None]:
-    settings = app[settings_key]
-    files = EncryptedFiles(
+def message_files(settings: Settings) -> EncryptedFiles:
+    return EncryptedFiles(
         settings.file_store / "messages", PurposeCipher(cipher_for(settings), "messages")
     )
+
+
+async def messaging_context(app: web.Application) -> AsyncIterator[None]:
+    settings = app[settings_key]
+    files = message_files(settings)
     app[messaging_service_key] = MessagingService(
         app[sessions_key],
         app[account_service_key],
@@ -281,6 +288,14 @@ def operations(app: web.Application) -> list[Operation]:
 
 
 def setup(app: web.Application) -> None:
+    settings = app[settings_key]
+
+    def retention() -> MessageRetention:  # the database is there once the app has started
+        files = message_files(settings)
+        return MessageRetention(app[sessions_key], files, settings.message_retention_days)
+
+    # Closed threads go whether or not identification is on now.
+    add_retention_task(app, "closed message threads", lambda: retention().delete_expired())
     """The API, when identification is on (clients must be identified); the pages register
     themselves the same way (messaging/client_pages.py, staff_pages.py)."""
     if not app.get(providers_key):

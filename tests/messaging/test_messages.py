@@ -15,10 +15,12 @@ from typing import Any
 import aiohttp
 from sqlalchemy import func, select, text
 
-from core.app_keys import sessions_key
+from core.app_keys import sessions_key, settings_key
 from core.db import utcnow
 from core.uploads import MAX_ATTACHMENT_BYTES
 from messaging.models import MessageThread, ThreadMessage
+from messaging.retention import MessageRetention
+from messaging.routes import message_files
 from notifications.keys import outbox_sender_key
 from tests.messaging.conftest import PDF, PNG, WEBHOOK_SECRET, MessagesWorld, csrf_of
 
@@ -279,3 +281,39 @@ async def test_a_closed_thread_goes_to_the_record_system_signed_and_retried(
     assert event["data"]["id"] == thread_id and event["data"]["status"] == "closed"
     assert [m["body"] for m in event["data"]["messages"]] == [BODY, ANSWER, NOTE]
     assert headers["Kohtaamo-Event"] == world.records[0][0]["Kohtaamo-Event"]
+
+
+async def test_closed_threads_go_after_the_retention_period(
+    world: MessagesWorld, tmp_path: Any
+) -> None:
+    await world.identify("aino")
+    sent = await write(world, unit_id=world.family.unit_id, file=("sopimus.pdf", PDF))
+    thread_id = sent.headers["Location"].split("?")[0].rsplit("/", 1)[1]
+    still_open = await write(world, unit_id=world.family.unit_id, subject="Toinen")
+    assert still_open.status == 303
+    async with world.staff("maria@example.com") as maria:
+        assert (await maria.post(f"/api/v1/threads/{thread_id}/close")).status == 204
+    settings = world.client.app[settings_key]
+    files = tmp_path / "files" / "messages"
+    assert len(list(files.glob("*/*"))) == 1
+
+    def retention(days_later: int) -> MessageRetention:
+        return MessageRetention(
+            world.client.app[sessions_key],
+            message_files(settings),
+            settings.message_retention_days,
+            clock=lambda: utcnow() + timedelta(days=days_later),
+        )
+
+    assert await retention(729).delete_expired() == 0
+    assert await retention(731).delete_expired() == 1
+    assert await thread_count(world) == 1  # the open one stays however old
+    assert list(files.glob("*/*")) == []
+    async with world.client.app[sessions_key]() as session:
+        logged = await session.scalar(
+            text(
+                "SELECT subject_id FROM access_log WHERE subject_type = 'message_thread' "
+                "AND action = 'retention.deleted'"
+            )
+        )
+    assert logged == "count:1"
