@@ -28,7 +28,7 @@ from tests.identification.provider import (
     identification_on,
     walk,
 )
-from tests.mypages.test_my_pages import AINO, ERKKI, adult_services, book
+from tests.mypages.test_my_pages import AINO, ERKKI, adult_services, book, book_with_link
 from tests.notifications.conftest import Inbox, SmtpServer, smtp
 
 __all__ = ["smtp"]
@@ -48,6 +48,7 @@ class MessagesWorld:
     adult_unit_id: str
     sanna: str
     bookings: dict[str, str]
+    manage_tokens: dict[str, str]
     inbox: Inbox
     # What the record system's webhook received (headers, body), and what it answers next.
     records: list[tuple[dict[str, str], bytes]]
@@ -128,13 +129,24 @@ async def world(
         client = await aiohttp_client(app)
         family = await make_world(client)
         sanna, adult_type = await adult_services(client)
+        family_booking, family_link = await book_with_link(
+            client, family, family.maria, family.meeting_type_id, 9, AINO
+        )
         bookings = {
-            "family": await book(client, family, family.maria, family.meeting_type_id, 9, AINO),
+            "family": family_booking,
             "adult": await book(client, family, sanna, adult_type, 11, AINO),
             "erkki": await book(client, family, family.johan, family.meeting_type_id, 13, ERKKI),
         }
         units = await client.app[account_service_key].organisation.units()
         adult_unit = next(unit.id for unit in units if unit.names["en"] == "Adult")
         yield MessagesWorld(
-            client, family, adult_unit, sanna, bookings, inbox, records, record_answers
+            client,
+            family,
+            adult_unit,
+            sanna,
+            bookings,
+            {"family": family_link},
+            inbox,
+            records,
+            record_answers,
         )

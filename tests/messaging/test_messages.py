@@ -175,9 +175,12 @@ async def test_nobody_else_reads_or_writes_the_thread(world: MessagesWorld) -> N
     reply = await client.post(f"/api/v1/my/threads/{thread_id}/messages", json={"body": "Hei"})
     assert reply.status == 404
     assert (await (await client.get("/api/v1/my/threads")).json())["threads"] == []
-    # Nobody identified.
+    # Nobody identified, even with the booking's manage link in hand.
     client.session.cookie_jar.clear()
     assert (await client.get(f"/api/v1/my/threads/{thread_id}")).status == 401
+    manage = {"Authorization": "Bearer " + world.manage_tokens["family"]}
+    assert (await client.get("/api/v1/my/threads", headers=manage)).status == 401
+    assert (await client.get(f"/api/v1/my/attachments/{file_id}", headers=manage)).status == 401
     away = await client.get(f"/my/messages/{thread_id}", allow_redirects=False)
     assert away.status == 303 and away.headers["Location"].startswith("/identify?next=")
     # A caseworker of another unit, and an admin.
@@ -197,11 +200,18 @@ async def test_raw_rows_hold_no_clear_text(world: MessagesWorld, tmp_path: Any) 
     await write(world, unit_id=world.family.unit_id, file=("sopimus.pdf", PDF))
     async with world.client.app[sessions_key]() as session:
         thread = (
-            await session.execute(text("SELECT subject, person_name FROM message_threads"))
+            await session.execute(
+                text("SELECT subject, person_name, person_code FROM message_threads")
+            )
         ).one()
         body = await session.scalar(text("SELECT body FROM thread_messages"))
         filename = await session.scalar(text("SELECT filename FROM message_attachments"))
-    for value, clear in ((thread.subject, SUBJECT), (thread.person_name, "Aino"), (body, "vuokra")):
+    for value, clear in (
+        (thread.subject, SUBJECT),
+        (thread.person_name, "Aino"),
+        (thread.person_code, "010280"),
+        (body, "vuokra"),
+    ):
         assert value.startswith("k1.") and clear not in value
     assert filename.startswith("k1.") and "sopimus" not in filename
     stored = [path.read_bytes() for path in (tmp_path / "files" / "messages").glob("*/*")]

@@ -76,14 +76,14 @@ async def adult_services(client: TestClient[Any, Any]) -> tuple[str, str]:
     return sanna, created.id
 
 
-async def book(
+async def book_with_link(
     client: TestClient[Any, Any],
     world: BookingWorld,
     caseworker: str,
     meeting_type: str,
     hour: int,
     identity_code: str,
-) -> str:
+) -> tuple[str, str]:
     """A booking made with email only, which its caseworker links to the client's code."""
     body = booking_body(
         world,
@@ -97,7 +97,21 @@ async def book(
     created = await answer.json()
     viewer = Viewer(caseworker, "", "", Role.CASEWORKER, "")
     await client.app[booking_service_key].set_identity_code(viewer, created["id"], identity_code)
-    return str(created["id"])
+    return str(created["id"]), str(created["manage_token"])
+
+
+async def book(
+    client: TestClient[Any, Any],
+    world: BookingWorld,
+    caseworker: str,
+    meeting_type: str,
+    hour: int,
+    identity_code: str,
+) -> str:
+    booking_id, _manage_token = await book_with_link(
+        client, world, caseworker, meeting_type, hour, identity_code
+    )
+    return booking_id
 
 
 async def test_an_identified_client_sees_their_bookings_from_two_units(world: Any) -> None:
