@@ -9,6 +9,8 @@ from urllib.parse import quote
 
 from aiohttp import web
 
+from core.errors import DomainError
+from core.i18n import N_
 from core.uploads import MAX_ATTACHMENT_BYTES, Upload
 from messaging.service import MessagingService
 from messaging.types import FileDownload
@@ -30,6 +32,19 @@ def file_response(download: FileDownload) -> web.Response:
 
 
 FILE_FIELD = "file"
+
+
+class NotMultipart(DomainError):
+    status = 415
+    title = N_("Send the message with its file as multipart/form-data.")
+
+
+async def multipart_message(request: web.Request) -> tuple[str, list[Upload]]:
+    """A message's words and its one file from a multipart body (the API's file endpoints)."""
+    if not request.content_type.startswith("multipart/form-data"):
+        raise NotMultipart()
+    form = await request.post()
+    return text_of(form, "body"), uploads_of(form)
 
 
 def uploads_of(form: Mapping[str, Any]) -> list[Upload]:

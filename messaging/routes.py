@@ -22,7 +22,7 @@ from core.request_keys import language_key
 from core.settings import Settings
 from identification.keys import identified_client, providers_key
 from identification.service import ClientIdentity
-from messaging.keys import file_response, messaging_service_key
+from messaging.keys import file_response, messaging_service_key, multipart_message
 from messaging.notices import MessageNotices
 from messaging.retention import MessageRetention
 from messaging.schemas import (
@@ -142,6 +142,22 @@ async def api_my_reply(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
+@api.post(
+    "/api/v1/my/threads/{thread_id}/files",
+    summary="The client writes with a file (multipart/form-data: body, file)",
+    status=204,
+    auth=CLIENT_SESSION,
+    errors=(413, 415, 422, 429),
+)
+async def api_my_reply_with_file(request: web.Request) -> web.Response:
+    person = await identified(request)
+    body, uploads = await multipart_message(request)
+    await request.app[messaging_service_key].client_reply(
+        person, request.match_info["thread_id"], body, uploads, language=request[language_key]
+    )
+    return web.Response(status=204)
+
+
 @api.get(
     "/api/v1/my/attachments/{attachment_id}",
     summary="A file in one of the client's threads",
@@ -220,6 +236,22 @@ async def api_staff_reply(request: web.Request) -> web.Response:
     body = await parse_body(request, StaffMessageIn)
     await request.app[messaging_service_key].staff_reply(
         viewer, request.match_info["thread_id"], body.body, note=body.note
+    )
+    return web.Response(status=204)
+
+
+@api.post(
+    "/api/v1/threads/{thread_id}/files",
+    summary="Answer the client with a file (multipart/form-data: body, file)",
+    status=204,
+    auth=STAFF_SESSION,
+    errors=(403, 413, 415, 422),
+)
+async def api_staff_reply_with_file(request: web.Request) -> web.Response:
+    viewer = current_viewer(request, *STAFF)
+    body, uploads = await multipart_message(request)
+    await request.app[messaging_service_key].staff_reply(
+        viewer, request.match_info["thread_id"], body, uploads
     )
     return web.Response(status=204)
 

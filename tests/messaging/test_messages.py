@@ -327,3 +327,30 @@ async def test_closed_threads_go_after_the_retention_period(
             )
         )
     assert logged == "count:1"
+
+
+async def test_the_api_takes_a_file_with_a_message(world: MessagesWorld) -> None:
+    await world.identify("aino")
+    client = world.client
+    made = await client.post(
+        "/api/v1/my/threads",
+        json={"unit_id": world.family.unit_id, "subject": "Liite", "body": "Tässä"},
+    )
+    thread_id = (await made.json())["id"]
+    form = aiohttp.FormData()
+    form.add_field("body", "Sopimus liitteenä")
+    form.add_field("file", io.BytesIO(PDF), filename="sopimus.pdf")
+    sent = await client.post(f"/api/v1/my/threads/{thread_id}/files", data=form)
+    assert sent.status == 204
+    not_multipart = await client.post(f"/api/v1/my/threads/{thread_id}/files", json={"body": "x"})
+    assert not_multipart.status == 415
+    disguised = aiohttp.FormData()
+    disguised.add_field("body", "Kuva")
+    disguised.add_field("file", io.BytesIO(PNG), filename="kuva.pdf")
+    refused = await client.post(f"/api/v1/my/threads/{thread_id}/files", data=disguised)
+    assert refused.status == 422
+    detail = await (await client.get(f"/api/v1/my/threads/{thread_id}")).json()
+    [file] = detail["messages"][-1]["attachments"]
+    assert file["filename"] == "sopimus.pdf"
+    download = await client.get(f"/api/v1/my/attachments/{file['id']}")
+    assert await download.read() == PDF
