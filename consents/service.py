@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import select, update
 
@@ -25,7 +25,7 @@ from consents.models import ConsentRecord
 from core.db import Sessions, utcnow
 from core.errors import Forbidden, NotFound, ValidationFailed
 from core.i18n import N_
-from core.principal import Role, Viewer, require_role
+from core.principal import IdentifiedClient, Role, Viewer, require_role
 
 RESULTS_TO_UNIT = "assessment_results"
 # The words a client agrees to, by language; {unit} is the recipient unit's name.
@@ -44,14 +44,6 @@ STAFF_ROLES = (Role.CASEWORKER, Role.INTAKE)
 
 class ConsentMissing(Forbidden):
     title = N_("The client has not consented to this, or has withdrawn the consent.")
-
-
-class Person(Protocol):
-    @property
-    def identity_hash(self) -> str: ...
-
-    @property
-    def name(self) -> str: ...
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -87,7 +79,7 @@ class ConsentService:
 
     # ---- the client ---------------------------------------------------------------------------
 
-    async def of_person(self, person: Person) -> list[ConsentView]:
+    async def of_person(self, person: IdentifiedClient) -> list[ConsentView]:
         """Every consent the person has given, newest first, withdrawn ones included."""
         async with self._sessions() as session:
             rows = (
@@ -99,7 +91,7 @@ class ConsentService:
             ).all()
         return await self._views(rows)
 
-    async def give(self, person: Person, kind: str, unit_id: str, language: str) -> str:
+    async def give(self, person: IdentifiedClient, kind: str, unit_id: str, language: str) -> str:
         if kind not in KINDS:
             raise ValidationFailed({"kind": N_("Choose what you agree to.")})
         units = {unit.id: unit for unit in await self._accounts.organisation.units()}
@@ -131,7 +123,7 @@ class ConsentService:
             await session.flush()
             return record.id
 
-    async def withdraw(self, person: Person, consent_id: str) -> None:
+    async def withdraw(self, person: IdentifiedClient, consent_id: str) -> None:
         async with self._sessions.begin() as session:
             changed = await session.execute(
                 update(ConsentRecord)

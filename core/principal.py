@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+from typing import Protocol
 
 from core.errors import Forbidden, NotAuthenticated
 
@@ -22,6 +23,20 @@ class Viewer:
     role: Role
     session_id: str
     language: str | None = None
+
+
+class IdentifiedClient(Protocol):
+    """A client who identified strongly (identification's ClientIdentity): the services of
+    their own pages find their data by the keyed hash of the identity code, never by name."""
+
+    @property
+    def identity_hash(self) -> str: ...
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def identity_code(self) -> str: ...
 
 
 def require_role(viewer: Viewer | None, *roles: Role) -> Viewer:

@@ -25,7 +25,7 @@ from core.db import Sessions, new_id, utcnow
 from core.errors import Forbidden, NotFound, ValidationFailed
 from core.files import EncryptedFiles
 from core.i18n import N_
-from core.principal import Role, Viewer, require_role
+from core.principal import IdentifiedClient, Role, Viewer, require_role
 from core.uploads import MAX_ATTACHMENT_BYTES, Upload, media_type_of
 from core.validators import InvalidValue
 from documents.models import FILE, SUMMARY, SharedDocument
@@ -34,11 +34,6 @@ SUBJECT_TYPE = "shared_document"
 MAX_TITLE = 150
 MAX_SUMMARY = 20000
 FORMAT = "kohtaamo.shared_document/1"
-
-
-class Person(Protocol):
-    @property
-    def identity_hash(self) -> str: ...
 
 
 class RecordSystem(Protocol):
@@ -198,7 +193,7 @@ class DocumentService:
 
     # ---- the client ---------------------------------------------------------------------------
 
-    async def of_person(self, person: Person) -> list[DocumentView]:
+    async def of_person(self, person: IdentifiedClient) -> list[DocumentView]:
         async with self._sessions() as session:
             rows = (
                 await session.scalars(
@@ -215,7 +210,7 @@ class DocumentService:
         return [_view(row, bookings[row.booking_id]) for row in rows if row.booking_id in bookings]
 
     async def read_by_client(
-        self, person: Person, document_id: str
+        self, person: IdentifiedClient, document_id: str
     ) -> tuple[DocumentView, bytes | None]:
         """The document (and a PDF's contents) for its person; the read is recorded."""
         own = {
@@ -232,7 +227,7 @@ class DocumentService:
             view, blob_id = _view(row, own[row.booking_id]), row.blob_id
         return view, self._files.read(blob_id) if blob_id else None
 
-    async def document_ids(self, person: Person) -> list[str]:
+    async def document_ids(self, person: IdentifiedClient) -> list[str]:
         async with self._sessions() as session:
             found = await session.scalars(
                 select(SharedDocument.id).where(SharedDocument.person_hash == person.identity_hash)

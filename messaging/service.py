@@ -30,7 +30,7 @@ from core.errors import Forbidden, NotFound, RateLimited, ValidationFailed
 from core.files import EncryptedFiles
 from core.i18n import N_
 from core.lookup import PersonHasher
-from core.principal import Role, Viewer, require_role
+from core.principal import IdentifiedClient, Role, Viewer, require_role
 from core.uploads import Upload, check_uploads
 from core.validators import InvalidValue, nordic_identity_number
 from messaging.checks import body_errors, text_errors, upload_errors
@@ -47,7 +47,7 @@ from messaging.models import (
 )
 from messaging.notices import MessageNotices
 from messaging.presenting import ThreadPresenter
-from messaging.types import FileDownload, Person, ThreadSummary, ThreadView
+from messaging.types import FileDownload, ThreadSummary, ThreadView
 from reports.deadlines import working_calendar
 
 MESSAGES_PER_HOUR = 10
@@ -88,7 +88,7 @@ class MessagingService:
 
     # ---- the client --------------------------------------------------------------------------
 
-    async def units_to_write_to(self, person: Person) -> list[UnitInfo]:
+    async def units_to_write_to(self, person: IdentifiedClient) -> list[UnitInfo]:
         """Units where the person has or had a booking, or has an open thread."""
         own = await self._bookings.own_bookings(person.identity_hash)
         unit_ids = {_unit_of_booking(item.booking) for item in own}
@@ -105,7 +105,7 @@ class MessagingService:
 
     async def start_by_client(
         self,
-        person: Person,
+        person: IdentifiedClient,
         unit_id: str,
         subject: str,
         body: str,
@@ -151,7 +151,7 @@ class MessagingService:
             raise
         return thread.id
 
-    async def client_threads(self, person: Person) -> list[ThreadSummary]:
+    async def client_threads(self, person: IdentifiedClient) -> list[ThreadSummary]:
         async with self._sessions() as session:
             rows = (
                 await session.scalars(
@@ -162,7 +162,7 @@ class MessagingService:
             ).all()
         return await self._presenter.summaries(rows, for_client=True)
 
-    async def client_thread(self, person: Person, thread_id: str) -> ThreadView:
+    async def client_thread(self, person: IdentifiedClient, thread_id: str) -> ThreadView:
         async with self._sessions.begin() as session:
             thread = await self._client_row(session, person, thread_id)
             thread.unread_by_client = False
@@ -170,7 +170,7 @@ class MessagingService:
 
     async def client_reply(
         self,
-        person: Person,
+        person: IdentifiedClient,
         thread_id: str,
         body: str,
         uploads: Sequence[Upload] = (),
@@ -201,7 +201,7 @@ class MessagingService:
             self._delete_files(blob_ids)
             raise
 
-    async def client_attachment(self, person: Person, attachment_id: str) -> FileDownload:
+    async def client_attachment(self, person: IdentifiedClient, attachment_id: str) -> FileDownload:
         async with self._sessions() as session:
             attachment, thread = await self._attachment_and_thread(session, attachment_id)
             if thread.person_hash != person.identity_hash or attachment.kind == NOTE:
@@ -235,7 +235,7 @@ class MessagingService:
             )
         return exported
 
-    async def thread_ids(self, person: Person) -> list[str]:
+    async def thread_ids(self, person: IdentifiedClient) -> list[str]:
         """The person's threads, for their own view of who has read their data."""
         async with self._sessions() as session:
             found = await session.scalars(
@@ -243,7 +243,7 @@ class MessagingService:
             )
             return list(found)
 
-    async def unread_count(self, person: Person) -> int:
+    async def unread_count(self, person: IdentifiedClient) -> int:
         async with self._sessions() as session:
             count = await session.scalar(
                 select(func.count())
@@ -412,7 +412,7 @@ class MessagingService:
 
     # ---- parts --------------------------------------------------------------------------------
 
-    async def _refuse_if_writing_too_much(self, person: Person) -> None:
+    async def _refuse_if_writing_too_much(self, person: IdentifiedClient) -> None:
         since = self._clock() - timedelta(hours=1)
         async with self._sessions() as session:
             recent = await session.scalar(
@@ -429,7 +429,7 @@ class MessagingService:
             raise RateLimited(3600)
 
     async def _client_row(
-        self, session: AsyncSession, person: Person, thread_id: str
+        self, session: AsyncSession, person: IdentifiedClient, thread_id: str
     ) -> MessageThread:
         thread = await session.get(MessageThread, thread_id[:36])
         if thread is None or thread.person_hash != person.identity_hash:

@@ -4,23 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import date, datetime
-from typing import Protocol
 
 from accounts.organisation import UnitInfo
 from accounts.service import StaffMember
-
-
-class Person(Protocol):
-    """The identified client (identification's ClientIdentity, or My pages' Person)."""
-
-    @property
-    def identity_hash(self) -> str: ...
-
-    @property
-    def name(self) -> str: ...
-
-    @property
-    def identity_code(self) -> str: ...
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

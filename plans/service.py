@@ -11,7 +11,7 @@ import dataclasses
 import json
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,18 +22,13 @@ from booking.types import BookingView
 from core.db import Sessions, new_id, utcnow
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.i18n import N_
-from core.principal import Role, Viewer
+from core.principal import IdentifiedClient, Role, Viewer
 from plans.models import PlanVersion, WellbeingPlan
 
 SUBJECT_TYPE = "wellbeing_plan"
 CASEWORKER, CLIENT = "caseworker", "client"
 MAX_GOALS, MAX_ACTIONS = 8, 6
 MAX_GOAL, MAX_WHAT, MAX_WHO = 500, 300, 100
-
-
-class Person(Protocol):
-    @property
-    def identity_hash(self) -> str: ...
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -175,7 +170,7 @@ class PlanService:
 
     # ---- the client ---------------------------------------------------------------------------
 
-    async def of_person(self, person: Person) -> list[PlanView]:
+    async def of_person(self, person: IdentifiedClient) -> list[PlanView]:
         async with self._sessions() as session:
             plans = (
                 await session.scalars(
@@ -190,14 +185,14 @@ class PlanService:
                 for plan in plans
             ]
 
-    async def for_person(self, person: Person, plan_id: str) -> PlanView:
+    async def for_person(self, person: IdentifiedClient, plan_id: str) -> PlanView:
         async with self._sessions() as session:
             plan = await self._client_plan(session, person, plan_id)
             names = await self._caseworker_names(person)
             return await self._view(session, plan, names.get(plan.booking_id or "", ""))
 
     async def propose(
-        self, person: Person, plan_id: str, raw_goals: Sequence[Mapping[str, Any]]
+        self, person: IdentifiedClient, plan_id: str, raw_goals: Sequence[Mapping[str, Any]]
     ) -> int:
         """The client's own version: changes they propose, for the caseworker to take up."""
         goals = checked_goals(raw_goals)
@@ -205,7 +200,7 @@ class PlanService:
             plan = await self._client_plan(session, person, plan_id)
             return await self._add_version(session, plan, goals, CLIENT, None)
 
-    async def accept(self, person: Person, plan_id: str, number: int) -> None:
+    async def accept(self, person: IdentifiedClient, plan_id: str, number: int) -> None:
         """Accept the newest version, which must be the caseworker's; accepting an older one,
         or one already accepted, is refused (the page was out of date)."""
         async with self._sessions.begin() as session:
@@ -254,14 +249,14 @@ class PlanService:
         return plan
 
     async def _client_plan(
-        self, session: AsyncSession, person: Person, plan_id: str
+        self, session: AsyncSession, person: IdentifiedClient, plan_id: str
     ) -> WellbeingPlan:
         plan = await session.get(WellbeingPlan, plan_id[:36])
         if plan is None or plan.person_hash != person.identity_hash:
             raise NotFound()
         return plan
 
-    async def _caseworker_names(self, person: Person) -> dict[str, str]:
+    async def _caseworker_names(self, person: IdentifiedClient) -> dict[str, str]:
         own = await self._bookings.own_bookings(person.identity_hash)
         return {item.booking.id: item.booking.caseworker.name for item in own}
 
