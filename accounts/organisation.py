@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from accounts.models import Municipality, Unit
 from core.db import Sessions
-from core.errors import ValidationFailed
+from core.errors import NotFound, ValidationFailed
 from core.i18n import N_
 from core.principal import Role, Viewer, require_role
 
@@ -93,6 +93,17 @@ class Organisation:
             session.add(unit)
             await session.flush()
             return unit.id
+
+    async def set_answer_days(self, actor: Viewer, unit_id: str, days: int) -> UnitInfo:
+        require_role(actor, Role.ADMIN)
+        if not 1 <= days <= 30:
+            raise ValidationFailed({"answer_days": N_("Enter a number of days from 1 to 30.")})
+        async with self._sessions.begin() as session:
+            unit = await session.get(Unit, unit_id[:36])
+            if unit is None:
+                raise NotFound()
+            unit.answer_days = days
+            return _info(unit)
 
     async def units(self) -> list[UnitInfo]:
         async with self._sessions() as session:

@@ -21,6 +21,7 @@ from accounts.keys import (
     staff_page,
 )
 from accounts.schemas import (
+    AnswerTargetIn,
     LoginRequest,
     Me,
     SecondFactorCode,
@@ -302,11 +303,7 @@ async def api_me(request: web.Request) -> web.Response:
 async def api_admin_units(request: web.Request) -> web.Response:
     current_viewer(request, Role.ADMIN)
     units = await request.app[account_service_key].organisation.units()
-    return json_response(
-        UnitList(
-            units=[UnitDetail(id=unit.id, name=unit.names, phone=unit.phone) for unit in units]
-        )
-    )
+    return json_response(UnitList(units=[UnitDetail.of(unit) for unit in units]))
 
 
 @api.post(
@@ -324,7 +321,24 @@ async def api_admin_add_unit(request: web.Request) -> web.Response:
     unit = await request.app[account_service_key].organisation.create_unit(
         viewer, None, body.name, body.phone
     )
-    return json_response(UnitDetail(id=unit.id, name=unit.names, phone=unit.phone), status=201)
+    return json_response(UnitDetail.of(unit), status=201)
+
+
+@api.put(
+    "/api/v1/admin/units/{unit_id}/answer-target",
+    summary="Set how many working days the unit aims to take to answer a client's message",
+    body=AnswerTargetIn,
+    response=UnitDetail,
+    auth=("session",),
+    errors=(403,),
+)
+async def api_admin_answer_target(request: web.Request) -> web.Response:
+    viewer = current_viewer(request, Role.ADMIN)
+    body = await parse_body(request, AnswerTargetIn)
+    unit = await request.app[account_service_key].organisation.set_answer_days(
+        viewer, request.match_info["unit_id"], body.answer_days
+    )
+    return json_response(UnitDetail.of(unit))
 
 
 def setup(app: web.Application) -> None:

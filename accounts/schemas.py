@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from accounts.organisation import UnitInfo
 from core.principal import Role, Viewer
 
 
@@ -59,6 +60,18 @@ class UnitDetail(BaseModel):
     id: str
     name: dict[str, str]
     phone: str
+    # Working days the unit aims to take to answer a client's message.
+    answer_days: int = 3
+
+    @classmethod
+    def of(cls, unit: UnitInfo) -> UnitDetail:
+        return cls(id=unit.id, name=unit.names, phone=unit.phone, answer_days=unit.answer_days)
+
+
+class AnswerTargetIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    answer_days: int = Field(ge=1, le=30)
 
 
 class UnitList(BaseModel):

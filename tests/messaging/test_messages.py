@@ -17,11 +17,14 @@ from sqlalchemy import func, select, text
 
 from core.app_keys import sessions_key, settings_key
 from core.db import utcnow
+from core.principal import Role
 from core.uploads import MAX_ATTACHMENT_BYTES
 from messaging.models import MessageThread, ThreadMessage
 from messaging.retention import MessageRetention
 from messaging.routes import message_files
 from notifications.keys import outbox_sender_key
+from reports.deadlines import working_calendar
+from tests.conftest import create_user
 from tests.messaging.conftest import PDF, PNG, WEBHOOK_SECRET, MessagesWorld, csrf_of
 
 SUBJECT = "Vuokrarästit"
@@ -354,3 +357,27 @@ async def test_the_api_takes_a_file_with_a_message(world: MessagesWorld) -> None
     assert file["filename"] == "sopimus.pdf"
     download = await client.get(f"/api/v1/my/attachments/{file['id']}")
     assert await download.read() == PDF
+
+
+async def test_the_answer_target_is_the_units_own(world: MessagesWorld) -> None:
+    await create_user(world.client.app, Role.ADMIN, "admin@example.com")
+    unit = world.family.unit_id
+    async with world.staff("admin@example.com") as admin:
+        too_long = await admin.put(
+            f"/api/v1/admin/units/{unit}/answer-target", json={"answer_days": 0}
+        )
+        assert too_long.status == 422
+        set_ = await admin.put(f"/api/v1/admin/units/{unit}/answer-target", json={"answer_days": 5})
+        assert (set_.status, (await set_.json())["answer_days"]) == (200, 5)
+    async with world.staff("maria@example.com") as maria:
+        refused = await maria.put(
+            f"/api/v1/admin/units/{unit}/answer-target", json={"answer_days": 9}
+        )
+        assert refused.status == 403
+    await world.identify("aino")
+    await write(world, unit_id=unit)
+    async with world.staff("maria@example.com") as maria:
+        [thread] = (await (await maria.get("/api/v1/threads")).json())["threads"]
+    today = utcnow().astimezone(world.client.app[settings_key].zone).date()
+    expected = working_calendar("fi").add_working_days(today, 5)
+    assert thread["answer_due"] == expected.isoformat()
