@@ -33,6 +33,7 @@ from core.lookup import PersonHasher
 from core.principal import Role
 from core.settings import Settings
 from server import create_app
+from tests.identification.provider import running_for_the_session
 
 pytest_plugins = ["tests.time_limits"]
 
@@ -254,3 +255,13 @@ def redis_url(redis_server: str) -> Iterator[str]:
     with socket.create_connection(("127.0.0.1", port), timeout=5) as connection:
         connection.sendall(b"FLUSHALL\r\n")
         connection.recv(16)
+
+
+@pytest.fixture(scope="session")
+def shared_identification(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """One local OpenID provider for every test of the identified client's own features (their
+    apps all live at http://127.0.0.1:8080): the settings that turn identification on. The
+    identification tests themselves start their own, which they stop, rotate and slow down."""
+    directory = tmp_path_factory.mktemp("identification")
+    with running_for_the_session("http://127.0.0.1:8080", directory) as settings:
+        yield settings

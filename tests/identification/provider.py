@@ -14,11 +14,12 @@ import contextlib
 import json
 import os
 import re
+import select
 import shutil
 import socket
 import subprocess
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -326,3 +327,52 @@ async def identification_on(
             "base_url": base_url,
         }
         yield settings, provider
+
+
+@contextlib.contextmanager
+def running_for_the_session(base_url: str, directory: Path) -> Iterator[dict[str, str]]:
+    """One provider for many tests (a plain subprocess, started outside any event loop),
+    registered for ``base_url`` with the test people, as ``identification_on`` sets it up;
+    yields the settings that turn identification on."""
+    node = node_or_skip()
+    install_once()
+    keys_path = directory / "identity-keys.json"
+    keys = rotate(keys_path)
+    clients = [
+        client_metadata("kohtaamo-ftn", base_url, keys),
+        client_metadata("kohtaamo-se", base_url, keys),
+    ]
+    people = {"aino": FINNISH_PERSON, "erkki": OTHER_FINNISH_PERSON, "tolvan": SWEDISH_PERSON}
+    acr_values = [FTN_SUBSTANTIAL, FTN_HIGH, SE_LOA3, SE_LOA4, WEAK]
+    provider = OpenIdProvider(clients=clients, people=people, acr_values=acr_values)
+    config = directory / "provider.json"
+    config.write_text(json.dumps(provider._config))
+    process = subprocess.Popen(
+        [node, str(HERE / "provider.mjs"), str(config)],
+        cwd=HERE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        assert process.stdout is not None
+        ready, _, _ = select.select([process.stdout], [], [], START_SECONDS)
+        line = process.stdout.readline() if ready else b""
+        if not line.startswith(b"ready"):
+            raise RuntimeError(f"the OpenID provider did not start: {line!r}")
+        yield {
+            "identity_providers": str(
+                providers_file(directory / "providers.yaml", provider.issuer)
+            ),
+            "identity_keys": str(keys_path),
+            "base_url": base_url,
+        }
+    finally:
+        process.terminate()
+        try:
+            process.wait(5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if process.stdout is not None:
+            process.stdout.close()
+        provider._directory.cleanup()

@@ -23,9 +23,6 @@ from server import create_app
 from tests.booking.conftest import BookingWorld, make_world
 from tests.conftest import PASSWORD, make_settings
 from tests.identification.provider import (
-    FINNISH_PERSON,
-    OTHER_FINNISH_PERSON,
-    identification_on,
     walk,
 )
 from tests.mypages.test_my_pages import AINO, ERKKI, adult_services, book, book_with_link
@@ -100,6 +97,7 @@ async def world(
     database_url: str,
     tmp_path: Path,
     smtp: tuple[Inbox, SmtpServer],
+    shared_identification: dict[str, str],
 ) -> AsyncIterator[MessagesWorld]:
     inbox, server = smtp
     records: list[tuple[dict[str, str], bytes]] = []
@@ -112,41 +110,40 @@ async def world(
     receiver = web.Application()
     receiver.router.add_post("/records", record_system)
     records_server = await aiohttp_server(receiver, host="127.0.0.1")
-    people = {"aino": FINNISH_PERSON, "erkki": OTHER_FINNISH_PERSON}
-    async with identification_on(tmp_path, "http://127.0.0.1:8080", people) as (settings, _p):
-        app = create_app(
-            make_settings(
-                database_url,
-                smtp_host="127.0.0.1",
-                smtp_port=str(server.port),
-                mail_from="kohtaamo@demokunta.example",
-                file_store=str(tmp_path / "files"),
-                records_webhook_url=str(records_server.make_url("/records")),
-                records_webhook_secret=WEBHOOK_SECRET,
-                **settings,
-            )
+    settings = shared_identification
+    app = create_app(
+        make_settings(
+            database_url,
+            smtp_host="127.0.0.1",
+            smtp_port=str(server.port),
+            mail_from="kohtaamo@demokunta.example",
+            file_store=str(tmp_path / "files"),
+            records_webhook_url=str(records_server.make_url("/records")),
+            records_webhook_secret=WEBHOOK_SECRET,
+            **settings,
         )
-        client = await aiohttp_client(app)
-        family = await make_world(client)
-        sanna, adult_type = await adult_services(client)
-        family_booking, family_link = await book_with_link(
-            client, family, family.maria, family.meeting_type_id, 9, AINO
-        )
-        bookings = {
-            "family": family_booking,
-            "adult": await book(client, family, sanna, adult_type, 11, AINO),
-            "erkki": await book(client, family, family.johan, family.meeting_type_id, 13, ERKKI),
-        }
-        units = await client.app[account_service_key].organisation.units()
-        adult_unit = next(unit.id for unit in units if unit.names["en"] == "Adult")
-        yield MessagesWorld(
-            client,
-            family,
-            adult_unit,
-            sanna,
-            bookings,
-            {"family": family_link},
-            inbox,
-            records,
-            record_answers,
-        )
+    )
+    client = await aiohttp_client(app)
+    family = await make_world(client)
+    sanna, adult_type = await adult_services(client)
+    family_booking, family_link = await book_with_link(
+        client, family, family.maria, family.meeting_type_id, 9, AINO
+    )
+    bookings = {
+        "family": family_booking,
+        "adult": await book(client, family, sanna, adult_type, 11, AINO),
+        "erkki": await book(client, family, family.johan, family.meeting_type_id, 13, ERKKI),
+    }
+    units = await client.app[account_service_key].organisation.units()
+    adult_unit = next(unit.id for unit in units if unit.names["en"] == "Adult")
+    yield MessagesWorld(
+        client,
+        family,
+        adult_unit,
+        sanna,
+        bookings,
+        {"family": family_link},
+        inbox,
+        records,
+        record_answers,
+    )

@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -23,9 +22,6 @@ from server import create_app
 from tests.booking.conftest import EVERY_DAY, BookingWorld, booking_body, make_world
 from tests.conftest import PASSWORD, create_user, make_settings
 from tests.identification.provider import (
-    FINNISH_PERSON,
-    OTHER_FINNISH_PERSON,
-    identification_on,
     walk,
 )
 
@@ -35,19 +31,18 @@ AINO, ERKKI = "010280-952L", "131052-308T"
 
 @pytest.fixture
 async def world(
-    aiohttp_client: Any, database_url: str, tmp_path: Path
+    aiohttp_client: Any, database_url: str, shared_identification: dict[str, str]
 ) -> AsyncIterator[tuple[TestClient[Any, Any], dict[str, str]]]:
-    people = {"aino": FINNISH_PERSON, "erkki": OTHER_FINNISH_PERSON}
-    async with identification_on(tmp_path, "http://127.0.0.1:8080", people) as (settings, _p):
-        client = await aiohttp_client(create_app(make_settings(database_url, **settings)))
-        family = await make_world(client)
-        sanna, adult_type = await adult_services(client)
-        made = {
-            "family": await book(client, family, family.maria, family.meeting_type_id, 9, AINO),
-            "adult": await book(client, family, sanna, adult_type, 11, AINO),
-            "erkki": await book(client, family, family.johan, family.meeting_type_id, 13, ERKKI),
-        }
-        yield client, made
+    settings = shared_identification
+    client = await aiohttp_client(create_app(make_settings(database_url, **settings)))
+    family = await make_world(client)
+    sanna, adult_type = await adult_services(client)
+    made = {
+        "family": await book(client, family, family.maria, family.meeting_type_id, 9, AINO),
+        "adult": await book(client, family, sanna, adult_type, 11, AINO),
+        "erkki": await book(client, family, family.johan, family.meeting_type_id, 13, ERKKI),
+    }
+    yield client, made
 
 
 async def adult_services(client: TestClient[Any, Any]) -> tuple[str, str]:
