@@ -31,6 +31,9 @@ from core.principal import Role, Viewer, require_role
 from core.settings import Settings
 
 MIN_PASSWORD_LENGTH = 12
+# Argon2id with argon2-cffi's defaults (RFC 9106's low-memory profile). The test suite lowers
+# the cost (tests/conftest.py): it hashes thousands of throwaway passwords, none of them real.
+new_password_hasher: Callable[[], PasswordHasher] = PasswordHasher
 SESSION_LIFETIME = timedelta(hours=12)
 LAST_SEEN_RESOLUTION = timedelta(minutes=1)
 
@@ -111,7 +114,7 @@ class AccountService:
         self.factors = SecondFactors(sessions, listener, clock=lambda: self._clock())
         self.passkeys = Passkeys(sessions, settings.base_url, listener, clock=lambda: self._clock())
         self.organisation = Organisation(sessions)
-        self._hasher = PasswordHasher()
+        self._hasher = new_password_hasher()
         # Verified against when the account does not exist, so that a wrong address takes as
         # long to refuse as a wrong password.
         self._dummy_hash = self._hasher.hash(secrets.token_urlsafe(16))
