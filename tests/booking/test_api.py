@@ -414,8 +414,9 @@ async def test_concurrent_unit_bookings_fill_each_caseworker_once(
 
     results = await asyncio.gather(*(attempt(number) for number in range(20)))
     winners = sorted(caseworker for status, caseworker in results if status == 201)
-    assert winners == sorted([world.maria, world.johan])
-    assert sum(1 for status, _ in results if status == 409) == 18
+    # On failure, every request's answer: which ones lost, and how.
+    assert winners == sorted([world.maria, world.johan]), results
+    assert sum(1 for status, _ in results if status == 409) == 18, results
 
 
 async def test_postgresql_itself_refuses_overlapping_live_bookings(
