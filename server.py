@@ -80,6 +80,7 @@ from core.reencryption import Progress, reencrypt
 from core.settings import Settings, SettingsError
 from core.templating import STATIC_DIR, render, setup_templates
 from identification.jwks import rotate as rotate_identity_keys
+from identification.keys import providers_key
 from identification.providers import load_providers
 
 API_TITLE = "Kohtaamo API"
@@ -142,6 +143,13 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get("/", _start_page, name="start")
     app.router.add_static("/static/", STATIC_DIR, name="static")
 
+    identified_operations = [
+        *messaging.routes.api.operations,
+        *documents.routes.api.operations,
+        *consents.routes.api.operations,
+        *plans.routes.api.operations,
+        *mypages.routes.api.operations,
+    ]
     app[openapi_key] = openapi_document(
         [
             *accounts.routes.api.operations,
@@ -152,11 +160,8 @@ def create_app(settings: Settings) -> web.Application:
             *reports.routes.api.operations,
             *assessments.routes.api.operations,
             *privacy.routes.api.operations,
-            *messaging.routes.operations(app),
-            *documents.routes.operations(app),
-            *consents.routes.operations(app),
-            *plans.routes.operations(app),
-            *mypages.routes.operations(app),
+            # The identified client's features answer only when identification is on.
+            *(identified_operations if app.get(providers_key) else []),
         ],
         title=API_TITLE,
         version=API_VERSION,

@@ -25,7 +25,14 @@ from accounts.second_factor import Enrolment, SecondFactorListener, SecondFactor
 from accounts.sign_on import SignedOn, signed_on_user
 from core.crypto import token_hash
 from core.db import Sessions, utcnow
-from core.errors import Conflict, NotAuthenticated, NotFound, RateLimited, ValidationFailed
+from core.errors import (
+    Conflict,
+    Forbidden,
+    NotAuthenticated,
+    NotFound,
+    RateLimited,
+    ValidationFailed,
+)
 from core.i18n import N_
 from core.principal import Role, Viewer, require_role
 from core.settings import Settings
@@ -292,6 +299,16 @@ class AccountService:
                 StaffMember(row.id, row.name, row.email, row.unit_id, Role(row.role))
                 for row in rows
             ]
+
+    async def unit_of(self, viewer: Viewer, *roles: Role) -> str:
+        """The unit the viewer works in, if they have one of ``roles``; Forbidden otherwise
+        (who answers a unit's clients is a worker of that unit)."""
+        if viewer.role not in roles:
+            raise Forbidden()
+        member = await self.staff_member(viewer.user_id)
+        if member.unit_id is None:
+            raise Forbidden()
+        return member.unit_id
 
     async def staff_member(self, user_id: str) -> StaffMember:
         async with self._sessions() as session:

@@ -14,7 +14,7 @@ from booking.keys import booking_service_key
 from consents.keys import consent_service_key
 from consents.schemas import ConsentIn, ConsentOut, ConsentsOut, CreatedOut, SharedResultsOut
 from consents.service import STAFF_ROLES, ConsentService
-from core.api import ApiRoutes, Operation, json_response, parse_body
+from core.api import ApiRoutes, json_response, parse_body
 from core.app_keys import sessions_key
 from core.request_keys import language_key
 from identification.keys import identified_client, providers_key
@@ -111,10 +111,6 @@ async def api_shared_results(request: web.Request) -> web.Response:
             results=[result.as_json() for result in results],
         )
     )
-
-
-def operations(app: web.Application) -> list[Operation]:
-    return list(api.operations) if app.get(providers_key) else []
 
 
 def setup(app: web.Application) -> None:

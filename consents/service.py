@@ -190,12 +190,7 @@ class ConsentService:
     # ---- parts --------------------------------------------------------------------------------
 
     async def _unit_of(self, viewer: Viewer) -> str:
-        if viewer.role not in STAFF_ROLES:
-            raise Forbidden()
-        member = await self._accounts.staff_member(viewer.user_id)
-        if member.unit_id is None:
-            raise Forbidden()
-        return member.unit_id
+        return await self._accounts.unit_of(viewer, *STAFF_ROLES)
 
     async def _views(self, rows: Sequence[ConsentRecord]) -> list[ConsentView]:
         units = {unit.id: unit for unit in await self._accounts.organisation.units()}

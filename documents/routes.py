@@ -11,7 +11,7 @@ from aiohttp import web
 from accounts.keys import current_viewer
 from audit.service import AuditLog
 from booking.keys import booking_service_key, listen_to_removals
-from core.api import ApiRoutes, Operation, json_response, parse_body
+from core.api import ApiRoutes, json_response, parse_body
 from core.app_keys import person_hasher_key, sessions_key, settings_key
 from core.data_keys import cipher_for
 from core.files import EncryptedFiles, PurposeCipher
@@ -136,10 +136,6 @@ async def api_document_export(request: web.Request) -> web.Response:
         viewer, request.match_info["document_id"]
     )
     return json_download(exported, f"kohtaamo-document-{request.match_info['document_id']}.json")
-
-
-def operations(app: web.Application) -> list[Operation]:
-    return list(api.operations) if app.get(providers_key) else []
 
 
 def setup(app: web.Application) -> None:

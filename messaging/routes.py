@@ -12,7 +12,7 @@ from aiohttp import web
 from accounts.keys import account_service_key, current_viewer
 from audit.service import AuditLog
 from booking.keys import booking_service_key
-from core.api import ApiRoutes, Operation, json_response, parse_body
+from core.api import ApiRoutes, json_response, parse_body
 from core.app_keys import person_hasher_key, sessions_key, settings_key
 from core.data_keys import cipher_for
 from core.files import EncryptedFiles, PurposeCipher
@@ -312,11 +312,6 @@ async def api_staff_attachment(request: web.Request) -> web.Response:
         viewer, request.match_info["attachment_id"]
     )
     return file_response(download)
-
-
-def operations(app: web.Application) -> list[Operation]:
-    """What the OpenAPI document lists: nothing while identification is off."""
-    return list(api.operations) if app.get(providers_key) else []
 
 
 def setup(app: web.Application) -> None:

@@ -26,7 +26,7 @@ from audit.service import AuditLog
 from booking.service import BookingService
 from booking.types import BookingView
 from core.db import Sessions, new_id, utcnow
-from core.errors import Forbidden, NotFound, RateLimited, ValidationFailed
+from core.errors import NotFound, RateLimited, ValidationFailed
 from core.files import EncryptedFiles
 from core.i18n import N_
 from core.lookup import PersonHasher
@@ -450,12 +450,7 @@ class MessagingService:
             raise NotFound()
 
     async def _unit_of(self, viewer: Viewer) -> str:
-        if viewer.role not in STAFF_ROLES:
-            raise Forbidden()
-        member = await self._accounts.staff_member(viewer.user_id)
-        if member.unit_id is None:
-            raise Forbidden()
-        return member.unit_id
+        return await self._accounts.unit_of(viewer, *STAFF_ROLES)
 
     async def _unit_workers(self, thread: MessageThread) -> list[StaffMember]:
         """Whom to tell of a client's message: the assigned worker, else the addressed

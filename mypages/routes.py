@@ -16,7 +16,7 @@ from audit.service import AuditLog
 from booking.keys import booking_service_key
 from booking.person_data import OwnBooking
 from booking.schemas import booking_out
-from core.api import ApiRoutes, Operation, json_response
+from core.api import ApiRoutes, json_response
 from core.app_keys import sessions_key
 from core.request_keys import language_key
 from core.templating import translate
@@ -90,11 +90,6 @@ async def api_access_log(request: web.Request) -> web.Response:
     person = await identified_person(request, page=False)
     reads = await request.app[my_pages_service_key].reads(person)
     return json_response(StaffReadsOut(reads=[staff_read_out(request, r) for r in reads]))
-
-
-def operations(app: web.Application) -> list[Operation]:
-    """What the OpenAPI document lists: nothing while identification is off."""
-    return list(api.operations) if app.get(providers_key) else []
 
 
 def setup(app: web.Application) -> None:

@@ -11,7 +11,7 @@ from aiohttp import web
 from accounts.keys import current_viewer
 from audit.service import AuditLog
 from booking.keys import booking_service_key, listen_to_removals
-from core.api import ApiRoutes, Operation, json_response, parse_body
+from core.api import ApiRoutes, json_response, parse_body
 from core.app_keys import sessions_key
 from core.principal import Role
 from identification.keys import identified_client, providers_key
@@ -104,10 +104,6 @@ async def api_accept(request: web.Request) -> web.Response:
     body = await parse_body(request, AcceptIn)
     await request.app[plan_service_key].accept(person, request.match_info["plan_id"], body.number)
     return web.Response(status=204)
-
-
-def operations(app: web.Application) -> list[Operation]:
-    return list(api.operations) if app.get(providers_key) else []
 
 
 def setup(app: web.Application) -> None:

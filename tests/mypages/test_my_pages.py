@@ -202,3 +202,17 @@ async def test_the_client_sees_who_has_read_their_data(world: Any) -> None:
     assert ["Avasi varauksesi", "Sosiaalityöntekijä", "Perhepalvelut"] in [
         row[1:] for row in rows[1:]
     ]
+
+
+async def test_the_openapi_document_lists_the_identified_clients_api(world: Any) -> None:
+    client, _made = world
+    paths = (await (await client.get("/api/v1/openapi.json")).json())["paths"]
+    for path in (
+        "/api/v1/my/bookings",
+        "/api/v1/my/threads",
+        "/api/v1/my/documents",
+        "/api/v1/my/consents",
+        "/api/v1/my/plans",
+        "/api/v1/threads/{thread_id}/export",
+    ):
+        assert path in paths, path
