@@ -16,7 +16,7 @@ import time
 import uuid
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
@@ -335,6 +335,20 @@ def ics_response(body: bytes, filename: str) -> web.Response:
         headers={
             "Content-Type": f"{CALENDAR_CONTENT_TYPE}; charset=utf-8",
             "Content-Disposition": f'attachment; filename="{filename}"',
+        },
+    )
+
+
+def attachment_response(data: bytes, media_type: str, filename: str) -> web.Response:
+    """A file someone uploaded, as a download, never shown inline; its name is encoded
+    (RFC 5987), so no name can break or add to the header."""
+    return web.Response(
+        body=data,
+        content_type=media_type,
+        headers={
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename, safe='')}",
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
         },
     )
 

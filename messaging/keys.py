@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import quote
 
 from aiohttp import web
 
 from core.errors import DomainError
+from core.http import attachment_response
 from core.i18n import N_
 from core.uploads import MAX_ATTACHMENT_BYTES, Upload
 from messaging.service import MessagingService
@@ -19,16 +19,7 @@ messaging_service_key = web.AppKey("messaging_service", MessagingService)
 
 
 def file_response(download: FileDownload) -> web.Response:
-    """An attachment as a download, never shown inline (someone else sent it)."""
-    return web.Response(
-        body=download.data,
-        content_type=download.media_type,
-        headers={
-            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(download.filename)}",
-            "Cache-Control": "no-store",
-            "X-Content-Type-Options": "nosniff",
-        },
-    )
+    return attachment_response(download.data, download.media_type, download.filename)
 
 
 FILE_FIELD = "file"

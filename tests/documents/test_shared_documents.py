@@ -67,6 +67,7 @@ async def test_the_client_reads_what_the_caseworker_shared(world: MessagesWorld)
     assert SUMMARY in opened
     download = await world.client.get(f"/my/documents/{by_title['Päätös']['id']}/file")
     assert (await download.read(), download.content_type) == (PDF, "application/pdf")
+    assert download.headers["Content-Disposition"] == "attachment; filename*=UTF-8''paatos.pdf"
 
     async with world.staff("maria@example.com") as maria:
         after = await (await maria.get(f"/caseworker/bookings/{family}/documents")).text()
