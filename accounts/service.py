@@ -72,6 +72,12 @@ class StaffMember:
     unit_id: str | None
     role: Role = Role.CASEWORKER
 
+    def as_host(self) -> Viewer:
+        """This caseworker as the one whose meeting room acts for them: the room admits only the
+        booking's own caseworker as its host (video.service.MeetingService.admit_host), so what
+        it reads or saves is logged as theirs."""
+        return Viewer(self.id, self.name, self.email, Role.CASEWORKER, session_id="")
+
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class LoginResult:

@@ -33,6 +33,8 @@ from core.principal import Role, Viewer, require_role
 
 MAX_REASON_LENGTH = 1000
 SUBJECT = "assessment_result"
+GOAL_FOLLOW_UP = "goal-follow-up"  # templates/goal-follow-up.yaml: goal_<n>, _now, _before
+GOAL_SLOTS = (1, 2, 3)
 
 
 class AlreadySubmitted(Conflict):
@@ -140,6 +142,31 @@ class AssessmentService:
         template = self.template(template_id)
         booking = await self._bookings.booking_for_invited_guest(meeting_id)
         return await self._insert(booking, template, answers, filled_by="client_in_meeting")
+
+    async def prefill(self, meeting_id: str, template_id: str) -> dict[str, Any]:
+        """What a live questionnaire starts with: in a goal follow-up, the goals of the person's
+        last follow-up, its ratings of now as this one's ratings of before."""
+        if template_id != GOAL_FOLLOW_UP:
+            return {}
+        booking = await self._bookings.booking_for_invited_guest(meeting_id)
+        if booking.client_identity_hash is None:
+            return {}
+        own = await self._bookings.own_bookings(booking.client_identity_hash)
+        async with self._sessions.begin() as session:
+            last = await session.scalar(
+                select(AssessmentResult)
+                .where(
+                    AssessmentResult.booking_id.in_([item.booking.id for item in own]),
+                    AssessmentResult.template_id == GOAL_FOLLOW_UP,
+                )
+                .order_by(AssessmentResult.submitted_at.desc())
+                .limit(1)
+            )
+            if last is None:
+                return {}
+            host = booking.caseworker.as_host()
+            self._audit.add(session, host, "assessment.read", SUBJECT, [last.id], "goal follow-up")
+            return goals_followed_up(last.answers)
 
     async def pre_meeting(self, token: ManageToken) -> PreMeeting:
         """The questionnaire the booking's meeting type asks the client to fill, or NotFound."""
@@ -380,3 +407,16 @@ class AssessmentService:
         """The booking, if ``viewer`` is its caseworker (admins are refused by policy)."""
         viewer = require_role(viewer, Role.CASEWORKER)
         return await self._bookings.booking(viewer, booking_id)
+
+
+def goals_followed_up(last: Mapping[str, Any]) -> dict[str, Any]:
+    """A goal follow-up's goals and its ratings of now, as the next one's goals and before."""
+    carried: dict[str, Any] = {
+        key: last[key] for key in ("more_goals", "third_goal") if key in last
+    }
+    for n in GOAL_SLOTS:
+        if last.get(f"goal_{n}"):
+            carried[f"goal_{n}"] = last[f"goal_{n}"]
+            if f"goal_{n}_now" in last:
+                carried[f"goal_{n}_before"] = last[f"goal_{n}_now"]
+    return carried

@@ -15,9 +15,11 @@ from core.api import ApiRoutes, json_response, parse_body
 from core.app_keys import sessions_key
 from core.principal import Role
 from identification.keys import identified_client, providers_key
+from plans.follow_up import GoalsFollowedUp
 from plans.keys import plan_service_key
 from plans.schemas import AcceptIn, GoalsIn, PlanOut, PlansOut, SavedOut
 from plans.service import PlanService, PlansOfRemovedBookings
+from video.keys import live_assessments_key, live_plans_key
 
 api = ApiRoutes("wellbeing plans")
 CLIENT_SESSION = ("clientSession",)
@@ -25,9 +27,12 @@ STAFF_SESSION = ("session",)
 
 
 async def plans_context(app: web.Application) -> AsyncIterator[None]:
-    app[plan_service_key] = PlanService(
-        app[sessions_key], app[booking_service_key], AuditLog(app[sessions_key])
-    )
+    service = PlanService(app[sessions_key], app[booking_service_key], AuditLog(app[sessions_key]))
+    app[plan_service_key] = service
+    app[live_plans_key] = service  # the video room opens the plan with it
+    questionnaires = app.get(live_assessments_key)
+    if questionnaires is not None:
+        app[live_assessments_key] = GoalsFollowedUp(questionnaires, service)
     yield
 
 

@@ -24,6 +24,7 @@ from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.i18n import N_
 from core.principal import IdentifiedClient, Role, Viewer
 from plans.models import PlanVersion, WellbeingPlan
+from video.live_state import PlanDraft
 
 SUBJECT_TYPE = "wellbeing_plan"
 CASEWORKER, CLIENT = "caseworker", "client"
@@ -168,6 +169,43 @@ class PlanService:
             self._audit.add(session, viewer, "plan.write", SUBJECT_TYPE, [plan.id], "client plan")
             return number
 
+    # ---- in the video meeting (video.live_state.LivePlans) -------------------------------------
+
+    async def draft(self, meeting_id: str) -> PlanDraft:
+        """The newest version, for the host to open beside the video (empty before the first)."""
+        host, booking = await self._meeting(meeting_id)
+        _identified(booking)
+        async with self._sessions.begin() as session:
+            plan = await self._plan_of(session, booking)
+            if plan is None:
+                return PlanDraft(None, [])
+            self._audit.add(session, host, "plan.read", SUBJECT_TYPE, [plan.id], "client plan")
+            latest = (await self._view(session, plan, booking.caseworker.name)).latest
+            return PlanDraft(latest.number, _editable(latest.goals))
+
+    async def agreed_goals(self, meeting_id: str) -> tuple[Goal, ...]:
+        """The goals the client accepted last (or the newest draft's), for their follow-up."""
+        host, booking = await self._meeting(meeting_id)
+        if booking.client_identity_hash is None:
+            return ()
+        async with self._sessions.begin() as session:
+            plan = await self._plan_of(session, booking)
+            if plan is None:
+                return ()
+            self._audit.add(session, host, "plan.read", SUBJECT_TYPE, [plan.id], "goal follow-up")
+            view = await self._view(session, plan, booking.caseworker.name)
+            return (view.accepted or view.latest).goals
+
+    async def save(self, meeting_id: str, raw_goals: list[dict[str, Any]]) -> PlanDraft:
+        """The plan as edited together in the meeting, saved as the caseworker's new version."""
+        host, booking = await self._meeting(meeting_id)
+        number = await self.save_by_caseworker(host, booking.id, raw_goals)
+        return PlanDraft(number, _editable(checked_goals(raw_goals)))
+
+    async def _meeting(self, meeting_id: str) -> tuple[Viewer, BookingView]:
+        booking = await self._bookings.booking_for_invited_guest(meeting_id[:36])
+        return booking.caseworker.as_host(), booking
+
     # ---- the client ---------------------------------------------------------------------------
 
     async def of_person(self, person: IdentifiedClient) -> list[PlanView]:
@@ -227,17 +265,7 @@ class PlanService:
     async def _identified_booking(self, viewer: Viewer, booking_id: str) -> BookingView:
         if viewer.role is not Role.CASEWORKER:
             raise Forbidden()
-        booking = await self._bookings.booking(viewer, booking_id[:36])
-        if booking.client_identity_hash is None:
-            raise ValidationFailed(
-                {
-                    "goals.0.goal": N_(
-                        "A plan is made with an identified client. Save the client's identity "
-                        "code on the booking first."
-                    )
-                }
-            )
-        return booking
+        return _identified(await self._bookings.booking(viewer, booking_id[:36]))
 
     async def _plan_of(self, session: AsyncSession, booking: BookingView) -> WellbeingPlan | None:
         plan: WellbeingPlan | None = await session.scalar(
@@ -324,6 +352,19 @@ class PlansOfRemovedBookings:
         )
 
 
+def _identified(booking: BookingView) -> BookingView:
+    if booking.client_identity_hash is None:
+        raise ValidationFailed(
+            {
+                "goals.0.goal": N_(
+                    "A plan is made with an identified client. Save the client's identity "
+                    "code on the booking first."
+                )
+            }
+        )
+    return booking
+
+
 def _unit_of(booking: BookingView) -> str:
     unit = booking.meeting_type.unit_id or booking.caseworker.unit_id
     if unit is None:
@@ -349,6 +390,20 @@ def _goal_of(entry: Mapping[str, Any]) -> Goal:
             for a in entry.get("actions", [])
         ),
     )
+
+
+def _editable(goals: Sequence[Goal]) -> list[dict[str, Any]]:
+    """Goals as the room's form edits them: every field a string."""
+    return [
+        {
+            "goal": goal.goal,
+            "actions": [
+                {"what": a.what, "who": a.who, "by": a.by.isoformat() if a.by else ""}
+                for a in goal.actions
+            ],
+        }
+        for goal in goals
+    ]
 
 
 def goals_json(goals: Sequence[Goal]) -> list[dict[str, Any]]:

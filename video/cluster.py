@@ -33,7 +33,8 @@ from typing import Any, Protocol
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from video.rooms import Link, Participant, RoomRegistry, Waiting
+from video.participants import Link, Participant
+from video.rooms import RoomRegistry, Waiting
 from video.service import Admission, Meeting
 from video.signaling import Close, Refusal, RoomMessage, parse_message
 

@@ -22,7 +22,7 @@ from core.principal import Role
 from core.request_keys import language_key
 from core.templating import render
 from identification.keys import client_identity
-from video.keys import guest_join_url, meeting_service_key, rooms_key
+from video.keys import guest_join_url, live_plans_key, meeting_service_key, rooms_key
 from video.service import (
     Admission,
     IdentificationRequired,
@@ -61,6 +61,9 @@ class RoomPage:
     protected: bool
     # The questionnaires the host can push to the client's screen: (id, title).
     assessments: tuple[dict[str, str], ...] = ()
+    # The wellbeing plan can be opened beside the video (the booking's client is identified).
+    plan: bool = False
+    my_plans_url: str = ""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -120,6 +123,10 @@ async def _room_or_closed(
         leave_url=leave_url,
         protected=meeting.protected,
         assessments=_assessments(request) if admission.role == "host" else (),
+        plan=admission.role in ("host", "client")
+        and meeting.client_identity_hash is not None
+        and live_plans_key in request.app,
+        my_plans_url="/my/plans" if admission.role == "client" else "",
     )
     response = render(request, "video/room.html", {"room": page_})
     response.headers["Permissions-Policy"] = ROOM_PERMISSIONS

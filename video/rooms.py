@@ -3,7 +3,9 @@
 One ``RoomRegistry`` per process holds every open room in memory. Everything here runs on the
 event loop without awaiting, so each message is handled atomically: a connection's outgoing
 messages go through its ``Link``, which queues them and never blocks the room. Meeting events
-are written to the database in the background, with the time they happened.
+are written to the database in the background, with the time they happened. What the host and
+the client work on together beside the video has desks of its own: the live questionnaire
+(video/live_assessment.py) and the wellbeing plan (video/live_plan.py).
 """
 
 from __future__ import annotations
@@ -19,7 +21,10 @@ from typing import Any, Protocol
 
 from core.crypto import token_hash
 from core.db import utcnow
-from core.errors import DomainError, ValidationFailed
+from video.live_assessment import AssessmentDesk
+from video.live_plan import PlanDesk
+from video.live_state import LiveAssessments, LivePlans
+from video.participants import Link, Participant, Room, error_message, iso
 from video.service import Admission, Meeting
 from video.signaling import (
     Admit,
@@ -36,6 +41,10 @@ from video.signaling import (
     Leave,
     Media,
     Ping,
+    PlanChange,
+    PlanClose,
+    PlanOpen,
+    PlanSave,
     Refusal,
     Remove,
     RoomMessage,
@@ -46,19 +55,6 @@ log = logging.getLogger("kohtaamo.video")
 
 ROOM_CAPACITY = 6
 RESUME_GRACE_SECONDS = 60.0
-
-
-class Link(Protocol):
-    """One participant's live connection, as the room sees it."""
-
-    def send(self, message: dict[str, Any]) -> None:
-        """Queue a message; never blocks."""
-
-    def close(self, code: int, reason: str) -> None:
-        """Send what is queued, then close with ``code``."""
-
-    def abort(self) -> None:
-        """Drop the connection at once, without a close frame."""
 
 
 class EventSink(Protocol):
@@ -85,166 +81,6 @@ class Waiting:
     name: str
 
 
-class AssessmentTemplate(Protocol):
-    """A questionnaire as the room uses it (assessments/ has the real thing)."""
-
-    @property
-    def id(self) -> str: ...
-
-    def definition(self) -> dict[str, Any]: ...
-
-    def check_answer(self, question_id: str, value: Any, answers: Mapping[str, Any]) -> None:
-        """Raise ValidationFailed for an answer the question does not accept."""
-
-    def check_complete(self, answers: Mapping[str, Any]) -> None:
-        """Raise ValidationFailed naming each question still missing an answer."""
-
-
-class SubmittedAssessment(Protocol):
-    @property
-    def id(self) -> str: ...
-
-    @property
-    def score(self) -> dict[str, Any] | None: ...
-
-
-class LiveAssessments(Protocol):
-    def template(self, template_id: str) -> AssessmentTemplate:
-        """The template, or NotFound."""
-
-    async def record(
-        self, meeting_id: str, template_id: str, answers: dict[str, Any]
-    ) -> SubmittedAssessment: ...
-
-
-@dataclasses.dataclass(eq=False)
-class LiveAssessment:
-    """A questionnaire the host pushed to the client's screen; answers live here until submitted.
-
-    It belongs to the client's seat, not to one connection, so a client who drops and comes back
-    (or joins again) sees the answers given so far."""
-
-    id: str
-    template: AssessmentTemplate
-    answers: dict[str, Any] = dataclasses.field(default_factory=dict)
-    submitting: bool = False
-
-    def state(self) -> dict[str, Any]:
-        return {
-            "type": "assessment",
-            "id": self.id,
-            "template": self.template.definition(),
-            "answers": dict(self.answers),
-            "submitting": self.submitting,
-        }
-
-
-@dataclasses.dataclass(eq=False)
-class Participant:
-    id: str
-    meeting_id: str
-    seat: str
-    role: str
-    name: str
-    resume_hash: str
-    admitted: bool
-    link: Link | None
-    media: dict[str, bool] = dataclasses.field(
-        default_factory=lambda: {"audio": True, "video": True, "screen": False}
-    )
-    device_check: dict[str, Any] | None = None
-    admitted_at: float | None = None
-    # An identified client's identity as the host sees it (video.service.Admission.identity).
-    identity: dict[str, Any] | None = None
-    away: asyncio.TimerHandle | None = None
-
-    def public(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "role": self.role,
-            "name": self.name,
-            "media": dict(self.media),
-            "device_check": self.device_check,
-            "identity": self.identity,
-        }
-
-    def snapshot(self) -> dict[str, Any]:
-        """What another instance needs to give this seat back (video/cluster.py)."""
-        in_room = None if self.admitted_at is None else time.monotonic() - self.admitted_at
-        return {
-            **self.public(),
-            "seat": self.seat,
-            "resume_hash": self.resume_hash,
-            "admitted": self.admitted,
-            "connected": self.link is not None,
-            "in_room_seconds": in_room,
-        }
-
-    @classmethod
-    def restored(cls, meeting_id: str, saved: Mapping[str, Any]) -> Participant:
-        """A seat from its snapshot, without a connection: its owner comes back with a resume."""
-        in_room = saved.get("in_room_seconds")
-        return cls(
-            id=saved["id"],
-            meeting_id=meeting_id,
-            seat=saved["seat"],
-            role=saved["role"],
-            name=saved["name"],
-            resume_hash=saved["resume_hash"],
-            admitted=saved["admitted"],
-            link=None,
-            media=dict(saved["media"]),
-            device_check=saved.get("device_check"),
-            admitted_at=None if in_room is None else time.monotonic() - in_room,
-            identity=saved.get("identity"),
-        )
-
-    def send(self, message: dict[str, Any]) -> None:
-        if self.link is not None:
-            self.link.send(message)
-
-
-class Room:
-    def __init__(self, meeting: Meeting) -> None:
-        self.meeting = meeting
-        self.participants: dict[str, Participant] = {}
-        self.closing: asyncio.TimerHandle | None = None
-        self.assessment: LiveAssessment | None = None
-
-    @property
-    def host(self) -> Participant | None:
-        return next((p for p in self.participants.values() if p.role == "host"), None)
-
-    def admitted(self, *, besides: Participant | None = None) -> list[Participant]:
-        return [p for p in self.participants.values() if p.admitted and p is not besides]
-
-    def waiting(self) -> list[Participant]:
-        return [p for p in self.participants.values() if not p.admitted and p.link is not None]
-
-    def snapshot(self) -> dict[str, Any]:
-        live = self.assessment
-        return {
-            "participants": [p.snapshot() for p in self.participants.values()],
-            "assessment": None
-            if live is None
-            else {"id": live.id, "template": live.template.id, "answers": live.answers},
-        }
-
-    def respondent(self) -> Participant | None:
-        """The client, who answers a live assessment, if admitted."""
-        return next(
-            (p for p in self.participants.values() if p.seat == "client" and p.admitted), None
-        )
-
-    def assessment_audience(self) -> list[Participant]:
-        """Who sees a live assessment: the host and the client, not the other guests."""
-        return [p for p in self.admitted() if p.role == "host" or p.seat == "client"]
-
-    def connection(self, participant_id: str) -> Link | None:
-        participant = self.participants.get(participant_id)
-        return participant.link if participant else None
-
-
 class RoomRegistry:
     def __init__(
         self,
@@ -254,10 +90,12 @@ class RoomRegistry:
         resume_grace_seconds: float = RESUME_GRACE_SECONDS,
         clock: Callable[[], datetime] = utcnow,
         assessments: LiveAssessments | None = None,
+        plans: LivePlans | None = None,
     ) -> None:
         self._events = events
         self._on_change: Callable[[str], None] = lambda _meeting_id: None
-        self._assessments = assessments
+        self._assessments = AssessmentDesk(assessments, self._background, self._changed)
+        self._plans = PlanDesk(plans, self._background, self._changed)
         self._ice = ice_configuration
         self._grace = resume_grace_seconds
         self._clock = clock
@@ -265,6 +103,9 @@ class RoomRegistry:
         # Ended here: refused at once, before the "ended" event has reached the database.
         self._ended: set[str] = set()
         self._writes: set[asyncio.Task[None]] = set()
+
+    def _changed(self, meeting_id: str) -> None:
+        self._on_change(meeting_id)
 
     def watch(self, on_change: Callable[[str], None]) -> None:
         """Be told the meeting id after each change to a room (video/cluster.py saves it)."""
@@ -304,14 +145,8 @@ class RoomRegistry:
             participant.away = asyncio.get_running_loop().call_later(
                 self._grace, self._expire, meeting.id, participant.id
             )
-        live = snapshot.get("assessment")
-        if live and self._assessments is not None:
-            try:
-                template = self._assessments.template(live["template"])
-            except DomainError:
-                log.warning("live assessment %s not restored: no such template", live["id"])
-            else:
-                room.assessment = LiveAssessment(live["id"], template, dict(live["answers"]))
+        self._assessments.restore(room, snapshot.get("assessment"))
+        self._plans.restore(room, snapshot.get("plan"))
         if not room.participants:
             self._drop_room(room)
 
@@ -409,9 +244,9 @@ class RoomRegistry:
                 "ice": self._ice(meeting, participant.id),
                 "meeting": {
                     "id": meeting.id,
-                    "starts_at": _iso(meeting.starts_at),
-                    "ends_at": _iso(meeting.ends_at),
-                    "closes_at": _iso(meeting.closes_at),
+                    "starts_at": iso(meeting.starts_at),
+                    "ends_at": iso(meeting.ends_at),
+                    "closes_at": iso(meeting.closes_at),
                 },
             }
         )
@@ -426,8 +261,10 @@ class RoomRegistry:
         participant.send({"type": "admitted", "peers": [p.public() for p in peers]})
         for peer in peers:
             peer.send({"type": "peer-joined", "peer": participant.public()})
-        if room.assessment is not None and participant in room.assessment_audience():
-            participant.send(room.assessment.state())
+        if participant in room.assessment_audience():
+            for live in (room.assessment, room.plan):
+                if live is not None:
+                    participant.send(live.state())
 
     # ---- messages ------------------------------------------------------------------------------
 
@@ -457,7 +294,9 @@ class RoomRegistry:
             case Signal() | Chat() | Media():
                 self._in_room(room, participant, message)
             case AssessmentStart() | AssessmentAnswer() | AssessmentSubmit() | AssessmentCancel():
-                self._assessment(room, participant, message)
+                self._assessments.handle(room, participant, message)
+            case PlanOpen() | PlanChange() | PlanSave() | PlanClose():
+                self._plans.handle(room, participant, message)
             case Hello():
                 raise Refusal(Close.MALFORMED, "hello may be sent only once")
 
@@ -472,12 +311,12 @@ class RoomRegistry:
         target = room.participants.get(message.participant)
         if isinstance(message, Admit | Decline):
             if target is None or target.admitted or target.link is None:
-                host.send(_error("not-in-lobby", "not waiting"))
+                host.send(error_message("not-in-lobby", "not waiting"))
                 return
             mismatch = bool(target.identity and target.identity.get("mismatch"))
             if isinstance(message, Admit) and mismatch and not message.confirm_mismatch:
                 # Someone other than the booking's person identified: the host decides knowingly.
-                host.send(_error("identity-mismatch", "confirm admitting another person"))
+                host.send(error_message("identity-mismatch", "confirm admitting another person"))
                 return
             if isinstance(message, Admit):
                 target.admitted = True
@@ -490,7 +329,7 @@ class RoomRegistry:
             self._update_lobby(room)
             return
         if target is None or not target.admitted or target is host:
-            host.send(_error("peer-gone", "no such participant"))
+            host.send(error_message("peer-gone", "no such participant"))
             return
         self._record(room, "removed", target)
         self._depart(room, target, reason="removed", close=(Close.FORBIDDEN, "removed"))
@@ -502,7 +341,7 @@ class RoomRegistry:
             case Signal():
                 target = room.participants.get(message.to)
                 if target is None or not target.admitted or target.link is None:
-                    gone = _error("peer-gone", "peer not connected")
+                    gone = error_message("peer-gone", "peer not connected")
                     sender.send(gone | {"peer": message.to})
                     return
                 target.send(message.relayed(sender.id))
@@ -512,7 +351,7 @@ class RoomRegistry:
                     "from": sender.id,
                     "name": sender.name,
                     "text": message.text,
-                    "at": _iso(self._clock()),
+                    "at": iso(self._clock()),
                 }
                 for peer in room.admitted():
                     peer.send(said)
@@ -520,103 +359,6 @@ class RoomRegistry:
                 sender.media = message.model_dump(exclude={"type"})
                 for peer in room.admitted(besides=sender):
                     peer.send({"type": "media", "from": sender.id, **sender.media})
-
-    # ---- a live assessment (docs/signaling.md, "Assessments") ---------------------------------
-
-    def _assessment(
-        self,
-        room: Room,
-        sender: Participant,
-        message: AssessmentStart | AssessmentAnswer | AssessmentSubmit | AssessmentCancel,
-    ) -> None:
-        if not sender.admitted:
-            raise Refusal(Close.FORBIDDEN, f"{message.type} needs admission")
-        is_host = sender.role == "host"
-        if isinstance(message, AssessmentStart | AssessmentCancel) and not is_host:
-            raise Refusal(Close.FORBIDDEN, f"only the host may send {message.type}")
-        if isinstance(message, AssessmentAnswer | AssessmentSubmit) and sender.seat != "client":
-            raise Refusal(Close.FORBIDDEN, f"only the client may send {message.type}")
-        if isinstance(message, AssessmentStart):
-            self._start_assessment(room, sender, message.template)
-            return
-        live = room.assessment
-        if live is None or live.id != message.assessment or live.submitting:
-            sender.send(_error("no-assessment", "no such open assessment"))
-            return
-        match message:
-            case AssessmentCancel():
-                room.assessment = None
-                for person in room.assessment_audience():
-                    person.send({"type": "assessment-closed", "assessment": live.id})
-            case AssessmentAnswer():
-                try:
-                    live.template.check_answer(message.question, message.value, live.answers)
-                except ValidationFailed as invalid:
-                    sender.send(_error("invalid-answer", "answer refused", invalid.fields))
-                    return
-                if message.value is None:
-                    live.answers.pop(message.question, None)
-                else:
-                    live.answers[message.question] = message.value
-                answered = {
-                    "type": "assessment-answer",
-                    "assessment": live.id,
-                    "question": message.question,
-                    "value": message.value,
-                }
-                for person in room.assessment_audience():
-                    person.send(answered)
-            case AssessmentSubmit():
-                try:
-                    live.template.check_complete(live.answers)
-                except ValidationFailed as incomplete:
-                    sender.send(_error("incomplete", "answers missing", incomplete.fields))
-                    return
-                live.submitting = True
-                self._background(self._submit_assessment(room, live))
-
-    def _start_assessment(self, room: Room, host: Participant, template_id: str) -> None:
-        if self._assessments is None:
-            host.send(_error("unknown-template", "assessments are not available"))
-            return
-        if room.respondent() is None:
-            host.send(_error("no-client", "the client is not in the room"))
-            return
-        if room.assessment is not None:
-            host.send(_error("assessment-open", "finish or cancel the open assessment first"))
-            return
-        try:
-            template = self._assessments.template(template_id)
-        except DomainError:
-            host.send(_error("unknown-template", "no such template"))
-            return
-        room.assessment = LiveAssessment(id=secrets.token_urlsafe(9), template=template)
-        for person in room.assessment_audience():
-            person.send(room.assessment.state())
-
-    async def _submit_assessment(self, room: Room, live: LiveAssessment) -> None:
-        assert self._assessments is not None
-        try:
-            result = await self._assessments.record(
-                room.meeting.id, live.template.id, dict(live.answers)
-            )
-        except Exception as error:
-            log.warning("live assessment not saved: %s", type(error).__name__)
-            live.submitting = False
-            fields = error.fields if isinstance(error, ValidationFailed) else {}
-            for person in room.assessment_audience():
-                person.send(_error("not-saved", "the answers were not saved", fields))
-            return
-        if room.assessment is live:
-            room.assessment = None
-            self._on_change(room.meeting.id)
-        done = {
-            "type": "assessment-result",
-            "assessment": live.id,
-            "result": {"id": result.id, "score": result.score},
-        }
-        for person in room.assessment_audience():
-            person.send(done)
 
     # ---- leaving -------------------------------------------------------------------------------
 
@@ -756,17 +498,6 @@ class RoomRegistry:
             )
         except Exception:
             log.exception("could not record meeting event %s", kind)
-
-
-def _error(code: str, detail: str, fields: Mapping[str, str] | None = None) -> dict[str, Any]:
-    message: dict[str, Any] = {"type": "error", "code": code, "detail": detail}
-    if fields:
-        message["fields"] = dict(fields)
-    return message
-
-
-def _iso(moment: datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
 
 
 def _seconds_since(participant: Participant) -> int | None:

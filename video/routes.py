@@ -31,17 +31,20 @@ from video.keys import (
     connection_tests_key,
     guest_join_url,
     live_assessments_key,
+    live_plans_key,
     meeting_service_key,
     room_registry_key,
     rooms_key,
 )
-from video.retention import MeetingRecordsOfRemovedBookings
-from video.rooms import (
+from video.live_state import (
     AssessmentTemplate,
     LiveAssessments,
-    RoomRegistry,
+    LivePlans,
+    PlanDraft,
     SubmittedAssessment,
 )
+from video.retention import MeetingRecordsOfRemovedBookings
+from video.rooms import RoomRegistry
 from video.schemas import (
     ConnectionTestIn,
     ConnectionTestOut,
@@ -89,7 +92,12 @@ async def video_context(app: web.Application) -> AsyncIterator[None]:
     settings = app[settings_key]
     service = MeetingService(app[sessions_key], settings, app[booking_service_key])
     app[meeting_service_key] = service
-    registry = RoomRegistry(service, service.ice_configuration, assessments=_AssessmentsOf(app))
+    registry = RoomRegistry(
+        service,
+        service.ice_configuration,
+        assessments=_AssessmentsOf(app),
+        plans=_PlansOf(app),
+    )
     app[room_registry_key] = registry
     app[connection_tests_key] = ConnectionTests(settings.video_test_limit)
     redis = app.get(redis_key)
@@ -125,10 +133,33 @@ class _AssessmentsOf:
     def template(self, template_id: str) -> AssessmentTemplate:
         return self._service().template(template_id)
 
+    async def prefill(self, meeting_id: str, template_id: str) -> dict[str, Any]:
+        return await self._service().prefill(meeting_id, template_id)
+
     async def record(
         self, meeting_id: str, template_id: str, answers: dict[str, Any]
     ) -> SubmittedAssessment:
         return await self._service().record(meeting_id, template_id, answers)
+
+
+class _PlansOf:
+    """The app's wellbeing plans, looked up when a host opens one (the plans package starts
+    after this one, and an app may run without it)."""
+
+    def __init__(self, app: web.Application) -> None:
+        self._app = app
+
+    def _service(self) -> LivePlans:
+        service = self._app.get(live_plans_key)
+        if service is None:
+            raise NotFound()
+        return service
+
+    async def draft(self, meeting_id: str) -> PlanDraft:
+        return await self._service().draft(meeting_id)
+
+    async def save(self, meeting_id: str, goals: list[dict[str, Any]]) -> PlanDraft:
+        return await self._service().save(meeting_id, goals)
 
 
 # ---- the WebSocket -----------------------------------------------------------------------------

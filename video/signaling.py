@@ -175,6 +175,31 @@ class AssessmentCancel(_Message):
     assessment: AssessmentId
 
 
+PlanId = Annotated[str, StringConstraints(min_length=1, max_length=40)]
+
+
+class PlanOpen(_Message):
+    type: Literal["plan-open"]
+
+
+class PlanChange(_Message):
+    type: Literal["plan-change"]
+    plan: PlanId
+    # goals.<i>.goal or goals.<i>.actions.<j>.<what|who|by>; the room checks it further.
+    field: Annotated[str, StringConstraints(min_length=1, max_length=40)]
+    value: Annotated[str, StringConstraints(max_length=500)]
+
+
+class PlanSave(_Message):
+    type: Literal["plan-save"]
+    plan: PlanId
+
+
+class PlanClose(_Message):
+    type: Literal["plan-close"]
+    plan: PlanId
+
+
 RoomMessage = Annotated[
     Hello
     | DeviceCheck
@@ -190,7 +215,11 @@ RoomMessage = Annotated[
     | AssessmentStart
     | AssessmentAnswer
     | AssessmentSubmit
-    | AssessmentCancel,
+    | AssessmentCancel
+    | PlanOpen
+    | PlanChange
+    | PlanSave
+    | PlanClose,
     Field(discriminator="type"),
 ]
 _messages: TypeAdapter[RoomMessage] = TypeAdapter(RoomMessage)

@@ -15,6 +15,7 @@ import { bindEndMeeting } from "./end-meeting.js";
 import { LocalMedia } from "./local-media.js";
 import { Lobby } from "./lobby.js";
 import { Meeting } from "./meeting.js";
+import { PlanPanel } from "./plan.js";
 import { QualityBadge } from "./quality-badge.js";
 import { QualityMonitor } from "./quality.js";
 import { Signaling } from "./signaling.js";
@@ -128,6 +129,23 @@ class Room {
       announce: this.announce,
     });
 
+    const planPanel = document.getElementById("plan-panel");
+    this.plan = planPanel
+      ? new PlanPanel({
+          isHost: this.isHost,
+          panel: planPanel,
+          body: byId("plan-body"),
+          status: byId("plan-status"),
+          error: byId("plan-error"),
+          openButton: document.getElementById("plan-open"),
+          t: this.t,
+          fieldMessages: readStrings(byId("video-plan-messages")),
+          send,
+          announce: this.announce,
+          myPlansUrl: data.myPlansUrl,
+        })
+      : null;
+
     this.signaling.addEventListener("status", (event) => this.status.show(event.detail.state));
     this.signaling.addEventListener("message", (event) => {
       const { message } = event.detail;
@@ -175,6 +193,10 @@ class Room {
     if (message.type.startsWith("assessment") || message.type === "error") {
       if (this.assessment.handle(message)) return undefined;
     }
+    // The wellbeing plan's messages, and the errors about it.
+    if (message.type.startsWith("plan") || message.type === "error") {
+      if (this.plan?.handle(message)) return undefined;
+    }
     switch (message.type) {
       case "welcome":
         return this.onWelcome(message);
@@ -205,6 +227,7 @@ class Room {
   onWelcome({ you, state, ice }) {
     this.meeting.welcome(you, ice);
     this.root.dataset.participantId = you.id;
+    this.plan?.welcome(you.id);
     byId("self-name").textContent = this.t("you", { name: you.name });
     if (state === "lobby") this.waitInLobby();
     this.checks.welcome(ice, { inLobby: state === "lobby" });
@@ -215,6 +238,7 @@ class Room {
       // Our seat was gone when we came back: we wait to be let in again.
       this.meeting.disconnect();
       this.assessment.reset();
+      this.plan?.reset();
     }
     this.stages.show("lobby", { focus: this.stages.current === "room" });
     byId("lobby-waiting").textContent = this.t("waiting", { name: this.caseworkerName });
