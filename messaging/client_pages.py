@@ -40,14 +40,17 @@ async def new_submit(request: web.Request) -> web.Response:
     person = await _person(request)
     form = await request.post()
     values = {name: text_of(form, name) for name in ("unit_id", "subject", "body")}
+    # "<unit>" writes to the unit, "<unit>+<caseworker>" to a caseworker met there.
+    unit_id, _, caseworker_id = values["unit_id"].partition("+")
     try:
         thread_id = await request.app[messaging_service_key].start_by_client(
             person,
-            values["unit_id"],
+            unit_id,
             values["subject"],
             values["body"],
             uploads_of(form),
             request[language_key],
+            caseworker_id=caseworker_id or None,
         )
     except ValidationFailed as error:
         return await _new_page(request, person, values, on_form(error.fields), 422)
@@ -61,8 +64,8 @@ async def _new_page(
     errors: dict[str, str],
     status: int = 200,
 ) -> web.Response:
-    units = await request.app[messaging_service_key].units_to_write_to(person)
-    context: dict[str, Any] = {"units": units, "values": values, "errors": errors}
+    addressees = await request.app[messaging_service_key].addressees(person)
+    context: dict[str, Any] = {"addressees": addressees, "values": values, "errors": errors}
     return render(request, "messaging/my_new.html", context, status=status)
 
 

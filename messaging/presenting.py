@@ -31,8 +31,9 @@ class ThreadPresenter:
         self, rows: Sequence[MessageThread], *, for_client: bool
     ) -> list[ThreadSummary]:
         units = {unit.id: unit for unit in await self._accounts.organisation.units()}
-        assigned_ids = sorted({row.assigned_to for row in rows if row.assigned_to})
-        staff = {m.id: m for m in await self._accounts.staff_members(assigned_ids)}
+        staff_ids = {row.assigned_to for row in rows if row.assigned_to}
+        staff_ids |= {row.caseworker_id for row in rows if row.caseworker_id}
+        staff = {m.id: m for m in await self._accounts.staff_members(sorted(staff_ids))}
         return [self._summary(row, units, staff, for_client) for row in rows]
 
     def _summary(
@@ -58,6 +59,7 @@ class ThreadPresenter:
             waiting_since=row.waiting_since,
             answer_due=due,
             assigned_to=staff.get(row.assigned_to or ""),
+            addressed_to=staff.get(row.caseworker_id or ""),
         )
 
     async def view(

@@ -26,6 +26,8 @@ from messaging.keys import file_response, messaging_service_key, multipart_messa
 from messaging.notices import MessageNotices
 from messaging.retention import MessageRetention
 from messaging.schemas import (
+    AddresseeOut,
+    AddresseesOut,
     AssignIn,
     CreatedOut,
     MessageIn,
@@ -94,9 +96,21 @@ async def api_my_threads(request: web.Request) -> web.Response:
     )
 
 
+@api.get(
+    "/api/v1/my/addressees",
+    summary="Whom the client may write to: units they have met, each with the caseworkers met",
+    response=AddresseesOut,
+    auth=CLIENT_SESSION,
+)
+async def api_my_addressees(request: web.Request) -> web.Response:
+    found = await request.app[messaging_service_key].addressees(await identified(request))
+    language = request[language_key]
+    return json_response(AddresseesOut(addressees=[AddresseeOut.of(a, language) for a in found]))
+
+
 @api.post(
     "/api/v1/my/threads",
-    summary="Write to a unit the client has met",
+    summary="Write to a unit the client has met, or to a caseworker met there",
     body=ThreadIn,
     response=CreatedOut,
     status=201,
@@ -107,7 +121,12 @@ async def api_start_thread(request: web.Request) -> web.Response:
     person = await identified(request)
     body = await parse_body(request, ThreadIn)
     thread_id = await request.app[messaging_service_key].start_by_client(
-        person, body.unit_id, body.subject, body.body, language=request[language_key]
+        person,
+        body.unit_id,
+        body.subject,
+        body.body,
+        language=request[language_key],
+        caseworker_id=body.caseworker_id,
     )
     return json_response(CreatedOut(id=thread_id), status=201)
 

@@ -6,7 +6,7 @@ from datetime import date
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from messaging.types import MessageView, ThreadSummary, ThreadView
+from messaging.types import Addressee, MessageView, ThreadSummary, ThreadView
 
 
 class Strict(BaseModel):
@@ -15,8 +15,33 @@ class Strict(BaseModel):
 
 class ThreadIn(Strict):
     unit_id: str = Field(max_length=36)
+    # One of the caseworkers the client has met in the unit (GET /api/v1/my/addressees).
+    caseworker_id: str | None = Field(default=None, max_length=36)
     subject: str = Field(max_length=1000)
     body: str = Field(max_length=20000)
+
+
+class CaseworkerOut(BaseModel):
+    id: str
+    name: str
+
+
+class AddresseeOut(BaseModel):
+    unit_id: str
+    unit_name: str
+    caseworkers: list[CaseworkerOut]
+
+    @classmethod
+    def of(cls, addressee: Addressee, language: str) -> AddresseeOut:
+        return cls(
+            unit_id=addressee.unit.id,
+            unit_name=addressee.unit.name_in(language),
+            caseworkers=[CaseworkerOut(id=m.id, name=m.name) for m in addressee.caseworkers],
+        )
+
+
+class AddresseesOut(BaseModel):
+    addressees: list[AddresseeOut]
 
 
 class StaffThreadIn(Strict):
@@ -85,6 +110,8 @@ class ThreadOut(BaseModel):
     waiting_since: AwareDatetime | None
     answer_due: date | None
     assigned_to: str | None
+    # The name of the caseworker the client addressed, if any.
+    addressed_to: str | None = None
     person_name: str | None = None
 
     @classmethod
@@ -101,6 +128,7 @@ class ThreadOut(BaseModel):
             waiting_since=thread.waiting_since if for_staff else None,
             answer_due=thread.answer_due if for_staff else None,
             assigned_to=thread.assigned_to.id if for_staff and thread.assigned_to else None,
+            addressed_to=thread.addressed_to.name if thread.addressed_to else None,
             person_name=thread.person_name if for_staff else None,
         )
 

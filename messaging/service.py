@@ -20,7 +20,6 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from accounts.organisation import UnitInfo
 from accounts.service import AccountService, StaffMember
 from audit.service import AuditLog
 from booking.service import BookingService
@@ -47,7 +46,7 @@ from messaging.models import (
 )
 from messaging.notices import MessageNotices
 from messaging.presenting import ThreadPresenter
-from messaging.types import FileDownload, ThreadSummary, ThreadView
+from messaging.types import Addressee, FileDownload, ThreadSummary, ThreadView
 from reports.deadlines import working_calendar
 
 MESSAGES_PER_HOUR = 10
@@ -88,10 +87,15 @@ class MessagingService:
 
     # ---- the client --------------------------------------------------------------------------
 
-    async def units_to_write_to(self, person: IdentifiedClient) -> list[UnitInfo]:
-        """Units where the person has or had a booking, or has an open thread."""
-        own = await self._bookings.own_bookings(person.identity_hash)
-        unit_ids = {_unit_of_booking(item.booking) for item in own}
+    async def addressees(self, person: IdentifiedClient) -> list[Addressee]:
+        """Units where the person has or had a booking, or has an open thread, each with the
+        caseworkers of the person's bookings there."""
+        met: dict[str, dict[str, StaffMember]] = {}
+        for item in await self._bookings.own_bookings(person.identity_hash):
+            unit_id = _unit_of_booking(item.booking)
+            if unit_id is not None:
+                caseworker = item.booking.caseworker
+                met.setdefault(unit_id, {})[caseworker.id] = caseworker
         async with self._sessions() as session:
             open_units = await session.scalars(
                 select(MessageThread.unit_id).where(
@@ -99,9 +103,14 @@ class MessagingService:
                     MessageThread.status == OPEN,
                 )
             )
-            unit_ids |= set(open_units)
+            for unit_id in open_units:
+                met.setdefault(unit_id, {})
         units = await self._accounts.organisation.units()
-        return [unit for unit in units if unit.id in unit_ids]
+        return [
+            Addressee(unit, tuple(sorted(met[unit.id].values(), key=lambda m: m.name)))
+            for unit in units
+            if unit.id in met
+        ]
 
     async def start_by_client(
         self,
@@ -111,12 +120,17 @@ class MessagingService:
         body: str,
         uploads: Sequence[Upload] = (),
         language: str = "fi",
+        caseworker_id: str | None = None,
     ) -> str:
+        """A new thread to a unit the person has met, addressed to one of the caseworkers they
+        met there if they choose one (it is then also assigned to that caseworker)."""
         subject, body = " ".join(subject.split()), body.strip()
         errors = text_errors(subject, body)
-        allowed = {unit.id for unit in await self.units_to_write_to(person)}
+        allowed = {a.unit.id: a for a in await self.addressees(person)}
         if unit_id not in allowed:
             errors["unit_id"] = N_("Choose one of the units you have met.")
+        elif caseworker_id and caseworker_id not in {m.id for m in allowed[unit_id].caseworkers}:
+            errors["unit_id"] = N_("Choose one of the caseworkers you have met in the unit.")
         errors |= upload_errors(uploads)
         if errors:
             raise ValidationFailed(errors)
@@ -130,6 +144,8 @@ class MessagingService:
             person_name=person.name,
             person_code=person.identity_code,
             subject=subject,
+            caseworker_id=caseworker_id or None,
+            assigned_to=caseworker_id or None,
             started_by=CLIENT,
             language=language[:2],
             created_at=now,

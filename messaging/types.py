@@ -10,6 +10,15 @@ from accounts.service import StaffMember
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class Addressee:
+    """A unit the client may write to, and its caseworkers the client has met there (whom a
+    thread may be addressed to)."""
+
+    unit: UnitInfo
+    caseworkers: tuple[StaffMember, ...]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class AttachmentView:
     id: str
     filename: str
@@ -40,6 +49,8 @@ class ThreadSummary:
     waiting_since: datetime | None
     answer_due: date | None
     assigned_to: StaffMember | None
+    # The caseworker the client wrote to, if they chose one.
+    addressed_to: StaffMember | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
