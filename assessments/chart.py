@@ -6,9 +6,12 @@ chart has role="img" and a <title>; the page shows the same numbers in a table b
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from markupsafe import Markup, escape
+
+from assessments.templates import Template
 
 WIDTH = 480
 HEIGHT = 200
@@ -59,3 +62,30 @@ def score_chart(title: str, points: Sequence[tuple[str, float]], top: float) -> 
 
 def _number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:.1f}"
+
+
+def results_chart(
+    template: Template, language: str, dated: Sequence[tuple[str, Mapping[str, Any] | None]]
+) -> Markup | None:
+    """One questionnaire's scores over time (``dated``: (label, score) oldest first), on the
+    percentage scale where the questionnaire has one; None when nothing is scored."""
+    scored = [(label, score) for label, score in dated if score is not None]
+    if not scored:
+        return None
+    scoring = template.data.scoring
+    use_percent = scoring is not None and scoring.percent_multiplier is not None
+    key = "percent" if use_percent else "total"
+    top = 100.0 if use_percent else _maximum(template)
+    title = getattr(template.title, language)
+    return score_chart(title, [(label, float(score[key] or 0)) for label, score in scored], top)
+
+
+def _maximum(template: Template) -> float:
+    top = 0.0
+    for question in template.questions:
+        points = [o.points for o in question.options or [] if o.points is not None]
+        if question.type == "scale" and question.max is not None:
+            top += question.max
+        elif points and question.type == "single_choice":
+            top += max(points)
+    return top

@@ -14,7 +14,7 @@ from typing import Any
 from aiohttp import web
 
 from accounts.keys import staff_page
-from assessments.chart import score_chart
+from assessments.chart import results_chart
 from assessments.keys import assessment_service_key
 from assessments.service import AssessmentService
 from assessments.templates import Template
@@ -146,39 +146,16 @@ async def result_page(request: web.Request) -> web.Response:
     template = service.template(result.template_id)
     history = await service.history(viewer, result.id)
     language = request[language_key]
-    scored = [p for p in history if p.result.score is not None]
-    chart = None
-    if len(scored) > 0:
-        use_percent = template.data.scoring is not None and (
-            template.data.scoring.percent_multiplier is not None
-        )
-        key = "percent" if use_percent else "total"
-        top = 100.0 if use_percent else _maximum(template)
-        chart = score_chart(
-            getattr(template.title, language),
-            [
-                (p.booking_start.strftime("%d.%m.%Y"), float(p.result.score[key] or 0))
-                for p in scored
-                if p.result.score is not None
-            ],
-            top,
-        )
+    chart = results_chart(
+        template,
+        language,
+        [(p.booking_start.strftime("%d.%m.%Y"), p.result.score) for p in history],
+    )
     return render(
         request,
         "assessments/result.html",
         {"result": result, "template": template, "history": history, "chart": chart},
     )
-
-
-def _maximum(template: Template) -> float:
-    top = 0.0
-    for question in template.questions:
-        points = [o.points for o in question.options or [] if o.points is not None]
-        if question.type == "scale" and question.max is not None:
-            top += question.max
-        elif points and question.type == "single_choice":
-            top += max(points)
-    return top
 
 
 @pages.get(f"{RESULT}/download", name="caseworker_assessment_json")

@@ -325,6 +325,21 @@ class AssessmentService:
         require_role(viewer, Role.CASEWORKER, Role.INTAKE)
         return await self._results_read(viewer, booking_ids, "assessment.shared", purpose)
 
+    async def own_results(self, booking_ids: Sequence[str]) -> list[ResultView]:
+        """The results of the person's own bookings, as they read them on their own pages: the
+        newest version of each (a correction replaces what it corrects), oldest first."""
+        if not booking_ids:
+            return []
+        async with self._sessions() as session:
+            rows = (
+                await session.scalars(
+                    select(AssessmentResult)
+                    .where(AssessmentResult.booking_id.in_(list(booking_ids)))
+                    .order_by(AssessmentResult.submitted_at, AssessmentResult.id)
+                )
+            ).all()
+        return [view for view in _views(rows) if view.replaced_by is None]
+
     async def result_ids_of_bookings(self, booking_ids: Sequence[str]) -> list[str]:
         """Only ids: for the client's own view of who has read their data."""
         if not booking_ids:

@@ -79,6 +79,9 @@ class Draft:
         """Whether anything typed is on board: from then on, only POST forms carry the draft."""
         return any(getattr(self, name) for name in DETAIL_FIELDS) or any(self.answers.values())
 
+    def has_contact(self) -> bool:
+        return bool(self.name or self.email or self.phone)
+
     def choice_query(self, **changes: str) -> dict[str, str]:
         query = {name: getattr(self, name) for name in CHOICE_FIELDS}
         query.update(changes)

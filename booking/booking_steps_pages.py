@@ -21,6 +21,7 @@ from accounts.service import StaffMember
 from booking.booking_draft import ANSWER_PREFIX, DETAIL_FIELDS, STEPS, Draft, Errors, asks_questions
 from booking.client_times import monday_of, parse_start, parse_week, start_value
 from booking.confirmations import SUBMISSION_FIELD
+from booking.keys import booking_service_key
 from booking.types import SlotTaken
 from booking.week_pages import (
     ANCHORS,
@@ -38,6 +39,7 @@ from core.app_keys import settings_key
 from core.i18n import LANGUAGE_NAMES, N_, SUPPORTED_LANGUAGES
 from core.request_keys import language_key
 from core.templating import render, translate
+from identification.keys import client_identity
 
 STEP_ROUTES = {
     "who": "book_who",
@@ -358,11 +360,12 @@ async def show_details(
     times = client_times(request, who.zone)
     language = request[language_key]
     start = parse_start(draft.start)
+    known = await _known_contact(request) if not (errors or draft.has_contact()) else {}
     values = {
-        "name": draft.name,
-        "email": draft.email,
-        "phone": draft.phone,
-        "language": draft.language or language,
+        "name": draft.name or known.get("name", ""),
+        "email": draft.email or known.get("email", ""),
+        "phone": draft.phone or known.get("phone", ""),
+        "language": draft.language or known.get("language") or language,
         "mode": draft.mode or (meeting_type.modes[0] if len(meeting_type.modes) == 1 else ""),
     }
     modes = [
@@ -399,9 +402,30 @@ async def show_details(
             "alternatives": alternative_times(request, times, taken.alternatives if taken else ()),
             "alternative_fields": draft.hidden("start"),
             "back": _back(request, draft, "time"),
+            "prefilled": bool(known),
         }
     )
     return _page(request, "details.html", context, errors, status)
+
+
+async def _known_contact(request: web.Request) -> dict[str, str]:
+    """For an identified person: their name, and the contact details and language of their
+    latest booking, so that they need not type them again (they may change them)."""
+    person = await client_identity(request)
+    if person is None:
+        return {}
+    known = {"name": person.name}
+    own = await request.app[booking_service_key].own_bookings(person.identity_hash)
+    for item in sorted(own, key=lambda item: item.booking.start, reverse=True):
+        booking = item.booking
+        if booking.client_email or booking.client_phone:
+            known |= {
+                "email": booking.client_email or "",
+                "phone": booking.client_phone or "",
+                "language": booking.language,
+            }
+            break
+    return known
 
 
 async def show_questions(

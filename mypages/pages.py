@@ -9,6 +9,7 @@ import io
 
 from aiohttp import web
 
+from assessments.chart import results_chart
 from core.i18n import N_
 from core.request_keys import language_key
 from core.templating import render, translate
@@ -33,6 +34,28 @@ async def home(request: web.Request) -> web.Response:
     unread = await service.unread_messages(person)
     context = {"person": person, "overview": overview, "unread": unread}
     return render(request, "mypages/home.html", context)
+
+
+@pages.get("/my/assessments", name="my_assessments")
+async def questionnaires(request: web.Request) -> web.Response:
+    person = await identified_person(request, page=True)
+    answered = await request.app[my_pages_service_key].questionnaires(person)
+    language = request[language_key]
+    shown = [
+        (
+            questionnaire,
+            results_chart(
+                questionnaire.template,
+                language,
+                [
+                    (booking.start.strftime("%d.%m.%Y"), r.score)
+                    for booking, r in questionnaire.results
+                ],
+            ),
+        )
+        for questionnaire in answered
+    ]
+    return render(request, "mypages/assessments.html", {"questionnaires": shown})
 
 
 @pages.get("/my/access-log", name="my_access_log")

@@ -25,7 +25,14 @@ from identification.keys import providers_key
 from messaging.keys import messaging_service_key
 from mypages.keys import identified_person, my_pages_service_key
 from mypages.labels import read_name
-from mypages.schemas import OwnBookingOut, OwnBookingsOut, StaffReadOut, StaffReadsOut
+from mypages.schemas import (
+    OwnBookingOut,
+    OwnBookingsOut,
+    QuestionnaireOut,
+    QuestionnairesOut,
+    StaffReadOut,
+    StaffReadsOut,
+)
 from mypages.service import MyPagesService, StaffRead
 
 api = ApiRoutes("my pages")
@@ -57,6 +64,22 @@ def staff_read_out(request: web.Request, read: StaffRead) -> StaffReadOut:
         item=f"{read.subject_type} {read.subject_id}",
         role=read.role.value if read.role else None,
         unit=read.unit.name_in(language) if read.unit else None,
+    )
+
+
+@api.get(
+    "/api/v1/my/assessments",
+    summary="The questionnaires the identified client has answered, each result over time",
+    response=QuestionnairesOut,
+    auth=CLIENT_SESSION,
+    errors=(401,),
+)
+async def api_own_questionnaires(request: web.Request) -> web.Response:
+    person = await identified_person(request, page=False)
+    answered = await request.app[my_pages_service_key].questionnaires(person)
+    language = request[language_key]
+    return json_response(
+        QuestionnairesOut(questionnaires=[QuestionnaireOut.of(a, language) for a in answered])
     )
 
 

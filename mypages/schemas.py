@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import AwareDatetime, BaseModel
 
 from booking.schemas import BookingOut
+from mypages.service import AnsweredQuestionnaire
 
 
 class OwnBookingOut(BaseModel):
@@ -31,3 +34,43 @@ class StaffReadOut(BaseModel):
 
 class StaffReadsOut(BaseModel):
     reads: list[StaffReadOut]
+
+
+class AnsweredOut(BaseModel):
+    id: str
+    booking_id: str
+    meeting_start: AwareDatetime
+    submitted_at: AwareDatetime
+    filled_by: str
+    answers: dict[str, Any]
+    # total, percent, groups and band (in fi/sv/en); null for a questionnaire without a score.
+    score: dict[str, Any] | None
+
+
+class QuestionnaireOut(BaseModel):
+    template_id: str
+    title: str
+    results: list[AnsweredOut]
+
+    @classmethod
+    def of(cls, answered: AnsweredQuestionnaire, language: str) -> QuestionnaireOut:
+        return cls(
+            template_id=answered.template.id,
+            title=getattr(answered.template.title, language),
+            results=[
+                AnsweredOut(
+                    id=result.id,
+                    booking_id=booking.id,
+                    meeting_start=booking.start,
+                    submitted_at=result.submitted_at,
+                    filled_by=result.filled_by,
+                    answers=result.answers,
+                    score=result.score,
+                )
+                for booking, result in answered.results
+            ],
+        )
+
+
+class QuestionnairesOut(BaseModel):
+    questionnaires: list[QuestionnaireOut]

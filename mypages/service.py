@@ -16,12 +16,15 @@ from datetime import datetime
 
 from accounts.organisation import UnitInfo
 from accounts.service import AccountService
-from assessments.service import AssessmentService
+from assessments.service import AssessmentService, ResultView
+from assessments.templates import Template
 from audit.service import AuditLog
 from booking.models import CONFIRMED
 from booking.person_data import OwnBooking
 from booking.service import BookingService
+from booking.types import BookingView
 from core.db import utcnow
+from core.errors import NotFound
 from core.principal import Role
 from documents.service import DocumentService
 from messaging.service import MessagingService
@@ -40,6 +43,14 @@ class Person:
 class Overview:
     upcoming: list[OwnBooking]
     past: list[OwnBooking]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class AnsweredQuestionnaire:
+    """One questionnaire the person has filled, each time they filled it, oldest first."""
+
+    template: Template
+    results: list[tuple[BookingView, ResultView]]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -84,6 +95,28 @@ class MyPagesService:
             upcoming=sorted((b for b in own if upcoming(b)), key=lambda b: b.booking.start),
             past=[b for b in own if not upcoming(b)],
         )
+
+    async def questionnaires(self, person: Person) -> list[AnsweredQuestionnaire]:
+        """What the person has answered (before meetings, in them, or their caseworker for them),
+        questionnaire by questionnaire, in the order of their meetings."""
+        bookings = {
+            item.booking.id: item.booking
+            for item in await self._bookings.own_bookings(person.identity_hash)
+        }
+        by_template: dict[str, list[tuple[BookingView, ResultView]]] = {}
+        for result in await self._assessments.own_results(list(bookings)):
+            by_template.setdefault(result.template_id, []).append(
+                (bookings[result.booking_id], result)
+            )
+        found = []
+        for template_id, results in by_template.items():
+            try:
+                template = self._assessments.template(template_id)
+            except NotFound:
+                continue  # a questionnaire no longer offered: its answers are in the export
+            results.sort(key=lambda pair: (pair[0].start, pair[1].submitted_at))
+            found.append(AnsweredQuestionnaire(template, results))
+        return found
 
     async def unread_messages(self, person: Person) -> int:
         return await self._messages.unread_count(person)
