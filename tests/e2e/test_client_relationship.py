@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+from assessments.keys import assessment_service_key
+from core.principal import Role, Viewer
 from server import create_app
 from tests.booking.conftest import make_world
 from tests.conftest import PASSWORD, make_settings
@@ -31,6 +33,7 @@ WORDS = {
         "withdrawn": "Suostumuksesi peruttiin.",
         "shared_read": "Jakoi sinulle asiakirjan",
         "adult": "Aikuissosiaalityö",
+        "who5": "WHO-5-hyvinvointi-indeksi",
     },
     "sv": {
         "method": "Suomi.fi-identifikation",
@@ -43,9 +46,11 @@ WORDS = {
         "withdrawn": "Ditt samtycke återkallades.",
         "shared_read": "Delade ett dokument med dig",
         "adult": "Socialt arbete för vuxna",
+        "who5": "WHO-5",
     },
 }
 SUMMARY = "Sovimme seuraavat askeleet."
+WHO5 = ("cheerful", "calm", "active", "rested", "interest")
 GOAL = "Arki sujuu"
 
 
@@ -74,6 +79,10 @@ async def test_summary_plan_and_consent_between_meetings(
         family = await make_world(api)
         await adult_services(api)
         booking_id = await book(api, family, family.maria, family.meeting_type_id, 9, AINO)
+        maria = Viewer(family.maria, "Maria Virtanen", "", Role.CASEWORKER, "")
+        await api.app[assessment_service_key].submit_on_behalf(
+            maria, booking_id, "who-5", dict.fromkeys(WHO5, "most")
+        )
 
         staff = await browser.new_page()
         await staff.goto(f"{base_url}/language?lang={language}&next=/login")
@@ -108,6 +117,10 @@ async def test_summary_plan_and_consent_between_meetings(
         await client.get_by_role("link", name="Yhteenveto").click()
         assert SUMMARY in await client.locator("main").inner_text()
         await axe_clean(client, "a document")
+
+        await client.goto(f"{base_url}/my/assessments")
+        assert words["who5"] in await client.locator("main").inner_text()
+        await axe_clean(client, "questionnaires")
 
         await client.goto(f"{base_url}/my/plans")
         await axe_clean(client, "plans")
