@@ -32,6 +32,7 @@ COPY plans plans
 COPY documents documents
 COPY messaging messaging
 COPY mypages mypages
+COPY chat chat
 COPY identification identification
 COPY migrations migrations
 COPY web web

@@ -26,6 +26,8 @@ import booking.routes
 import calendars.pages
 import calendars.routes
 import calendars.service
+import chat.pages
+import chat.routes
 import consents.pages
 import consents.routes
 import documents.pages
@@ -138,6 +140,8 @@ def create_app(settings: Settings) -> web.Application:
     privacy.routes.setup(app)
     privacy.pages.setup(app)
     mypages.routes.setup(app)
+    chat.routes.setup(app)
+    chat.pages.setup(app)
     mypages.pages.setup(app)
     app.router.add_routes(core_routes)
     app.router.add_get("/", _start_page, name="start")
@@ -160,6 +164,7 @@ def create_app(settings: Settings) -> web.Application:
             *reports.routes.api.operations,
             *assessments.routes.api.operations,
             *privacy.routes.api.operations,
+            *chat.routes.api.operations,
             # The identified client's features answer only when identification is on.
             *(identified_operations if app.get(providers_key) else []),
         ],

@@ -55,11 +55,25 @@ class AuditLog:
         purpose: str,
     ) -> None:
         """Record reads inside the caller's transaction: no read is shown unless it is logged."""
+        AuditLog.add_by(
+            session, viewer.user_id if viewer else None, action, subject_type, subject_ids, purpose
+        )
+
+    @staticmethod
+    def add_by(
+        session: AsyncSession,
+        user_id: str | None,
+        action: str,
+        subject_type: str,
+        subject_ids: Iterable[str],
+        purpose: str,
+    ) -> None:
+        """The same by the staff member's id (None: the client), where no session is at hand."""
         for subject_id in subject_ids:
             session.add(
                 AccessLogEntry(
-                    user_id=viewer.user_id if viewer else None,
-                    actor_kind="staff" if viewer else "client",
+                    user_id=user_id,
+                    actor_kind="staff" if user_id else "client",
                     action=action,
                     subject_type=subject_type,
                     subject_id=subject_id,

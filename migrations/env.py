@@ -13,6 +13,7 @@ import assessments.models  # noqa: F401
 import audit.models  # noqa: F401
 import booking.models  # noqa: F401
 import calendars.models  # noqa: F401
+import chat.models  # noqa: F401
 import consents.models  # noqa: F401
 import core.data_keys
 import core.lookup  # noqa: F401

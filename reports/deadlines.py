@@ -63,6 +63,9 @@ class WorkingCalendar:
     def is_working_day(self, day: date) -> bool:
         return day.weekday() < 5 and day not in self._holidays
 
+    def is_holiday(self, day: date) -> bool:
+        return day in self._holidays
+
     def next_working_day(self, day: date) -> date:
         """The first working day after ``day``."""
         day += timedelta(days=1)

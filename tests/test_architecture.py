@@ -31,6 +31,7 @@ LAYERS: list[set[str]] = [
     {"messaging", "documents", "consents", "plans"},
     {"privacy"},
     {"mypages"},
+    {"chat"},
     {"demo"},
     {"server"},
 ]

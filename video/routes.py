@@ -6,14 +6,10 @@ The protocol is docs/signaling.md; its messages are checked in ``video.signaling
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import json
 import logging
 import secrets
 from collections.abc import AsyncIterator
 from typing import Any
-from urllib.parse import urlsplit
 
 from aiohttp import WSMsgType, web
 
@@ -24,6 +20,7 @@ from core.app_keys import redis_key, sessions_key, settings_key
 from core.errors import Forbidden, NotAuthenticated, NotFound
 from core.principal import Role, Viewer
 from core.request_keys import viewer_key
+from core.websockets import QueuedSocket, same_site
 from identification.keys import client_identity
 from video.cluster import LocalRooms, RedisRooms, Seat
 from video.echo import MAX_TEST_SECONDS, ConnectionTests
@@ -71,6 +68,7 @@ from video.service import (
 from video.signaling import (
     HELLO_TIMEOUT_SECONDS,
     MAX_MESSAGE_BYTES,
+    MESSAGES_PER_SECOND,
     Close,
     Credential,
     Hello,
@@ -84,8 +82,6 @@ log = logging.getLogger("kohtaamo.video")
 
 api = ApiRoutes("video")
 MEETING = "/api/v1/meetings/{meeting_id}"
-# A connection whose reader falls this far behind is dropped rather than let the room wait.
-MAX_QUEUED_MESSAGES = 512
 
 
 async def video_context(app: web.Application) -> AsyncIterator[None]:
@@ -165,71 +161,6 @@ class _PlansOf:
 # ---- the WebSocket -----------------------------------------------------------------------------
 
 
-class SocketLink:
-    """A participant's WebSocket as the room sees it: sends are queued and written in order by
-    one task, so a slow connection never holds up the room."""
-
-    def __init__(self, socket: web.WebSocketResponse, request: web.Request) -> None:
-        self._socket = socket
-        self._request = request
-        self._queue: asyncio.Queue[str | tuple[int, str] | None] = asyncio.Queue()
-        self._closing = False
-        self._writer = asyncio.get_running_loop().create_task(self._write())
-
-    def send(self, message: dict[str, Any]) -> None:
-        if self._closing:
-            return
-        if self._queue.qsize() >= MAX_QUEUED_MESSAGES:
-            self.abort()
-            return
-        self._queue.put_nowait(json.dumps(message, separators=(",", ":")))
-
-    def close(self, code: int, reason: str) -> None:
-        if not self._closing:
-            self._closing = True
-            self._queue.put_nowait((code, reason))
-
-    def abort(self) -> None:
-        self._closing = True
-        self._queue.put_nowait(None)
-        transport = self._request.transport
-        if transport is not None:
-            transport.abort()
-
-    async def finish(self) -> None:
-        """Wait until what was queued is written (or the connection is gone)."""
-        if not self._closing:
-            self._closing = True
-            self._queue.put_nowait(None)
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(self._writer, timeout=15)
-
-    async def _write(self) -> None:
-        while True:
-            item = await self._queue.get()
-            if item is None:
-                return
-            try:
-                if isinstance(item, tuple):
-                    code, reason = item
-                    await self._socket.close(code=code, message=reason.encode())
-                    return
-                await self._socket.send_str(item)
-            except (ConnectionError, RuntimeError):
-                self._closing = True
-                return
-
-
-def _same_site(request: web.Request) -> bool:
-    """Browsers always send Origin on a WebSocket; another site's page must not use our cookie."""
-    origin = request.headers.get("Origin")
-    if origin is None:
-        return True
-    own = urlsplit(request.app[settings_key].base_url)
-    parts = urlsplit(origin)
-    return parts.netloc in (request.host, own.netloc)
-
-
 @api.get(
     f"{MEETING}/ws",
     summary="The meeting room's signaling WebSocket (protocol: docs/signaling.md)",
@@ -237,7 +168,7 @@ def _same_site(request: web.Request) -> bool:
     errors=(400, 403),
 )
 async def meeting_socket(request: web.Request) -> web.StreamResponse:
-    if not _same_site(request):
+    if not same_site(request):
         raise Forbidden()
     socket = web.WebSocketResponse(
         heartbeat=request.app[settings_key].video_heartbeat_seconds,
@@ -246,7 +177,7 @@ async def meeting_socket(request: web.Request) -> web.StreamResponse:
     if not socket.can_prepare(request).ok:
         raise web.HTTPBadRequest()
     await socket.prepare(request)
-    link = SocketLink(socket, request)
+    link = QueuedSocket(socket, request)
     seat: Seat | None = None
     try:
         hello = await _hello(socket)
@@ -281,7 +212,7 @@ async def _hello(socket: web.WebSocketResponse) -> Hello:
 
 
 async def _relay(socket: web.WebSocketResponse, seat: Seat) -> None:
-    bucket = MessageBucket()
+    bucket = MessageBucket(MESSAGES_PER_SECOND, Close.FLOOD)
     async for frame in socket:
         if frame.type is WSMsgType.TEXT:
             bucket.take()

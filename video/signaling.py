@@ -8,10 +8,12 @@ with its code.
 from __future__ import annotations
 
 import json
-import time
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
+
+from core.websockets import MessageBucket as MessageBucket
+from core.websockets import Refusal as Refusal
 
 PROTOCOL_VERSION = 1
 MAX_MESSAGE_BYTES = 64 * 1024
@@ -35,15 +37,6 @@ class Close:
     NOT_OPEN = 4423
     FLOOD = 4429
     RESTARTING = 4503
-
-
-class Refusal(Exception):
-    """Close the connection with ``code``; ``reason`` is short English for developers."""
-
-    def __init__(self, code: int, reason: str) -> None:
-        super().__init__(f"{code} {reason}")
-        self.code = code
-        self.reason = reason
 
 
 class _Message(BaseModel):
@@ -248,20 +241,3 @@ def parse_message(text: str) -> RoomMessage:
     if isinstance(message, Hello) and message.v != PROTOCOL_VERSION:
         raise Refusal(Close.MALFORMED, f"unsupported protocol version {message.v}")
     return message
-
-
-class MessageBucket:
-    """A token bucket: ``rate`` messages at once, refilled ``rate`` a second."""
-
-    def __init__(self, rate: int = MESSAGES_PER_SECOND) -> None:
-        self._rate = float(rate)
-        self._tokens = float(rate)
-        self._at = time.monotonic()
-
-    def take(self) -> None:
-        now = time.monotonic()
-        self._tokens = min(self._rate, self._tokens + (now - self._at) * self._rate)
-        self._at = now
-        if self._tokens < 1:
-            raise Refusal(Close.FLOOD, "more than 50 messages a second")
-        self._tokens -= 1

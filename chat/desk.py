@@ -1,0 +1,573 @@
+"""The advice chats of this process: who is on duty for which service, who waits in each
+service's queue, and the conversations going on (docs/chat.md).
+
+Everything here runs on the event loop without awaiting, like the video rooms: each message is
+handled whole. A connection's outgoing messages go through its ``Link``, which queues them and
+never blocks. What is said lives only here, in memory, bounded, and only while the chat does:
+nothing of it is written anywhere. What is written, in the background, is a statistic when a
+chat ends (service, topic, waiting and talking time) and the staff's actions for the access log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import math
+import secrets
+import time
+from collections.abc import Callable, Coroutine, Iterable
+from datetime import datetime
+from typing import Any, Protocol
+
+from chat.parties import Conversation, Link, Worker
+from chat.protocol import (
+    Block,
+    Close,
+    Danger,
+    Duty,
+    End,
+    Leave,
+    OfferBooking,
+    Ping,
+    Say,
+    Seen,
+    Take,
+    Transfer,
+    Typing,
+)
+from chat.types import TOPICS, ServiceInfo
+from core.crypto import token_hash
+from core.db import utcnow
+from core.websockets import Refusal
+
+PERSON_GRACE_SECONDS = 120.0
+WORKER_GRACE_SECONDS = 60.0
+BLOCK_SECONDS = 24 * 3600.0
+# What a chat is expected to take before enough have ended to know better.
+DEFAULT_HANDLING_MINUTES = 10.0
+
+
+class ChatRecords(Protocol):
+    """Where the desk's written traces go (chat/service.py): never what was said."""
+
+    async def chat_ended(
+        self,
+        service_id: str,
+        topic: str,
+        started_at: datetime,
+        waited_seconds: int,
+        talked_seconds: int,
+        transferred: bool,
+        identified: bool,
+    ) -> None: ...
+
+    async def staff_action(self, user_id: str, action: str, chat_id: str) -> None: ...
+
+
+class ChatDesk:
+    def __init__(
+        self,
+        records: ChatRecords,
+        *,
+        person_grace: float = PERSON_GRACE_SECONDS,
+        worker_grace: float = WORKER_GRACE_SECONDS,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._records = records
+        self._person_grace = person_grace
+        self._worker_grace = worker_grace
+        self._clock = clock
+        self._services: dict[str, ServiceInfo] = {}
+        self._chats: dict[str, Conversation] = {}
+        self._queues: dict[str, list[Conversation]] = collections.defaultdict(list)
+        self._workers: dict[str, Worker] = {}
+        self._blocked: dict[str, float] = {}  # browser session hash → until (monotonic)
+        self._handled: dict[str, collections.deque[float]] = collections.defaultdict(
+            lambda: collections.deque(maxlen=20)
+        )
+        self._writes: set[asyncio.Task[None]] = set()
+
+    # ---- reading -------------------------------------------------------------------------------
+
+    def on_duty(self, service_id: str) -> int:
+        """How many workers are on duty for the service now."""
+        return sum(1 for w in self._workers.values() if service_id in w.services and w.link)
+
+    def waiting(self, service_id: str) -> int:
+        return len(self._queues.get(service_id, []))
+
+    def conversation(self, chat_id: str) -> Conversation | None:
+        return self._chats.get(chat_id)
+
+    def is_blocked(self, session_hash: str) -> bool:
+        until = self._blocked.get(session_hash)
+        if until is None:
+            return False
+        if until < time.monotonic():
+            del self._blocked[session_hash]
+            return False
+        return True
+
+    # ---- the person ----------------------------------------------------------------------------
+
+    def person_enter(
+        self,
+        service: ServiceInfo,
+        link: Link,
+        *,
+        resume: str | None,
+        seen: int,
+        session_hash: str,
+        language: str,
+        identified_as: str | None,
+        open_now: bool,
+    ) -> Conversation:
+        """Back into one's own chat with a resume token, or into a new one (written to once
+        the first message is sent). A new one needs the service open with someone on duty."""
+        if self.is_blocked(session_hash):
+            raise Refusal(Close.BLOCKED, "blocked")
+        self._services[service.id] = service
+        conversation = self._resumable(service, resume)
+        if conversation is not None:
+            self._reconnect(conversation, link, seen)
+            return conversation
+        if not open_now or self.on_duty(service.id) == 0:
+            raise Refusal(Close.CLOSED_NOW, "closed")
+        resume = secrets.token_urlsafe(24)
+        conversation = Conversation(
+            id=secrets.token_urlsafe(9),
+            service=service,
+            language=language,
+            resume_hash=token_hash(resume),
+            session_hash=session_hash,
+            identified_as=identified_as,
+            link=link,
+            started_at=self._clock(),
+        )
+        self._chats[conversation.id] = conversation
+        link.send(self._welcome(conversation, resume, 0))
+        return conversation
+
+    def person_message(
+        self, conversation: Conversation, message: Say | Typing | Seen | Leave | Ping
+    ) -> None:
+        if self._chats.get(conversation.id) is not conversation:
+            return  # already gone: a message that crossed its own end
+        match message:
+            case Ping():
+                conversation.send({"type": "pong"})
+            case Leave():
+                self._end(conversation, "left", close_person=(Close.LEFT, "left"))
+            case _ if conversation.ended:
+                conversation.send(_error("ended", "the chat has ended"))
+            case Say():
+                self._person_says(conversation, message.text)
+            case Typing():
+                if conversation.worker is not None:
+                    conversation.worker.send(
+                        {"type": "typing", "chat": conversation.id, "on": message.on}
+                    )
+            case Seen():
+                if conversation.worker is not None:
+                    conversation.worker.send(
+                        {"type": "seen", "chat": conversation.id, "seq": message.seq}
+                    )
+
+    def person_disconnected(self, conversation: Conversation, link: Link) -> None:
+        if conversation.link is not link:
+            return
+        conversation.link = None
+        if conversation.ended or not conversation.lines:
+            self._forget(conversation)
+            return
+        if conversation.worker is not None:
+            conversation.worker.send({"type": "person-away", "chat": conversation.id})
+        conversation.away = asyncio.get_running_loop().call_later(
+            self._person_grace, self._person_gone, conversation.id
+        )
+
+    def _person_says(self, conversation: Conversation, text: str) -> None:
+        line = conversation.add("person", "", text, self._clock())
+        conversation.send({"type": "line", **line.public()})
+        if conversation.worker is not None:
+            conversation.worker.send({"type": "line", "chat": conversation.id, **line.public()})
+        elif conversation.queued_at is None:
+            self._enqueue(conversation)
+        else:
+            self._announce_queue(conversation.service.id)  # the preview shows the newest line
+
+    # ---- the worker ----------------------------------------------------------------------------
+
+    def worker_enter(self, user_id: str, name: str, unit_id: str | None, link: Link) -> Worker:
+        """A worker's console connects; a worker coming back (another tab, a dropped connection)
+        finds their duty and their chats as they were."""
+        worker = self._workers.get(user_id)
+        if worker is None:
+            worker = self._workers[user_id] = Worker(user_id, name, unit_id, link)
+        else:
+            if worker.away is not None:
+                worker.away.cancel()
+                worker.away = None
+            if worker.link is not None and worker.link is not link:
+                worker.link.close(Close.REPLACED, "replaced")
+            worker.link = link
+            for conversation in worker.chats.values():
+                conversation.send({"type": "worker-back"})
+        worker.send(
+            {
+                "type": "welcome",
+                "v": 1,
+                "services": sorted(worker.services),
+                "chats": [c.for_worker() for c in worker.chats.values()],
+            }
+        )
+        for service_id in worker.services:
+            worker.send(self._queue_for_workers(service_id))
+        self._announce_colleagues()
+        return worker
+
+    def worker_message(self, worker: Worker, message: Any, services: Iterable[ServiceInfo]) -> None:
+        match message:
+            case Ping():
+                worker.send({"type": "pong"})
+            case Duty():
+                self._duty(worker, message.services, services)
+            case Take():
+                self._take(worker, message.service)
+            case (
+                Say() | Typing() | Seen() | End() | Transfer() | OfferBooking() | Block() | Danger()
+            ):
+                conversation = worker.chats.get(message.chat or "")
+                if conversation is None:
+                    worker.send(_error("no-chat", "not one of your chats"))
+                    return
+                self._in_chat(worker, conversation, message)
+
+    def worker_disconnected(self, worker: Worker, link: Link) -> None:
+        if worker.link is not link:
+            return
+        worker.link = None
+        for conversation in worker.chats.values():
+            conversation.send({"type": "worker-away"})
+        worker.away = asyncio.get_running_loop().call_later(
+            self._worker_grace, self._worker_gone, worker.user_id
+        )
+
+    def _duty(self, worker: Worker, wanted: list[str], services: Iterable[ServiceInfo]) -> None:
+        allowed = {s.id: s for s in services if s.unit_id is None or s.unit_id == worker.unit_id}
+        unknown = [s for s in wanted if s not in allowed]
+        if unknown:
+            worker.send(_error("unknown-service", "not a service of your unit"))
+            return
+        before = set(worker.services)
+        worker.services = set(wanted)
+        for service_id in wanted:
+            self._services[service_id] = allowed[service_id]
+        worker.send({"type": "duty", "services": sorted(worker.services)})
+        for service_id in before ^ worker.services:
+            self._announce_queue(service_id)
+        self._announce_colleagues()
+        for service_id in worker.services:
+            worker.send(self._queue_for_workers(service_id))
+
+    def _take(self, worker: Worker, service_id: str | None) -> None:
+        candidates = [
+            c
+            for sid in ([service_id] if service_id else sorted(worker.services))
+            if sid in worker.services
+            for c in self._queues.get(sid, [])[:1]
+        ]
+        if not candidates:
+            worker.send(_error("queue-empty", "nobody is waiting"))
+            return
+        conversation = min(candidates, key=lambda c: c.queued_at or 0.0)
+        if len(worker.chats) >= conversation.service.capacity:
+            worker.send(_error("at-capacity", "end a chat before taking another"))
+            return
+        self._assign(worker, conversation)
+        self._staff_action(worker, "chat.take", conversation)
+
+    def _assign(self, worker: Worker, conversation: Conversation) -> None:
+        self._dequeue(conversation)
+        conversation.worker = worker
+        if conversation.answered_at is None:
+            conversation.answered_at = time.monotonic()
+        worker.chats[conversation.id] = conversation
+        worker.send(conversation.for_worker())
+        conversation.send({"type": "joined", "name": worker.shown_name})
+        self._announce_queue(conversation.service.id)
+
+    def _in_chat(self, worker: Worker, conversation: Conversation, message: Any) -> None:
+        if conversation.ended and not isinstance(message, End):
+            worker.send(_error("ended", "the chat has ended"))
+            return
+        match message:
+            case Say():
+                line = conversation.add("worker", worker.shown_name, message.text, self._clock())
+                conversation.send({"type": "line", **line.public()})
+                worker.send({"type": "line", "chat": conversation.id, **line.public()})
+            case Typing():
+                conversation.send({"type": "typing", "on": message.on})
+            case Seen():
+                conversation.send({"type": "seen", "seq": message.seq})
+            case End():
+                if message.topic not in TOPICS:
+                    worker.send(_error("unknown-topic", "no such topic"))
+                    return
+                self._staff_action(worker, "chat.end", conversation)
+                self._end(conversation, "worker", topic=message.topic)
+            case Transfer():
+                self._transfer(worker, conversation, message)
+            case OfferBooking():
+                conversation.send({"type": "booking-offer", "url": _booking_url(conversation)})
+                worker.send({"type": "booking-offered", "chat": conversation.id})
+                self._staff_action(worker, "chat.offer-booking", conversation)
+            case Block():
+                self._staff_action(worker, "chat.block", conversation)
+                self._blocked[conversation.session_hash] = time.monotonic() + BLOCK_SECONDS
+                self._end(conversation, "blocked", close_person=(Close.BLOCKED, "blocked"))
+            case Danger():
+                self._staff_action(worker, "chat.danger", conversation)
+                worker.send({"type": "danger-steps", "chat": conversation.id})
+
+    def _transfer(self, worker: Worker, conversation: Conversation, message: Transfer) -> None:
+        target_worker = self._workers.get(message.worker or "")
+        target_service = self._services.get(message.service or "")
+        if message.worker:
+            if (
+                target_worker is None
+                or target_worker is worker
+                or target_worker.link is None
+                or conversation.service.id not in target_worker.services
+            ):
+                worker.send(_error("no-such-worker", "that colleague is not on duty here"))
+                return
+            if len(target_worker.chats) >= conversation.service.capacity:
+                worker.send(_error("at-capacity", "that colleague has no room"))
+                return
+        elif target_service is None or self.on_duty(target_service.id) == 0:
+            worker.send(_error("no-such-service", "nobody is on duty for that service"))
+            return
+        self._staff_action(worker, "chat.transfer", conversation)
+        del worker.chats[conversation.id]
+        worker.send({"type": "transferred", "chat": conversation.id})
+        conversation.worker = None
+        conversation.transferred = True
+        if message.note:
+            conversation.notes.append(f"{worker.name}: {message.note}")
+        conversation.send({"type": "transferring"})
+        if target_worker is not None:
+            self._assign(target_worker, conversation)
+            return
+        assert target_service is not None
+        conversation.service = target_service
+        # It has waited once: it goes to the front of the new service's queue.
+        self._enqueue(conversation, front=True)
+
+    # ---- queues --------------------------------------------------------------------------------
+
+    def _enqueue(self, conversation: Conversation, *, front: bool = False) -> None:
+        conversation.queued_at = time.monotonic()
+        if conversation.first_queued_at is None:
+            conversation.first_queued_at = conversation.queued_at
+        queue = self._queues[conversation.service.id]
+        queue.insert(0, conversation) if front else queue.append(conversation)
+        self._announce_queue(conversation.service.id)
+
+    def _dequeue(self, conversation: Conversation) -> None:
+        queue = self._queues.get(conversation.service.id, [])
+        if conversation in queue:
+            queue.remove(conversation)
+        conversation.queued_at = None
+
+    def _announce_queue(self, service_id: str) -> None:
+        """Each person waiting hears their place and the estimate; workers on duty, the queue."""
+        queue = self._queues.get(service_id, [])
+        on_duty = self.on_duty(service_id)
+        minutes = self._handling_minutes(service_id)
+        for position, conversation in enumerate(queue, start=1):
+            estimate = math.ceil(position * minutes / on_duty) if on_duty else None
+            conversation.send({"type": "queue", "position": position, "estimate_minutes": estimate})
+        update = self._queue_for_workers(service_id)
+        for worker in self._workers.values():
+            if service_id in worker.services:
+                worker.send(update)
+
+    def _announce_colleagues(self) -> None:
+        """Who is on duty where: the consoles offer them as whom to transfer a chat to."""
+        on_duty = [
+            {"id": w.user_id, "name": w.name, "services": sorted(w.services)}
+            for w in self._workers.values()
+            if w.link is not None and w.services
+        ]
+        for worker in self._workers.values():
+            worker.send({"type": "colleagues", "workers": on_duty})
+
+    def _queue_for_workers(self, service_id: str) -> dict[str, Any]:
+        now = time.monotonic()
+        return {
+            "type": "queue",
+            "service": service_id,
+            "waiting": [
+                {
+                    "chat": c.id,
+                    "waited_seconds": round(now - (c.queued_at or now)),
+                    "preview": c.lines[-1].text[:200] if c.lines else "",
+                    "transferred": c.transferred,
+                }
+                for c in self._queues.get(service_id, [])
+            ],
+        }
+
+    def _handling_minutes(self, service_id: str) -> float:
+        handled = self._handled.get(service_id)
+        if not handled:
+            return DEFAULT_HANDLING_MINUTES
+        return max(1.0, sum(handled) / len(handled))
+
+    # ---- ending --------------------------------------------------------------------------------
+
+    def _end(
+        self,
+        conversation: Conversation,
+        reason: str,
+        *,
+        topic: str = "other",
+        close_person: tuple[int, str] | None = None,
+    ) -> None:
+        if conversation.ended:
+            return
+        conversation.ended = reason
+        self._dequeue(conversation)
+        worker = conversation.worker
+        if worker is not None:
+            worker.chats.pop(conversation.id, None)
+            worker.send({"type": "ended", "chat": conversation.id, "reason": reason})
+        self._announce_queue(conversation.service.id)
+        conversation.send({"type": "ended", "reason": reason})
+        if close_person is not None and conversation.link is not None:
+            conversation.link.close(*close_person)
+        self._count(conversation, topic)
+        if conversation.link is None or close_person is not None:
+            self._forget(conversation)
+
+    def _count(self, conversation: Conversation, topic: str) -> None:
+        if conversation.first_queued_at is None:
+            return  # never written to: nothing to count
+        now = time.monotonic()
+        answered = conversation.answered_at
+        waited = (answered or now) - conversation.first_queued_at
+        talked = now - answered if answered is not None else 0.0
+        if answered is not None:
+            self._handled[conversation.service.id].append(talked / 60)
+        self._background(
+            self._records.chat_ended(
+                conversation.service.id,
+                topic,
+                conversation.started_at,
+                round(waited),
+                round(talked),
+                conversation.transferred,
+                conversation.identified_as is not None,
+            )
+        )
+
+    def _person_gone(self, chat_id: str) -> None:
+        conversation = self._chats.get(chat_id)
+        if conversation is not None and conversation.link is None:
+            self._end(conversation, "gone")
+            self._forget(conversation)
+
+    def _worker_gone(self, user_id: str) -> None:
+        """A worker who did not come back: their chats wait at the front of the queue again."""
+        worker = self._workers.get(user_id)
+        if worker is None or worker.link is not None:
+            return
+        del self._workers[user_id]
+        for conversation in list(worker.chats.values()):
+            conversation.worker = None
+            conversation.send({"type": "transferring"})
+            self._enqueue(conversation, front=True)
+        for service_id in worker.services:
+            self._announce_queue(service_id)
+        self._announce_colleagues()
+
+    def _forget(self, conversation: Conversation) -> None:
+        if conversation.away is not None:
+            conversation.away.cancel()
+        self._dequeue(conversation)
+        self._chats.pop(conversation.id, None)
+        conversation.lines.clear()
+
+    def _resumable(self, service: ServiceInfo, resume: str | None) -> Conversation | None:
+        if not resume:
+            return None
+        wanted = token_hash(resume)
+        for conversation in self._chats.values():
+            if secrets.compare_digest(conversation.resume_hash, wanted):
+                return conversation
+        return None
+
+    def _reconnect(self, conversation: Conversation, link: Link, seen: int) -> None:
+        if conversation.away is not None:
+            conversation.away.cancel()
+            conversation.away = None
+        if conversation.link is not None:
+            conversation.link.close(Close.REPLACED, "replaced")
+        conversation.link = link
+        link.send(self._welcome(conversation, None, seen))
+        if conversation.queued_at is not None:
+            self._announce_queue(conversation.service.id)
+        if conversation.worker is not None:
+            conversation.worker.send({"type": "person-back", "chat": conversation.id})
+
+    def _welcome(self, conversation: Conversation, resume: str | None, seen: int) -> dict[str, Any]:
+        worker = conversation.worker
+        return {
+            "type": "welcome",
+            "v": 1,
+            "resume": resume,
+            "chat": conversation.id,
+            "service": conversation.service.slug,
+            "state": "ended"
+            if conversation.ended
+            else "chatting"
+            if worker
+            else "queued"
+            if conversation.queued_at is not None
+            else "new",
+            "worker": worker.shown_name if worker else None,
+            "lines": conversation.lines_after(seen),
+        }
+
+    # ---- shutting down and writing -------------------------------------------------------------
+
+    def close_all(self, code: int = Close.RESTARTING, reason: str = "restarting") -> None:
+        for conversation in self._chats.values():
+            if conversation.link is not None:
+                conversation.link.close(code, reason)
+        for worker in self._workers.values():
+            if worker.link is not None:
+                worker.link.close(code, reason)
+
+    async def flush(self) -> None:
+        while self._writes:
+            await asyncio.gather(*list(self._writes), return_exceptions=True)
+
+    def _staff_action(self, worker: Worker, action: str, conversation: Conversation) -> None:
+        self._background(self._records.staff_action(worker.user_id, action, conversation.id))
+
+    def _background(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._writes.add(task)
+        task.add_done_callback(self._writes.discard)
+
+
+def _error(code: str, detail: str) -> dict[str, Any]:
+    return {"type": "error", "code": code, "detail": detail}
+
+
+def _booking_url(conversation: Conversation) -> str:
+    service = conversation.service
+    query = f"meeting_type_id={service.meeting_type_id}&" if service.meeting_type_id else ""
+    return f"/book?{query}unit_id={service.unit_id}" if service.unit_id else "/book"

@@ -1,0 +1,14 @@
+"""The chat package's app keys, shared by its routes and pages."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from chat.desk import ChatDesk
+from chat.service import ChatServices
+
+chat_desk_key = web.AppKey("chat_desk", ChatDesk)
+chat_services_key = web.AppKey("chat_services", ChatServices)
+# The browser's chat session: a random id in a cookie, so that a block holds for that browser
+# without knowing who or where it is. Never logged, kept only in memory (hashed).
+CHAT_COOKIE = "kohtaamo_chat"

@@ -1,0 +1,299 @@
+"""The advice chat's WebSockets and API: the person's socket (anonymous, or identified by
+choice), the worker's console socket, the list of services, and the admin's settings and
+statistics. Protocol: docs/chat.md. This module moves frames between sockets and the desk."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import AsyncIterator
+from datetime import datetime
+
+from aiohttp import WSMsgType, web
+
+from accounts.keys import account_service_key, current_viewer
+from audit.service import AuditLog
+from chat.desk import ChatDesk
+from chat.keys import CHAT_COOKIE, chat_desk_key, chat_services_key
+from chat.parties import Conversation, Worker
+from chat.protocol import (
+    HELLO_TIMEOUT_SECONDS,
+    MAX_FRAME_BYTES,
+    MESSAGES_PER_SECOND,
+    Close,
+    Duty,
+    Hello,
+    parse_person,
+    parse_worker,
+)
+from chat.schemas import (
+    MonthQuery,
+    ServiceIn,
+    ServiceOut,
+    ServicesOut,
+    StatisticsOut,
+    TopicCountOut,
+)
+from chat.service import ChatServices, ServiceView
+from core.api import ApiRoutes, json_response, parse_body, parse_query
+from core.app_keys import sessions_key, settings_key
+from core.crypto import token_hash
+from core.errors import Forbidden, NotAuthenticated, NotFound
+from core.principal import Role
+from core.request_keys import language_key
+from core.websockets import MessageBucket, QueuedSocket, Refusal, same_site
+from identification.keys import client_identity
+from reports.deadlines import working_calendar
+
+log = logging.getLogger("kohtaamo.chat")
+api = ApiRoutes("advice chat")
+STAFF_SESSION = ("session",)
+HEARTBEAT_SECONDS = 20.0
+
+
+async def chat_context(app: web.Application) -> AsyncIterator[None]:
+    settings = app[settings_key]
+    services = ChatServices(
+        app[sessions_key],
+        AuditLog(app[sessions_key]),
+        working_calendar("se" if settings.jurisdiction == "se" else "fi"),
+        settings.zone,
+    )
+    app[chat_services_key] = services
+    app[chat_desk_key] = ChatDesk(services)
+    yield
+    await app[chat_desk_key].flush()
+
+
+async def _tell_chats_to_reconnect(app: web.Application) -> None:
+    """On shutdown: every page reconnects (4503) and resumes where it was."""
+    app[chat_desk_key].close_all(Close.RESTARTING, "restarting")
+    await app[chat_desk_key].flush()
+
+
+def browser_session(request: web.Request) -> str:
+    """The keyed hash of the browser's chat cookie (the chat page sets one), for blocks."""
+    value = request.cookies.get(CHAT_COOKIE) or secrets.token_urlsafe(16)
+    return token_hash(value)
+
+
+# ---- the person's socket ----------------------------------------------------------------------
+
+
+@api.get(
+    "/api/v1/chat/ws",
+    summary="The advice chat's WebSocket for a person asking for advice (docs/chat.md)",
+    status=101,
+    errors=(400, 403),
+)
+async def person_socket(request: web.Request) -> web.StreamResponse:
+    socket, link = await _open(request)
+    desk = request.app[chat_desk_key]
+    conversation: Conversation | None = None
+    try:
+        hello = await _hello(socket, person=True)
+        conversation = await _enter_as_person(request, link, hello)
+        bucket = MessageBucket(MESSAGES_PER_SECOND, Close.FLOOD)
+        async for frame in socket:
+            if frame.type is not WSMsgType.TEXT:
+                _refuse_binary(frame.type)
+                break
+            bucket.take()
+            message = parse_person(frame.data)
+            if isinstance(message, Hello):
+                raise Refusal(Close.MALFORMED, "hello may be sent only once")
+            desk.person_message(conversation, message)
+    except Refusal as refusal:
+        link.close(refusal.code, refusal.reason)
+    except Exception:
+        log.exception("chat connection failed")
+        link.close(Close.SERVER_ERROR, "server error")
+    finally:
+        if conversation is not None:
+            desk.person_disconnected(conversation, link)
+        await link.finish()
+    return socket
+
+
+async def _enter_as_person(request: web.Request, link: QueuedSocket, hello: Hello) -> Conversation:
+    services = request.app[chat_services_key]
+    try:
+        service = await services.by_slug(hello.service or "")
+    except NotFound:
+        raise Refusal(Close.NO_SERVICE, "no such chat") from None
+    identity = await client_identity(request) if hello.identified else None
+    return request.app[chat_desk_key].person_enter(
+        service.info,
+        link,
+        resume=hello.resume,
+        seen=hello.seen,
+        session_hash=browser_session(request),
+        language=request[language_key],
+        identified_as=identity.name if identity else None,
+        open_now=services.is_open(service),
+    )
+
+
+# ---- the worker's socket ----------------------------------------------------------------------
+
+
+@api.get(
+    "/api/v1/chat/staff/ws",
+    summary="The advice chat's WebSocket for a worker's console (docs/chat.md)",
+    status=101,
+    errors=(400, 403),
+    auth=STAFF_SESSION,
+)
+async def worker_socket(request: web.Request) -> web.StreamResponse:
+    try:
+        viewer = current_viewer(request, Role.CASEWORKER, Role.INTAKE)
+        unit_id = await request.app[account_service_key].unit_of(
+            viewer, Role.CASEWORKER, Role.INTAKE
+        )
+    except NotAuthenticated:
+        raise web.HTTPUnauthorized() from None
+    except Forbidden:
+        raise web.HTTPForbidden() from None
+    socket, link = await _open(request)
+    desk = request.app[chat_desk_key]
+    worker: Worker | None = None
+    try:
+        await _hello(socket, person=False)
+        worker = desk.worker_enter(viewer.user_id, viewer.name, unit_id, link)
+        bucket = MessageBucket(MESSAGES_PER_SECOND, Close.FLOOD)
+        async for frame in socket:
+            if frame.type is not WSMsgType.TEXT:
+                _refuse_binary(frame.type)
+                break
+            bucket.take()
+            message = parse_worker(frame.data)
+            if isinstance(message, Hello):
+                raise Refusal(Close.MALFORMED, "hello may be sent only once")
+            known = await _services(request) if isinstance(message, Duty) else []
+            desk.worker_message(worker, message, [view.info for view in known])
+    except Refusal as refusal:
+        link.close(refusal.code, refusal.reason)
+    except Exception:
+        log.exception("chat console connection failed")
+        link.close(Close.SERVER_ERROR, "server error")
+    finally:
+        if worker is not None:
+            desk.worker_disconnected(worker, link)
+        await link.finish()
+    return socket
+
+
+# ---- both --------------------------------------------------------------------------------------
+
+
+async def _open(request: web.Request) -> tuple[web.WebSocketResponse, QueuedSocket]:
+    if not same_site(request):
+        raise Forbidden()
+    socket = web.WebSocketResponse(heartbeat=HEARTBEAT_SECONDS, max_msg_size=MAX_FRAME_BYTES)
+    if not socket.can_prepare(request).ok:
+        raise web.HTTPBadRequest()
+    await socket.prepare(request)
+    return socket, QueuedSocket(socket, request)
+
+
+async def _hello(socket: web.WebSocketResponse, *, person: bool) -> Hello:
+    try:
+        frame = await socket.receive(timeout=HELLO_TIMEOUT_SECONDS)
+    except TimeoutError:
+        raise Refusal(Close.MALFORMED, "no hello within 10 s") from None
+    if frame.type is not WSMsgType.TEXT:
+        _refuse_binary(frame.type)
+        raise Refusal(Close.LEFT, "closed before hello")
+    message = parse_person(frame.data) if person else parse_worker(frame.data)
+    if not isinstance(message, Hello):
+        raise Refusal(Close.MALFORMED, "the first message must be hello")
+    return message
+
+
+def _refuse_binary(kind: WSMsgType) -> None:
+    if kind is WSMsgType.BINARY:
+        raise Refusal(Close.MALFORMED, "binary frames are not allowed")
+
+
+async def _services(request: web.Request) -> list[ServiceView]:
+    return [view for view in await request.app[chat_services_key].services() if view.active]
+
+
+# ---- the API ------------------------------------------------------------------------------------
+
+
+def _service_out(request: web.Request, view: ServiceView) -> ServiceOut:
+    desk = request.app[chat_desk_key]
+    return ServiceOut.of(
+        view,
+        open_now=request.app[chat_services_key].is_open(view),
+        on_duty=desk.on_duty(view.info.id),
+        waiting=desk.waiting(view.info.id),
+    )
+
+
+@api.get(
+    "/api/v1/chat/services",
+    summary="The advice chats, and whether each is open now",
+    response=ServicesOut,
+)
+async def api_services(request: web.Request) -> web.Response:
+    found = await _services(request)
+    return json_response(ServicesOut(services=[_service_out(request, view) for view in found]))
+
+
+@api.post(
+    "/api/v1/admin/chat/services",
+    summary="Add an advice chat",
+    body=ServiceIn,
+    response=ServiceOut,
+    status=201,
+    auth=STAFF_SESSION,
+    errors=(403,),
+)
+async def api_add_service(request: web.Request) -> web.Response:
+    viewer = current_viewer(request)
+    body = await parse_body(request, ServiceIn)
+    view = await request.app[chat_services_key].save_service(viewer, body.model_dump())
+    return json_response(_service_out(request, view), status=201)
+
+
+@api.put(
+    "/api/v1/admin/chat/services/{service_id}",
+    summary="Change an advice chat: its names, hours, phone and capacity",
+    body=ServiceIn,
+    response=ServiceOut,
+    auth=STAFF_SESSION,
+    errors=(403,),
+)
+async def api_change_service(request: web.Request) -> web.Response:
+    viewer = current_viewer(request)
+    body = await parse_body(request, ServiceIn)
+    view = await request.app[chat_services_key].save_service(
+        viewer, body.model_dump(), request.match_info["service_id"][:36]
+    )
+    return json_response(_service_out(request, view))
+
+
+@api.get(
+    "/api/v1/admin/chat/statistics",
+    summary="Ended chats of a month by service and topic (fewer than five not shown)",
+    query=MonthQuery,
+    response=StatisticsOut,
+    auth=STAFF_SESSION,
+    errors=(403,),
+)
+async def api_statistics(request: web.Request) -> web.Response:
+    viewer = current_viewer(request)
+    query = parse_query(request, MonthQuery)
+    first = datetime.fromisoformat(f"{query.month}-01T00:00:00+00:00")
+    counts = await request.app[chat_services_key].month(viewer, first)
+    return json_response(
+        StatisticsOut(month=query.month, counts=[TopicCountOut.of(count) for count in counts])
+    )
+
+
+def setup(app: web.Application) -> None:
+    app.cleanup_ctx.append(chat_context)
+    app.on_shutdown.append(_tell_chats_to_reconnect)
+    app.router.add_routes(api.table)

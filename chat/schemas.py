@@ -1,0 +1,82 @@
+"""The advice chat API's bodies."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from chat.service import ServiceView, TopicCount
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ServiceIn(Strict):
+    slug: str = Field(max_length=60)
+    names: dict[str, str]
+    # {"0": ["09:00", "15:00"], …}: Monday is 0; days left out are closed.
+    hours: dict[str, list[str]] = Field(default_factory=dict)
+    phone: str = Field(default="", max_length=40)
+    capacity: int = 3
+    unit_id: str | None = Field(default=None, max_length=36)
+    meeting_type_id: str | None = Field(default=None, max_length=36)
+    active: bool = True
+
+
+class ServiceOut(BaseModel):
+    id: str
+    slug: str
+    names: dict[str, str]
+    hours: dict[str, list[str]]
+    phone: str
+    capacity: int
+    open_now: bool
+    on_duty: int
+    waiting: int
+
+    @classmethod
+    def of(cls, view: ServiceView, *, open_now: bool, on_duty: int, waiting: int) -> ServiceOut:
+        return cls(
+            id=view.info.id,
+            slug=view.info.slug,
+            names=dict(view.info.names),
+            hours={
+                str(day): [o.strftime("%H:%M"), c.strftime("%H:%M")]
+                for day, (o, c) in sorted(view.hours.weekly.items())
+            },
+            phone=view.phone,
+            capacity=view.info.capacity,
+            open_now=open_now,
+            on_duty=on_duty,
+            waiting=waiting,
+        )
+
+
+class ServicesOut(BaseModel):
+    services: list[ServiceOut]
+
+
+class MonthQuery(Strict):
+    month: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+class TopicCountOut(BaseModel):
+    service_id: str
+    topic: str
+    # Null when fewer than five: small numbers are not shown.
+    chats: int | None
+    median_wait_seconds: int | None
+
+    @classmethod
+    def of(cls, count: TopicCount) -> TopicCountOut:
+        return cls(
+            service_id=count.service_id,
+            topic=count.topic,
+            chats=count.chats,
+            median_wait_seconds=count.median_wait_seconds,
+        )
+
+
+class StatisticsOut(BaseModel):
+    month: str
+    counts: list[TopicCountOut]

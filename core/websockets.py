@@ -1,0 +1,111 @@
+"""What the service's WebSockets (the video rooms' signaling, the chats) share: a connection
+whose sends never block the sender, and the check that a socket comes from our own pages."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from typing import Any
+from urllib.parse import urlsplit
+
+from aiohttp import web
+
+from core.app_keys import settings_key
+
+# A connection whose reader falls this far behind is dropped rather than let the others wait.
+MAX_QUEUED_MESSAGES = 512
+
+
+class QueuedSocket:
+    """A WebSocket as a room or a chat sees it: sends are queued and written in order by one
+    task, so a slow connection never holds up the others."""
+
+    def __init__(self, socket: web.WebSocketResponse, request: web.Request) -> None:
+        self._socket = socket
+        self._request = request
+        self._queue: asyncio.Queue[str | tuple[int, str] | None] = asyncio.Queue()
+        self._closing = False
+        self._writer = asyncio.get_running_loop().create_task(self._write())
+
+    def send(self, message: dict[str, Any]) -> None:
+        if self._closing:
+            return
+        if self._queue.qsize() >= MAX_QUEUED_MESSAGES:
+            self.abort()
+            return
+        self._queue.put_nowait(json.dumps(message, separators=(",", ":")))
+
+    def close(self, code: int, reason: str) -> None:
+        if not self._closing:
+            self._closing = True
+            self._queue.put_nowait((code, reason))
+
+    def abort(self) -> None:
+        self._closing = True
+        self._queue.put_nowait(None)
+        transport = self._request.transport
+        if transport is not None:
+            transport.abort()
+
+    async def finish(self) -> None:
+        """Wait until what was queued is written (or the connection is gone)."""
+        if not self._closing:
+            self._closing = True
+            self._queue.put_nowait(None)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self._writer, timeout=15)
+
+    async def _write(self) -> None:
+        while True:
+            item = await self._queue.get()
+            if item is None:
+                return
+            try:
+                if isinstance(item, tuple):
+                    code, reason = item
+                    await self._socket.close(code=code, message=reason.encode())
+                    return
+                await self._socket.send_str(item)
+            except (ConnectionError, RuntimeError):
+                self._closing = True
+                return
+
+
+def same_site(request: web.Request) -> bool:
+    """Browsers always send Origin on a WebSocket; another site's page must not use our cookie."""
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return True
+    own = urlsplit(request.app[settings_key].base_url)
+    parts = urlsplit(origin)
+    return parts.netloc in (request.host, own.netloc)
+
+
+class Refusal(Exception):
+    """Close the connection with ``code``; ``reason`` is short English for developers."""
+
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(f"{code} {reason}")
+        self.code = code
+        self.reason = reason
+
+
+class MessageBucket:
+    """A token bucket: ``rate`` messages at once, refilled ``rate`` a second; past it, a
+    ``Refusal`` with ``code``."""
+
+    def __init__(self, rate: int, code: int) -> None:
+        self._rate = float(rate)
+        self._tokens = float(rate)
+        self._at = time.monotonic()
+        self._code = code
+
+    def take(self) -> None:
+        now = time.monotonic()
+        self._tokens = min(self._rate, self._tokens + (now - self._at) * self._rate)
+        self._at = now
+        if self._tokens < 1:
+            raise Refusal(self._code, f"more than {int(self._rate)} messages a second")
+        self._tokens -= 1
