@@ -96,8 +96,9 @@ async def test_a_client_and_the_unit_exchange_messages(
         assert await serious_accessibility_violations(client) == [], "messages"
         await client.get_by_role("link", name=words["write"]).click()
         assert await serious_accessibility_violations(client) == [], "new message"
+        # To the unit (each caseworker met there is a choice of its own too).
         await client.get_by_label(
-            "Perhepalvelut" if language == "fi" else "Familjetjänster"
+            "Perhepalvelut" if language == "fi" else "Familjetjänster", exact=True
         ).check()
         await client.get_by_label(words["subject"]).fill("Vuokrasopimus")
         await client.get_by_label(words["message"], exact=True).fill(QUESTION)
