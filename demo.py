@@ -14,6 +14,7 @@ from booking.types import BookingRequest, ClientDetails
 from calendars.meeting_types import MeetingTypeFields, PreMeetingQuestion
 from calendars.service import CalendarService
 from calendars.working_time import OpeningInterval
+from chat.service import ChatServices
 from core.db import utcnow
 from core.principal import Role
 
@@ -94,8 +95,27 @@ DEMO_CLIENTS = (
 )
 
 
+# The family services' advice chat, open on weekdays (answered by the family unit's caseworkers).
+CHAT = {
+    "slug": "perheneuvonta",
+    "names": {
+        "fi": "Perheneuvonnan chat",
+        "sv": "Familjerådgivningens chatt",
+        "en": "Family advice chat",
+    },
+    "hours": {str(day): ["08:00", "20:00"] for day in range(5)},
+    "phone": "09 310 12345",
+    "capacity": 3,
+}
+
+
 async def load_demo(
-    accounts: AccountService, calendars: CalendarService, bookings: BookingService, *, base_url: str
+    accounts: AccountService,
+    calendars: CalendarService,
+    bookings: BookingService,
+    chats: ChatServices,
+    *,
+    base_url: str,
 ) -> list[str]:
     municipality_id = await accounts.organisation.ensure_municipality(MUNICIPALITY)
     unit_ids = {
@@ -127,6 +147,10 @@ async def load_demo(
             )
         lines.append(f"  {role.value:<10} {email}")
     await _book_demo_meetings(bookings, calendars, unit_ids["family"])
+    await chats.ensure_service(CHAT | {"unit_id": unit_ids["family"]})
+    lines.append(
+        f"  advice chat: {base_url}/chat/{CHAT['slug']} (answered at {base_url}/staff/chat)"
+    )
     return lines
 
 

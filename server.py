@@ -51,6 +51,7 @@ from accounts.service import SYSTEM, AccountService
 from assessments.templates import TemplateError, load_catalog
 from audit.service import AuditLog
 from booking.service import BookingService
+from chat.service import ChatServices
 from core.api import openapi_document
 from core.app_keys import (
     catalogs_key,
@@ -403,7 +404,10 @@ async def _load_demo(settings: Settings) -> list[str]:
             AuditLog(sessions),
             await load_person_hasher(sessions, settings.jurisdiction),
         )
-        return await load_demo(accounts, calendar_service, bookings, base_url=settings.base_url)
+        chats = ChatServices.for_settings(sessions, settings)
+        return await load_demo(
+            accounts, calendar_service, bookings, chats, base_url=settings.base_url
+        )
     finally:
         executor.shutdown()
         await engine.dispose()

@@ -12,7 +12,6 @@ from datetime import datetime
 from aiohttp import WSMsgType, web
 
 from accounts.keys import account_service_key, current_viewer
-from audit.service import AuditLog
 from chat.desk import ChatDesk
 from chat.keys import CHAT_COOKIE, chat_desk_key, chat_services_key
 from chat.parties import Conversation, Worker
@@ -43,7 +42,6 @@ from core.principal import Role
 from core.request_keys import language_key
 from core.websockets import MessageBucket, QueuedSocket, Refusal, same_site
 from identification.keys import client_identity
-from reports.deadlines import working_calendar
 
 log = logging.getLogger("kohtaamo.chat")
 api = ApiRoutes("advice chat")
@@ -52,13 +50,7 @@ HEARTBEAT_SECONDS = 20.0
 
 
 async def chat_context(app: web.Application) -> AsyncIterator[None]:
-    settings = app[settings_key]
-    services = ChatServices(
-        app[sessions_key],
-        AuditLog(app[sessions_key]),
-        working_calendar("se" if settings.jurisdiction == "se" else "fi"),
-        settings.zone,
-    )
+    services = ChatServices.for_settings(app[sessions_key], app[settings_key])
     app[chat_services_key] = services
     app[chat_desk_key] = ChatDesk(services)
     yield

@@ -24,7 +24,8 @@ from core.db import Sessions, new_id, utcnow
 from core.errors import NotFound, ValidationFailed
 from core.i18n import N_
 from core.principal import Role, Viewer, require_role
-from reports.deadlines import WorkingCalendar
+from core.settings import Settings
+from reports.deadlines import WorkingCalendar, working_calendar
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]{1,58}[a-z0-9]")
 SMALL_CELL = 5  # counts under this are shown as "< 5"
@@ -61,6 +62,12 @@ class ChatServices:
         self._zone = zone
         self._clock = clock
 
+    @classmethod
+    def for_settings(cls, sessions: Sessions, settings: Settings) -> ChatServices:
+        """Hours in the municipality's zone, closed on its country's public holidays."""
+        calendar = working_calendar("se" if settings.jurisdiction == "se" else "fi")
+        return cls(sessions, AuditLog(sessions), calendar, settings.zone)
+
     # ---- the services --------------------------------------------------------------------------
 
     async def services(self) -> list[ServiceView]:
@@ -85,11 +92,26 @@ class ChatServices:
     def next_opening(self, service: ServiceView) -> datetime | None:
         return service.hours.next_opening(self._clock(), self._zone, self._calendar)
 
+    async def ensure_service(self, fields: Mapping[str, Any]) -> str:
+        """The service with ``fields["slug"]``, made from ``fields`` if missing (the demo)."""
+        async with self._sessions() as session:
+            found = await session.scalar(
+                select(ChatServiceRow.id).where(ChatServiceRow.slug == fields["slug"])
+            )
+        if found is not None:
+            return str(found)
+        return (await self._save(fields, None, None)).info.id
+
     async def save_service(
         self, viewer: Viewer, fields: Mapping[str, Any], service_id: str | None = None
     ) -> ServiceView:
         """Create a service, or change one (admins only)."""
         require_role(viewer, Role.ADMIN)
+        return await self._save(fields, service_id, viewer)
+
+    async def _save(
+        self, fields: Mapping[str, Any], service_id: str | None, viewer: Viewer | None
+    ) -> ServiceView:
         errors: dict[str, str] = {}
         slug = str(fields.get("slug", "")).strip().lower()
         if not SLUG.fullmatch(slug):

@@ -84,6 +84,7 @@ async def test_demo_is_idempotent_and_its_logins_work(
     assert second.returncode == 0, second.stderr
     assert first.stdout == second.stdout
     assert "caseworker maria.virtanen@demokunta.example" in " ".join(first.stdout.split())
+    assert "/chat/perheneuvonta" in first.stdout
     password = first.stdout.split("password is ")[1].split()[0]
     app: web.Application = create_app(make_settings(database_url))
     client = await aiohttp_client(app)
