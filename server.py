@@ -34,6 +34,7 @@ import documents.pages
 import documents.routes
 import identification.pages
 import identification.routes
+import messaging.admin_pages
 import messaging.client_pages
 import messaging.routes
 import messaging.staff_pages
@@ -130,6 +131,7 @@ def create_app(settings: Settings) -> web.Application:
     audit.routes.setup(app)
     # The identified client's features, then what reads across them (in their layers' order).
     messaging.routes.setup(app)
+    messaging.admin_pages.setup(app)
     messaging.client_pages.setup(app)
     messaging.staff_pages.setup(app)
     documents.routes.setup(app)

@@ -32,6 +32,8 @@ class Unit(Base):
     phone: Mapped[str] = mapped_column(String(40), default="")
     # How many working days the unit aims to take to answer a client's message.
     answer_days: Mapped[int] = mapped_column(Integer, default=3, server_default=text("3"))
+    # How long the unit keeps closed message threads (None: KOHTAAMO_MESSAGE_RETENTION_DAYS).
+    message_retention_days: Mapped[int | None] = mapped_column(Integer, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -20,6 +20,8 @@ class UnitInfo:
     phone: str
     # Working days the unit aims to take to answer a client's message (messaging/).
     answer_days: int = 3
+    # Days closed message threads are kept (None: the service's default).
+    message_retention_days: int | None = None
 
     def name_in(self, language: str) -> str:
         return self.names.get(language) or self.names["en"]
@@ -105,6 +107,29 @@ class Organisation:
             unit.answer_days = days
             return _info(unit)
 
+    async def set_message_settings(
+        self, actor: Viewer, unit_id: str, answer_days: int, retention_days: int | None
+    ) -> UnitInfo:
+        """The unit's answer target (1–30 working days) and how long it keeps closed message
+        threads (30–3650 days; None for the service's default)."""
+        require_role(actor, Role.ADMIN)
+        errors = {}
+        if not 1 <= answer_days <= 30:
+            errors["answer_days"] = N_("Enter a number of days from 1 to 30.")
+        if retention_days is not None and not 30 <= retention_days <= 3650:
+            errors["message_retention_days"] = N_(
+                "Enter a number of days from 30 to 3650, or leave it empty for the default."
+            )
+        if errors:
+            raise ValidationFailed(errors)
+        async with self._sessions.begin() as session:
+            unit = await session.get(Unit, unit_id[:36])
+            if unit is None:
+                raise NotFound()
+            unit.answer_days = answer_days
+            unit.message_retention_days = retention_days
+            return _info(unit)
+
     async def units(self) -> list[UnitInfo]:
         async with self._sessions() as session:
             rows = await session.scalars(select(Unit).order_by(Unit.name_fi))
@@ -113,4 +138,4 @@ class Organisation:
 
 def _info(unit: Unit) -> UnitInfo:
     names = {"fi": unit.name_fi, "sv": unit.name_sv, "en": unit.name_en}
-    return UnitInfo(unit.id, names, unit.phone, unit.answer_days or 3)
+    return UnitInfo(unit.id, names, unit.phone, unit.answer_days or 3, unit.message_retention_days)

@@ -24,6 +24,7 @@ from accounts.schemas import (
     AnswerTargetIn,
     LoginRequest,
     Me,
+    MessageSettingsIn,
     SecondFactorCode,
     SecondFactorNeeded,
     UnitDetail,
@@ -337,6 +338,23 @@ async def api_admin_answer_target(request: web.Request) -> web.Response:
     body = await parse_body(request, AnswerTargetIn)
     unit = await request.app[account_service_key].organisation.set_answer_days(
         viewer, request.match_info["unit_id"], body.answer_days
+    )
+    return json_response(UnitDetail.of(unit))
+
+
+@api.put(
+    "/api/v1/admin/units/{unit_id}/message-settings",
+    summary="Set the unit's answer target and how long it keeps closed message threads",
+    body=MessageSettingsIn,
+    response=UnitDetail,
+    auth=("session",),
+    errors=(403,),
+)
+async def api_admin_message_settings(request: web.Request) -> web.Response:
+    viewer = current_viewer(request, Role.ADMIN)
+    body = await parse_body(request, MessageSettingsIn)
+    unit = await request.app[account_service_key].organisation.set_message_settings(
+        viewer, request.match_info["unit_id"], body.answer_days, body.message_retention_days
     )
     return json_response(UnitDetail.of(unit))
 

@@ -62,16 +62,31 @@ class UnitDetail(BaseModel):
     phone: str
     # Working days the unit aims to take to answer a client's message.
     answer_days: int = 3
+    # Days the unit keeps closed message threads; null: the service's default.
+    message_retention_days: int | None = None
 
     @classmethod
     def of(cls, unit: UnitInfo) -> UnitDetail:
-        return cls(id=unit.id, name=unit.names, phone=unit.phone, answer_days=unit.answer_days)
+        return cls(
+            id=unit.id,
+            name=unit.names,
+            phone=unit.phone,
+            answer_days=unit.answer_days,
+            message_retention_days=unit.message_retention_days,
+        )
 
 
 class AnswerTargetIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     answer_days: int = Field(ge=1, le=30)
+
+
+class MessageSettingsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    answer_days: int
+    message_retention_days: int | None = None
 
 
 class UnitList(BaseModel):

@@ -1,5 +1,5 @@
-"""Closed message threads are deleted ``KOHTAAMO_MESSAGE_RETENTION_DAYS`` after closing, with
-their messages, notes and files; the record system had each thread when it was closed. An open
+"""Closed message threads are deleted after their unit's retention period (set by an admin, or
+else ``KOHTAAMO_MESSAGE_RETENTION_DAYS``) from closing, with their messages, notes and files; the record system had each thread when it was closed. An open
 thread is kept however old. Run daily by the leader; each batch is counted in the access log
 (how many, never whose)."""
 
@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
 
+from accounts.organisation import Organisation
 from audit.service import RETENTION_DELETED, AuditLog
 from core.db import Sessions, utcnow
 from core.files import EncryptedFiles
@@ -24,23 +25,39 @@ class MessageRetention:
         sessions: Sessions,
         files: EncryptedFiles,
         retention_days: int,
+        organisation: Organisation,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._sessions = sessions
         self._files = files
         self._retention_days = retention_days
+        self._organisation = organisation
         self._clock = clock
 
     async def delete_expired(self) -> int:
-        """Delete threads closed longer ago than the period; how many went."""
-        cutoff = self._clock() - timedelta(days=self._retention_days)
+        """Delete threads closed longer ago than their unit's period; how many went."""
+        units_by_period: dict[int, list[str]] = {}
+        for unit in await self._organisation.units():
+            days = unit.message_retention_days or self._retention_days
+            units_by_period.setdefault(days, []).append(unit.id)
+        now = self._clock()
+        deleted = 0
+        for days, unit_ids in sorted(units_by_period.items()):
+            deleted += await self._delete_closed_before(now - timedelta(days=days), unit_ids)
+        return deleted
+
+    async def _delete_closed_before(self, cutoff: datetime, unit_ids: list[str]) -> int:
         deleted = 0
         while True:
             async with self._sessions.begin() as session:
                 thread_ids = list(
                     await session.scalars(
                         select(MessageThread.id)
-                        .where(MessageThread.status == CLOSED, MessageThread.closed_at < cutoff)
+                        .where(
+                            MessageThread.status == CLOSED,
+                            MessageThread.closed_at < cutoff,
+                            MessageThread.unit_id.in_(unit_ids),
+                        )
                         .limit(BATCH)
                     )
                 )

@@ -338,7 +338,12 @@ def setup(app: web.Application) -> None:
 
     def retention() -> MessageRetention:  # the database is there once the app has started
         files = message_files(settings)
-        return MessageRetention(app[sessions_key], files, settings.message_retention_days)
+        return MessageRetention(
+            app[sessions_key],
+            files,
+            settings.message_retention_days,
+            app[account_service_key].organisation,
+        )
 
     # Closed threads go whether or not identification is on now.
     add_retention_task(app, "closed message threads", lambda: retention().delete_expired())

@@ -15,6 +15,7 @@ from typing import Any
 import aiohttp
 from sqlalchemy import func, select, text
 
+from accounts.keys import account_service_key
 from core.app_keys import sessions_key, settings_key
 from core.db import utcnow
 from core.principal import Role
@@ -315,6 +316,7 @@ async def test_closed_threads_go_after_the_retention_period(
             world.client.app[sessions_key],
             message_files(settings),
             settings.message_retention_days,
+            world.client.app[account_service_key].organisation,
             clock=lambda: utcnow() + timedelta(days=days_later),
         )
 
