@@ -125,6 +125,14 @@ async def test_admin_units_and_meeting_type_pages_pass_axe(
     await page.goto(url_of(live_server, "/admin/units"))
     await page.get_by_role("link", name="Add a meeting type to Family services").click()
     assert await serious_accessibility_violations(page) == [], "new unit meeting type"
+    await page.goto(url_of(live_server, "/admin/units"))
+    await page.get_by_role("link", name="Message settings Family services").click()
+    await page.get_by_label("Answer target in working days").fill("0")
+    await page.get_by_role("button", name="Save").click()
+    assert await serious_accessibility_violations(page) == [], "message settings with an error"
+    await page.get_by_label("Answer target in working days").fill("5")
+    await page.get_by_role("button", name="Save").click()
+    assert "The settings were saved." in await page.locator("main").inner_text()
 
 
 async def test_calendar_pages_fit_a_320_pixel_wide_phone(
