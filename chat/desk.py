@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import logging
 import math
 import secrets
 import time
 from collections.abc import Callable, Coroutine, Iterable
 from datetime import datetime
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 from chat.parties import Conversation, Link, Worker
 from chat.protocol import (
@@ -26,6 +28,7 @@ from chat.protocol import (
     Danger,
     Duty,
     End,
+    Keep,
     Leave,
     OfferBooking,
     Ping,
@@ -38,13 +41,24 @@ from chat.protocol import (
 from chat.types import TOPICS, ServiceInfo
 from core.crypto import token_hash
 from core.db import utcnow
+from core.principal import IdentifiedClient
 from core.websockets import Refusal
 
 PERSON_GRACE_SECONDS = 120.0
 WORKER_GRACE_SECONDS = 60.0
 BLOCK_SECONDS = 24 * 3600.0
+HELSINKI = ZoneInfo("Europe/Helsinki")
+log = logging.getLogger("kohtaamo.chat")
 # What a chat is expected to take before enough have ended to know better.
 DEFAULT_HANDLING_MINUTES = 10.0
+
+
+class ChatKeeper(Protocol):
+    """Where an identified person keeps a chat (messaging/: a thread on their own pages)."""
+
+    async def keep_chat(
+        self, person: IdentifiedClient, unit_id: str, subject: str, transcript: str
+    ) -> str: ...
 
 
 class ChatRecords(Protocol):
@@ -69,11 +83,15 @@ class ChatDesk:
         self,
         records: ChatRecords,
         *,
+        keeper: Callable[[], ChatKeeper | None] = lambda: None,
+        zone: ZoneInfo = HELSINKI,
         person_grace: float = PERSON_GRACE_SECONDS,
         worker_grace: float = WORKER_GRACE_SECONDS,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._records = records
+        self._keeper = keeper
+        self._zone = zone
         self._person_grace = person_grace
         self._worker_grace = worker_grace
         self._clock = clock
@@ -119,7 +137,7 @@ class ChatDesk:
         seen: int,
         session_hash: str,
         language: str,
-        identified_as: str | None,
+        identity: IdentifiedClient | None,
         open_now: bool,
     ) -> Conversation:
         """Back into one's own chat with a resume token, or into a new one (written to once
@@ -140,7 +158,7 @@ class ChatDesk:
             language=language,
             resume_hash=token_hash(resume),
             session_hash=session_hash,
-            identified_as=identified_as,
+            identity=identity,
             link=link,
             started_at=self._clock(),
         )
@@ -149,7 +167,7 @@ class ChatDesk:
         return conversation
 
     def person_message(
-        self, conversation: Conversation, message: Say | Typing | Seen | Leave | Ping
+        self, conversation: Conversation, message: Say | Typing | Seen | Leave | Ping | Keep
     ) -> None:
         if self._chats.get(conversation.id) is not conversation:
             return  # already gone: a message that crossed its own end
@@ -158,6 +176,8 @@ class ChatDesk:
                 conversation.send({"type": "pong"})
             case Leave():
                 self._end(conversation, "left", close_person=(Close.LEFT, "left"))
+            case Keep():
+                self._keep(conversation)
             case _ if conversation.ended:
                 conversation.send(_error("ended", "the chat has ended"))
             case Say():
@@ -172,6 +192,28 @@ class ChatDesk:
                     conversation.worker.send(
                         {"type": "seen", "chat": conversation.id, "seq": message.seq}
                     )
+
+    def _keep(self, conversation: Conversation) -> None:
+        keeper = self._keeper()
+        person = conversation.identity
+        unit_id = conversation.service.unit_id
+        if keeper is None or person is None or unit_id is None or not conversation.lines:
+            conversation.send(_error("cannot-keep", "only an identified person's chat is kept"))
+            return
+        day = self._clock().astimezone(self._zone).strftime("%d.%m.%Y")
+        subject = f"{conversation.service.name_in(conversation.language)} {day}"
+        transcript = conversation.transcript(self._zone)
+
+        async def keep() -> None:
+            try:
+                thread_id = await keeper.keep_chat(person, unit_id, subject, transcript)
+            except Exception as error:
+                log.warning("chat not kept: %s", type(error).__name__)
+                conversation.send(_error("not-kept", "the chat could not be kept"))
+                return
+            conversation.send({"type": "kept", "url": f"/my/messages/{thread_id}"})
+
+        self._background(keep())
 
     def person_disconnected(self, conversation: Conversation, link: Link) -> None:
         if conversation.link is not link:
@@ -468,7 +510,7 @@ class ChatDesk:
                 round(waited),
                 round(talked),
                 conversation.transferred,
-                conversation.identified_as is not None,
+                conversation.identity is not None,
             )
         )
 

@@ -27,6 +27,8 @@ class ChatServiceRow(Base):
     # Where to turn when the chat is closed: the unit's phone, shown with the crisis lines.
     phone: Mapped[str] = mapped_column(String(40), default="")
     capacity: Mapped[int] = mapped_column(Integer, default=3)
+    # JSON [{"title": …, "text": …}]: answers the workers paste in and adapt.
+    saved_answers: Mapped[str] = mapped_column(Text, default="[]")
     meeting_type_id: Mapped[str | None] = mapped_column(
         ForeignKey("meeting_types.id"), default=None
     )

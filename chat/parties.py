@@ -8,8 +8,10 @@ import collections
 import dataclasses
 from datetime import datetime
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 from chat.types import ServiceInfo
+from core.principal import IdentifiedClient
 
 MAX_LINES = 500
 
@@ -45,7 +47,8 @@ class Conversation:
     language: str
     resume_hash: str
     session_hash: str
-    identified_as: str | None  # the person's name, if they chose to chat identified
+    # The person, if they chose to chat identified: the worker sees the name.
+    identity: IdentifiedClient | None
     link: Link | None
     started_at: datetime
     lines: collections.deque[Line] = dataclasses.field(
@@ -76,7 +79,7 @@ class Conversation:
             "type": "chat",
             "chat": self.id,
             "service": self.service.id,
-            "identified_as": self.identified_as,
+            "identified_as": self.identity.name if self.identity else None,
             "language": self.language,
             "lines": self.lines_after(0),
             "notes": list(self.notes),
@@ -87,6 +90,15 @@ class Conversation:
     def send(self, message: dict[str, Any]) -> None:
         if self.link is not None:
             self.link.send(message)
+
+    def transcript(self, zone: ZoneInfo) -> str:
+        """The lines as the person keeps them: time, who, words."""
+        person = self.identity.name if self.identity else ""
+        return "\n\n".join(
+            f"{line.at.astimezone(zone).strftime('%d.%m.%Y %H.%M')} "
+            f"{person if line.author == 'person' else line.name}\n{line.text}"
+            for line in self.lines
+        )
 
 
 @dataclasses.dataclass(eq=False)

@@ -89,6 +89,12 @@ class Ping(_Message):
     type: Literal["ping"]
 
 
+class Keep(_Message):
+    """An identified person keeps the transcript on their own pages."""
+
+    type: Literal["keep"]
+
+
 class Duty(_Message):
     type: Literal["duty"]
     services: Annotated[
@@ -132,7 +138,9 @@ class Danger(_Message):
     chat: ChatId
 
 
-PersonMessage = Annotated[Hello | Say | Typing | Seen | Leave | Ping, Field(discriminator="type")]
+PersonMessage = Annotated[
+    Hello | Say | Typing | Seen | Leave | Ping | Keep, Field(discriminator="type")
+]
 WorkerMessage = Annotated[
     Hello
     | Say

@@ -26,6 +26,7 @@ from chat.protocol import (
     parse_worker,
 )
 from chat.schemas import (
+    AdminServiceOut,
     MonthQuery,
     ServiceIn,
     ServiceOut,
@@ -42,6 +43,7 @@ from core.principal import Role
 from core.request_keys import language_key
 from core.websockets import MessageBucket, QueuedSocket, Refusal, same_site
 from identification.keys import client_identity
+from messaging.keys import messaging_service_key
 
 log = logging.getLogger("kohtaamo.chat")
 api = ApiRoutes("advice chat")
@@ -52,7 +54,9 @@ HEARTBEAT_SECONDS = 20.0
 async def chat_context(app: web.Application) -> AsyncIterator[None]:
     services = ChatServices.for_settings(app[sessions_key], app[settings_key])
     app[chat_services_key] = services
-    app[chat_desk_key] = ChatDesk(services)
+    app[chat_desk_key] = ChatDesk(
+        services, keeper=lambda: app.get(messaging_service_key), zone=app[settings_key].zone
+    )
     yield
     await app[chat_desk_key].flush()
 
@@ -121,7 +125,7 @@ async def _enter_as_person(request: web.Request, link: QueuedSocket, hello: Hell
         seen=hello.seen,
         session_hash=browser_session(request),
         language=request[language_key],
-        identified_as=identity.name if identity else None,
+        identity=identity,
         open_now=services.is_open(service),
     )
 
@@ -214,6 +218,12 @@ async def _services(request: web.Request) -> list[ServiceView]:
 # ---- the API ------------------------------------------------------------------------------------
 
 
+def _admin_out(request: web.Request, view: ServiceView) -> AdminServiceOut:
+    public = _service_out(request, view)
+    answers = [{"title": a.title, "text": a.text} for a in view.saved_answers]
+    return AdminServiceOut(**public.model_dump(), saved_answers=answers)
+
+
 def _service_out(request: web.Request, view: ServiceView) -> ServiceOut:
     desk = request.app[chat_desk_key]
     return ServiceOut.of(
@@ -238,7 +248,7 @@ async def api_services(request: web.Request) -> web.Response:
     "/api/v1/admin/chat/services",
     summary="Add an advice chat",
     body=ServiceIn,
-    response=ServiceOut,
+    response=AdminServiceOut,
     status=201,
     auth=STAFF_SESSION,
     errors=(403,),
@@ -247,14 +257,14 @@ async def api_add_service(request: web.Request) -> web.Response:
     viewer = current_viewer(request)
     body = await parse_body(request, ServiceIn)
     view = await request.app[chat_services_key].save_service(viewer, body.model_dump())
-    return json_response(_service_out(request, view), status=201)
+    return json_response(_admin_out(request, view), status=201)
 
 
 @api.put(
     "/api/v1/admin/chat/services/{service_id}",
-    summary="Change an advice chat: its names, hours, phone and capacity",
+    summary="Change an advice chat: its names, hours, phone, capacity and saved answers",
     body=ServiceIn,
-    response=ServiceOut,
+    response=AdminServiceOut,
     auth=STAFF_SESSION,
     errors=(403,),
 )
@@ -264,7 +274,7 @@ async def api_change_service(request: web.Request) -> web.Response:
     view = await request.app[chat_services_key].save_service(
         viewer, body.model_dump(), request.match_info["service_id"][:36]
     )
-    return json_response(_service_out(request, view))
+    return json_response(_admin_out(request, view))
 
 
 @api.get(

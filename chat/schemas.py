@@ -11,6 +11,11 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class SavedAnswerIn(Strict):
+    title: str = Field(max_length=1000)
+    text: str = Field(max_length=10000)
+
+
 class ServiceIn(Strict):
     slug: str = Field(max_length=60)
     names: dict[str, str]
@@ -21,6 +26,7 @@ class ServiceIn(Strict):
     unit_id: str | None = Field(default=None, max_length=36)
     meeting_type_id: str | None = Field(default=None, max_length=36)
     active: bool = True
+    saved_answers: list[SavedAnswerIn] = Field(default_factory=list, max_length=100)
 
 
 class ServiceOut(BaseModel):
@@ -50,6 +56,12 @@ class ServiceOut(BaseModel):
             on_duty=on_duty,
             waiting=waiting,
         )
+
+
+class AdminServiceOut(ServiceOut):
+    """What the admin sees of a chat: also the workers' saved answers."""
+
+    saved_answers: list[dict[str, str]]
 
 
 class ServicesOut(BaseModel):

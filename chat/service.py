@@ -31,12 +31,22 @@ SLUG = re.compile(r"[a-z0-9][a-z0-9-]{1,58}[a-z0-9]")
 SMALL_CELL = 5  # counts under this are shown as "< 5"
 
 
+MAX_SAVED_ANSWERS = 30
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class SavedAnswer:
+    title: str
+    text: str
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class ServiceView:
     info: ServiceInfo
     hours: Hours
     phone: str
     active: bool
+    saved_answers: tuple[SavedAnswer, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -132,6 +142,7 @@ class ChatServices:
         except ValidationFailed as invalid:
             errors |= invalid.fields
             hours = Hours({})
+        saved = _saved_answers(fields.get("saved_answers") or [], errors)
         if errors:
             raise ValidationFailed(errors)
         async with self._sessions.begin() as session:
@@ -147,6 +158,9 @@ class ChatServices:
             row.hours = hours.as_json()
             row.phone = str(fields.get("phone", ""))[:40]
             row.capacity = capacity
+            row.saved_answers = json.dumps(
+                [dataclasses.asdict(answer) for answer in saved], ensure_ascii=False
+            )
             row.unit_id = fields.get("unit_id") or None
             row.meeting_type_id = fields.get("meeting_type_id") or None
             row.active = bool(fields.get("active", True))
@@ -235,4 +249,25 @@ def _view(row: ChatServiceRow) -> ServiceView:
         hours=hours_of(row.hours),
         phone=row.phone,
         active=row.active,
+        saved_answers=tuple(
+            SavedAnswer(**entry) for entry in json.loads(row.saved_answers or "[]")
+        ),
     )
+
+
+def _saved_answers(raw: Any, errors: dict[str, str]) -> list[SavedAnswer]:
+    """Saved answers as given, or field errors ``saved_answers.<i>``."""
+    answers: list[SavedAnswer] = []
+    if not isinstance(raw, list) or len(raw) > MAX_SAVED_ANSWERS:
+        errors["saved_answers"] = N_("Give at most 30 saved answers.")
+        return answers
+    for i, entry in enumerate(raw):
+        title = str(entry.get("title", "")).strip() if isinstance(entry, dict) else ""
+        text = str(entry.get("text", "")).strip() if isinstance(entry, dict) else ""
+        if not title or len(title) > 80 or not text or len(text) > 2000:
+            errors[f"saved_answers.{i}"] = N_(
+                "A saved answer needs a title (up to 80 characters) and a text (up to 2000)."
+            )
+            continue
+        answers.append(SavedAnswer(title, text))
+    return answers

@@ -32,7 +32,7 @@ from core.lookup import PersonHasher
 from core.principal import IdentifiedClient, Role, Viewer, require_role
 from core.uploads import Upload, check_uploads
 from core.validators import InvalidValue, nordic_identity_number
-from messaging.checks import body_errors, text_errors, upload_errors
+from messaging.checks import MAX_SUBJECT, body_errors, text_errors, upload_errors
 from messaging.export import thread_export
 from messaging.models import (
     CLIENT,
@@ -165,6 +165,32 @@ class MessagingService:
         except BaseException:
             self._delete_files(blob_ids)
             raise
+        return thread.id
+
+    async def keep_chat(
+        self, person: IdentifiedClient, unit_id: str, subject: str, transcript: str
+    ) -> str:
+        """An advice chat the identified person chose to keep: a closed thread with the unit
+        holding the transcript, on their own pages. Nobody is notified and nothing is filed in
+        the record system; writing to it reopens it as any thread."""
+        now = self._clock()
+        thread = MessageThread(
+            id=new_id(),
+            unit_id=unit_id,
+            person_hash=person.identity_hash,
+            person_name=person.name,
+            person_code=person.identity_code,
+            subject=subject[:MAX_SUBJECT],
+            started_by=CLIENT,
+            status=CLOSED,
+            created_at=now,
+            closed_at=now,
+            last_message_at=now,
+        )
+        async with self._sessions.begin() as session:
+            session.add(thread)
+            await session.flush()
+            await self._add_message(session, thread.id, CLIENT, None, transcript, (), (), now)
         return thread.id
 
     async def client_threads(self, person: IdentifiedClient) -> list[ThreadSummary]:

@@ -27,6 +27,7 @@ def upgrade() -> None:
         sa.Column("hours", sa.Text(), nullable=False),
         sa.Column("phone", sa.String(length=40), nullable=False),
         sa.Column("capacity", sa.Integer(), nullable=False),
+        sa.Column("saved_answers", sa.Text(), nullable=False),
         sa.Column("meeting_type_id", sa.String(length=36), nullable=True),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("created_at", core.db.UTCDateTime(timezone=True), nullable=False),

@@ -159,3 +159,27 @@ async def test_the_console_is_for_the_units_workers(chat_world: ChatWorld) -> No
     listing = await (await anonymous.get("/chat")).text()
     assert "Perheneuvonta" in listing
     assert (await anonymous.get("/chat/ei-ole")).status == 404
+
+
+async def test_saved_answers_are_the_workers_own(chat_world: ChatWorld) -> None:
+    admin = await chat_world.staff("admin@example.com")
+    body = {
+        "slug": SLUG,
+        "names": {"fi": "Perheneuvonta", "sv": "Familjerådgivning", "en": "Family advice"},
+        "unit_id": chat_world.family.unit_id,
+        "saved_answers": [{"title": "", "text": "x"}],
+    }
+    path = f"/api/v1/admin/chat/services/{chat_world.service_id}"
+    refused = await admin.put(path, json=body)
+    assert refused.status == 422
+    assert [e["field"] for e in (await refused.json())["errors"]] == ["saved_answers.0"]
+    answer = "Voit hakea toimeentulotukea Kelasta: kela.fi/toimeentulotuki."
+    saved = await admin.put(
+        path, json=body | {"saved_answers": [{"title": "Toimeentulotuki", "text": answer}]}
+    )
+    assert saved.status == 200, await saved.text()
+    assert (await saved.json())["saved_answers"] == [{"title": "Toimeentulotuki", "text": answer}]
+    public = await (await (await chat_world.browser()).get("/api/v1/chat/services")).json()
+    assert "saved_answers" not in public["services"][0]
+    console = await (await (await chat_world.staff("maria@example.com")).get("/staff/chat")).text()
+    assert "Toimeentulotuki" in console and "kela.fi/toimeentulotuki" in console

@@ -23,6 +23,7 @@ class PersonChat {
     this.endButton = document.getElementById("chat-end");
     this.downloadButton = document.getElementById("chat-download");
     this.identified = document.getElementById("chat-identified");
+    this.keepButton = document.getElementById("chat-keep");
     this.saved = readSaved(this.service);
     this.lines = [];
     this.pending = null; // the first message, sent once welcomed
@@ -52,6 +53,7 @@ class PersonChat {
     this.text.addEventListener("input", () => this.sendTyping());
     this.endButton.addEventListener("click", () => this.leave());
     this.downloadButton.addEventListener("click", () => this.download());
+    this.keepButton?.addEventListener("click", () => this.socket.send({ type: "keep" }));
     // "Exit this page" ends the chat at once and leaves no trace in this tab.
     document.querySelector(".exit-this-page__button")?.addEventListener("click", () => {
       this.socket.send({ type: "leave" });
@@ -123,6 +125,11 @@ class PersonChat {
         return this.offerBooking(message.url);
       case "ended":
         return this.onEnded(message.reason);
+      case "kept":
+        return this.onKept(message.url);
+      case "error":
+        if (message.code === "not-kept" || message.code === "cannot-keep") this.say(this.t("not_kept"));
+        return undefined;
       default:
         return undefined;
     }
@@ -138,6 +145,7 @@ class PersonChat {
     else if (message.state === "new") this.status.textContent = this.t("write_first");
     this.endButton.hidden = false;
     this.downloadButton.hidden = false;
+    if (this.keepButton) this.keepButton.hidden = !this.identified?.checked;
     if (message.state === "ended") this.onEnded("gone");
     if (this.pending) {
       this.socket.send({ type: "say", text: this.pending });
@@ -191,6 +199,15 @@ class PersonChat {
     this.announcer.textContent = text;
   }
 
+  onKept(url) {
+    this.say(this.t("kept"));
+    const link = document.createElement("a");
+    link.href = url;
+    link.textContent = this.t("kept_link");
+    this.status.append(" ", link);
+    this.keepButton.hidden = true;
+  }
+
   onEnded(reason) {
     this.ended = true;
     sessionStorage.removeItem(STORAGE);
@@ -198,7 +215,12 @@ class PersonChat {
     this.form.querySelector("button[type=submit]").disabled = true;
     this.text.disabled = true;
     this.endButton.hidden = true;
-    this.socket.stop();
+    // After the worker ends it the words are still here to download or keep; then the page may
+    // stay connected. Otherwise there is nothing left to say.
+    if (reason !== "worker") {
+      this.socket.stop();
+      if (this.keepButton) this.keepButton.hidden = true;
+    }
   }
 
   onClosed(code) {

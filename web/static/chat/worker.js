@@ -186,6 +186,13 @@ class Console {
       if (on !== this.typingOn) this.socket.send({ type: "typing", chat: chatId, on });
       this.typingOn = on;
     });
+    const saved = element.querySelector("[data-name=saved]");
+    saved?.addEventListener("change", () => {
+      if (!saved.value) return;
+      text.value = text.value ? `${text.value}\n${saved.value}` : saved.value;
+      saved.value = "";
+      text.focus();
+    });
     const act = (name, handler) => element.querySelector(`[data-action=${name}]`).addEventListener("click", handler);
     act("end", () => this.socket.send({ type: "end", chat: chatId, topic: element.querySelector("[data-name=topic]").value }));
     act("offer-booking", () => this.socket.send({ type: "offer-booking", chat: chatId }));
