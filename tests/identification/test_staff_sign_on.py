@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from accounts.keys import SESSION_COOKIE, account_service_key
 from accounts.models import User
@@ -187,6 +187,38 @@ async def test_a_closed_account_stays_closed(world: Any) -> None:
     assert answer.status == 403
     assert "Kohtaamo-tilisi on suljettu" in await answer.text()
     assert SESSION_COOKIE not in answer.cookies
+
+
+async def test_an_email_that_another_account_has_is_refused_and_nothing_is_stored(
+    world: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    client = world
+    assert (await sign_on(client, "liisa")).status == 303
+    linked = await user_row(client, "liisa.laine@espoo.example")
+    assert linked is not None
+    # Liisa's address at the provider was another until now; an admin has since made an
+    # account with the address the provider now gives her.
+    async with client.app[sessions_key].begin() as session:
+        await session.execute(
+            update(User).where(User.id == linked.id).values(email="liisa.l@espoo.example")
+        )
+    other_id = await create_user(client.app, Role.CASEWORKER, "liisa.laine@espoo.example")
+    client.session.cookie_jar.clear()
+    client.session.cookie_jar.update_cookies({LANGUAGE_COOKIE: "en"})
+    with caplog.at_level("WARNING", logger="kohtaamo.accounts"):
+        answer = await sign_on(client, "liisa")
+    assert answer.status == 403
+    page = await answer.text()
+    assert "Logging in did not succeed" in page
+    assert "an email address that another Kohtaamo account already has" in page
+    assert SESSION_COOKIE not in answer.cookies
+    still = await user_row(client, "liisa.l@espoo.example")
+    assert still is not None and still.id == linked.id
+    other = await user_row(client, "liisa.laine@espoo.example")
+    assert other is not None and (other.id, other.sign_on_subject) == (other_id, None)
+    [warning] = [record for record in caplog.records if record.name == "kohtaamo.accounts"]
+    assert warning.levelname == "WARNING"
+    assert "@" not in caplog.text and "liisa" not in caplog.text
 
 
 async def test_a_replayed_return_is_refused(world: Any) -> None:
