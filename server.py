@@ -26,6 +26,7 @@ import booking.routes
 import calendars.pages
 import calendars.routes
 import calendars.service
+import chat.admin_pages
 import chat.pages
 import chat.routes
 import consents.pages
@@ -145,6 +146,7 @@ def create_app(settings: Settings) -> web.Application:
     mypages.routes.setup(app)
     chat.routes.setup(app)
     chat.pages.setup(app)
+    chat.admin_pages.setup(app)
     mypages.pages.setup(app)
     app.router.add_routes(core_routes)
     app.router.add_get("/", _start_page, name="start")

@@ -11,9 +11,7 @@ chat ends (service, topic, waiting and talking time) and the staff's actions for
 from __future__ import annotations
 
 import asyncio
-import collections
 import logging
-import math
 import secrets
 import time
 from collections.abc import Callable, Coroutine, Iterable
@@ -38,6 +36,7 @@ from chat.protocol import (
     Transfer,
     Typing,
 )
+from chat.queues import ServiceQueues
 from chat.types import TOPICS, ServiceInfo
 from core.crypto import token_hash
 from core.db import utcnow
@@ -49,8 +48,6 @@ WORKER_GRACE_SECONDS = 60.0
 BLOCK_SECONDS = 24 * 3600.0
 HELSINKI = ZoneInfo("Europe/Helsinki")
 log = logging.getLogger("kohtaamo.chat")
-# What a chat is expected to take before enough have ended to know better.
-DEFAULT_HANDLING_MINUTES = 10.0
 
 
 class ChatKeeper(Protocol):
@@ -97,12 +94,9 @@ class ChatDesk:
         self._clock = clock
         self._services: dict[str, ServiceInfo] = {}
         self._chats: dict[str, Conversation] = {}
-        self._queues: dict[str, list[Conversation]] = collections.defaultdict(list)
+        self._queues = ServiceQueues()
         self._workers: dict[str, Worker] = {}
         self._blocked: dict[str, float] = {}  # browser session hash → until (monotonic)
-        self._handled: dict[str, collections.deque[float]] = collections.defaultdict(
-            lambda: collections.deque(maxlen=20)
-        )
         self._writes: set[asyncio.Task[None]] = set()
 
     # ---- reading -------------------------------------------------------------------------------
@@ -112,7 +106,7 @@ class ChatDesk:
         return sum(1 for w in self._workers.values() if service_id in w.services and w.link)
 
     def waiting(self, service_id: str) -> int:
-        return len(self._queues.get(service_id, []))
+        return len(self._queues.waiting(service_id))
 
     def conversation(self, chat_id: str) -> Conversation | None:
         return self._chats.get(chat_id)
@@ -264,7 +258,7 @@ class ChatDesk:
             }
         )
         for service_id in worker.services:
-            worker.send(self._queue_for_workers(service_id))
+            worker.send(self._queues.for_workers(service_id))
         self._announce_colleagues()
         return worker
 
@@ -310,14 +304,14 @@ class ChatDesk:
             self._announce_queue(service_id)
         self._announce_colleagues()
         for service_id in worker.services:
-            worker.send(self._queue_for_workers(service_id))
+            worker.send(self._queues.for_workers(service_id))
 
     def _take(self, worker: Worker, service_id: str | None) -> None:
         candidates = [
             c
             for sid in ([service_id] if service_id else sorted(worker.services))
             if sid in worker.services
-            for c in self._queues.get(sid, [])[:1]
+            for c in self._queues.waiting(sid)[:1]
         ]
         if not candidates:
             worker.send(_error("queue-empty", "nobody is waiting"))
@@ -409,28 +403,16 @@ class ChatDesk:
     # ---- queues --------------------------------------------------------------------------------
 
     def _enqueue(self, conversation: Conversation, *, front: bool = False) -> None:
-        conversation.queued_at = time.monotonic()
-        if conversation.first_queued_at is None:
-            conversation.first_queued_at = conversation.queued_at
-        queue = self._queues[conversation.service.id]
-        queue.insert(0, conversation) if front else queue.append(conversation)
+        self._queues.add(conversation, front=front)
         self._announce_queue(conversation.service.id)
 
     def _dequeue(self, conversation: Conversation) -> None:
-        queue = self._queues.get(conversation.service.id, [])
-        if conversation in queue:
-            queue.remove(conversation)
-        conversation.queued_at = None
+        self._queues.remove(conversation)
 
     def _announce_queue(self, service_id: str) -> None:
         """Each person waiting hears their place and the estimate; workers on duty, the queue."""
-        queue = self._queues.get(service_id, [])
-        on_duty = self.on_duty(service_id)
-        minutes = self._handling_minutes(service_id)
-        for position, conversation in enumerate(queue, start=1):
-            estimate = math.ceil(position * minutes / on_duty) if on_duty else None
-            conversation.send({"type": "queue", "position": position, "estimate_minutes": estimate})
-        update = self._queue_for_workers(service_id)
+        self._queues.tell_the_waiting(service_id, self.on_duty(service_id))
+        update = self._queues.for_workers(service_id)
         for worker in self._workers.values():
             if service_id in worker.services:
                 worker.send(update)
@@ -444,28 +426,6 @@ class ChatDesk:
         ]
         for worker in self._workers.values():
             worker.send({"type": "colleagues", "workers": on_duty})
-
-    def _queue_for_workers(self, service_id: str) -> dict[str, Any]:
-        now = time.monotonic()
-        return {
-            "type": "queue",
-            "service": service_id,
-            "waiting": [
-                {
-                    "chat": c.id,
-                    "waited_seconds": round(now - (c.queued_at or now)),
-                    "preview": c.lines[-1].text[:200] if c.lines else "",
-                    "transferred": c.transferred,
-                }
-                for c in self._queues.get(service_id, [])
-            ],
-        }
-
-    def _handling_minutes(self, service_id: str) -> float:
-        handled = self._handled.get(service_id)
-        if not handled:
-            return DEFAULT_HANDLING_MINUTES
-        return max(1.0, sum(handled) / len(handled))
 
     # ---- ending --------------------------------------------------------------------------------
 
@@ -501,7 +461,7 @@ class ChatDesk:
         waited = (answered or now) - conversation.first_queued_at
         talked = now - answered if answered is not None else 0.0
         if answered is not None:
-            self._handled[conversation.service.id].append(talked / 60)
+            self._queues.handled(conversation.service.id, talked / 60)
         self._background(
             self._records.chat_ended(
                 conversation.service.id,

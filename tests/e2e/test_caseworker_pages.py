@@ -133,6 +133,9 @@ async def test_admin_units_and_meeting_type_pages_pass_axe(
     await page.get_by_label("Answer target in working days").fill("5")
     await page.get_by_role("button", name="Save").click()
     assert "The settings were saved." in await page.locator("main").inner_text()
+    await page.goto(url_of(live_server, "/admin/chats/new"))
+    await page.get_by_role("button", name="Save").click()
+    assert await serious_accessibility_violations(page) == [], "a new advice chat with errors"
 
 
 async def test_calendar_pages_fit_a_320_pixel_wide_phone(
