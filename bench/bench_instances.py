@@ -71,6 +71,7 @@ from bench.common import (
     percentile,
     postgres_base_url,
     process_seconds,
+    replace_section,
     server_environment,
     stat_fields,
     stop_process,
@@ -953,15 +954,7 @@ def redis_version() -> str:
 
 
 def write_section(lines: list[str]) -> None:
-    document = DOCUMENT.read_text(encoding="utf-8")
-    block = "\n".join(lines).rstrip("\n") + "\n"
-    start = document.find("\n" + HEADING)
-    if start == -1:
-        DOCUMENT.write_text(document.rstrip("\n") + "\n\n" + block, encoding="utf-8")
-        return
-    following = document.find("\n## ", start + 1)
-    rest = "" if following == -1 else "\n" + document[following:].lstrip("\n")
-    DOCUMENT.write_text(document[: start + 1] + block + rest, encoding="utf-8")
+    replace_section(HEADING, lines)
 
 
 # ---- the run ----------------------------------------------------------------------------------

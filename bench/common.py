@@ -350,3 +350,21 @@ def process_seconds(pid: int, children: bool = False) -> float:
     if children:
         ticks += int(fields[13]) + int(fields[14])
     return ticks / CLOCK_TICKS
+
+
+# ---- docs/benchmarks.md -------------------------------------------------------------------------
+
+
+def replace_section(heading: str, lines: list[str]) -> None:
+    """Put ``lines`` (starting with ``heading``) in place of that section of docs/benchmarks.md,
+    or at its end when there is none yet."""
+    document_path = ROOT / "docs" / "benchmarks.md"
+    document = document_path.read_text(encoding="utf-8")
+    block = "\n".join(lines).rstrip("\n") + "\n"
+    start = document.find("\n" + heading)
+    if start == -1:
+        document_path.write_text(document.rstrip("\n") + "\n\n" + block, encoding="utf-8")
+        return
+    following = document.find("\n## ", start + 1)
+    rest = "" if following == -1 else "\n" + document[following:].lstrip("\n")
+    document_path.write_text(document[: start + 1] + block + rest, encoding="utf-8")

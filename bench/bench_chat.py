@@ -1,0 +1,291 @@
+"""The advice chat through a real server process on 127.0.0.1 (one instance, SQLite).
+
+    .venv/bin/python bench/bench_chat.py [--waiting 1000] [--chatting 500] [--messages 4] [--write]
+
+Starts ``server.py serve`` on a fresh SQLite database with one chat open every day, 50 workers on
+duty (each holding up to 10 chats), and then:
+- connects ``--waiting`` people who each write once and wait in the queue, and ``--chatting``
+  people whose chats the workers take: together with the workers' consoles, the connections;
+- the server's resident memory before and after they connect, per connection;
+- message delivery: every chatting person sends ``--messages`` lines (spread over a second), each
+  timed from the send until the worker's console receives it, and the worker answers each, timed
+  until the person receives it; p50 and p99 over all;
+- the server's CPU time during the delivery round.
+
+A public holiday (Finland) closes the chat: the script then says so and stops. Prints Markdown;
+``--write`` replaces the section "## Advice chat" of docs/benchmarks.md. Not yet measured: two
+instances (the chat is not shared through Redis yet) and group sessions (not built).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiohttp
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.common import (
+    PASSWORD,
+    ROOT,
+    bench_unit,
+    free_port,
+    percentile,
+    process_seconds,
+    replace_section,
+    server_environment,
+    stop_process,
+    wait_until_healthy,
+)
+
+HEADING = "## Advice chat (`bench/bench_chat.py`)"
+SLUG = "bench-chat"
+WORKERS = 50
+CAPACITY = 10
+
+
+@dataclass
+class Run:
+    connections: int = 0
+    rss_before_kib: int = 0
+    rss_after_kib: int = 0
+    connect_seconds: float = 0.0
+    to_worker_ms: list[float] = field(default_factory=list)
+    to_person_ms: list[float] = field(default_factory=list)
+    delivery_cpu_seconds: float = 0.0
+    delivery_seconds: float = 0.0
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+async def seed(database_url: str) -> None:
+    from chat.service import ChatServices
+    from core.settings import Settings
+
+    async with bench_unit(database_url, threads=2) as unit:
+        for number in range(WORKERS):
+            await unit.caseworker(f"cw{number}@example.com", f"Worker {number:03}")
+        settings = Settings.from_env(
+            {"KOHTAAMO_DATABASE_URL": database_url, "KOHTAAMO_SECRET_KEY": "x" * 32}
+        )
+        await ChatServices.for_settings(unit.sessions, settings).ensure_service(
+            {
+                "slug": SLUG,
+                "names": {"fi": "Testichat", "sv": "Testchatt", "en": "Test chat"},
+                "hours": {str(day): ["00:00", "23:59"] for day in range(7)},
+                "capacity": CAPACITY,
+                "unit_id": unit.id,
+            }
+        )
+
+
+@contextlib.asynccontextmanager
+async def server(database_url: str) -> AsyncIterator[tuple[str, int]]:
+    port = free_port()
+    environment = server_environment(database_url, port, login_attempt_limit="1000")
+    process = subprocess.Popen([sys.executable, "server.py", "serve"], cwd=ROOT, env=environment)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        await wait_until_healthy(base, process, within=30)
+        yield base, process.pid
+    finally:
+        stop_process(process)
+
+
+class Console:
+    """A worker on duty: records when each person's line arrives and answers it."""
+
+    def __init__(self, socket: aiohttp.ClientWebSocketResponse, run: Run) -> None:
+        self.socket = socket
+        self.run = run
+        self.chats: list[str] = []
+        self.reader = asyncio.get_running_loop().create_task(self._read())
+
+    async def _read(self) -> None:
+        async for frame in self.socket:
+            message = json.loads(frame.data)
+            if message["type"] == "chat":
+                self.chats.append(message["chat"])
+            elif message["type"] == "line" and message["from"] == "person":
+                sent = float(message["text"].split()[0])
+                self.run.to_worker_ms.append((time.perf_counter() - sent) * 1000)
+                answer = f"{time.perf_counter()} answer"
+                await self.socket.send_json(
+                    {"type": "say", "chat": message["chat"], "text": answer}
+                )
+
+
+class Person:
+    def __init__(
+        self, session: aiohttp.ClientSession, socket: aiohttp.ClientWebSocketResponse, run: Run
+    ) -> None:
+        self.session = session
+        self.socket = socket
+        self.run = run
+        self.joined = asyncio.Event()
+        self.reader = asyncio.get_running_loop().create_task(self._read())
+
+    async def _read(self) -> None:
+        async for frame in self.socket:
+            message = json.loads(frame.data)
+            if message["type"] == "joined":
+                self.joined.set()
+            elif message["type"] == "line" and message["from"] == "worker":
+                sent = float(message["text"].split()[0])
+                self.run.to_person_ms.append((time.perf_counter() - sent) * 1000)
+
+
+async def open_person(base: str, run: Run) -> Person:
+    session = aiohttp.ClientSession(base_url=base, cookie_jar=aiohttp.CookieJar(unsafe=True))
+    await (await session.get(f"/chat/{SLUG}")).read()
+    socket = await session.ws_connect("/api/v1/chat/ws", origin=base)
+    await socket.send_json({"type": "hello", "v": 1, "service": SLUG})
+    welcome = json.loads((await socket.receive()).data)
+    if welcome["type"] != "welcome":
+        raise RuntimeError(f"the chat refused a person: {welcome}")
+    person = Person(session, socket, run)
+    await socket.send_json({"type": "say", "text": "0 hei"})
+    return person
+
+
+async def open_console(
+    base: str, number: int, run: Run, service_id: str
+) -> tuple[aiohttp.ClientSession, Console]:
+    session = aiohttp.ClientSession(base_url=base, cookie_jar=aiohttp.CookieJar(unsafe=True))
+    login = await session.post(
+        "/api/v1/auth/login", json={"email": f"cw{number}@example.com", "password": PASSWORD}
+    )
+    if login.status != 200:
+        raise RuntimeError(f"login failed: {login.status}")
+    socket = await session.ws_connect("/api/v1/chat/staff/ws", origin=base)
+    await socket.send_json({"type": "hello", "v": 1})
+    console = Console(socket, run)
+    await socket.send_json({"type": "duty", "services": [service_id]})
+    return session, console
+
+
+async def measure(base: str, pid: int, args: argparse.Namespace) -> Run:
+    run = Run()
+    async with aiohttp.ClientSession(base_url=base) as http:
+        listing = await (await http.get("/api/v1/chat/services")).json()
+    [service] = listing["services"]
+    if not service["open_now"]:
+        raise SystemExit("the chat is closed today (a public holiday): nothing to measure")
+    run.rss_before_kib = rss_kib(pid)
+    started = time.perf_counter()
+    consoles = [await open_console(base, n, run, service["id"]) for n in range(WORKERS)]
+    await asyncio.sleep(0.5)
+    chatting = [await open_person(base, run) for _ in range(args.chatting)]
+    for index in range(args.chatting):
+        await consoles[index % WORKERS][1].socket.send_json({"type": "take"})
+    await asyncio.wait_for(asyncio.gather(*(p.joined.wait() for p in chatting)), timeout=120)
+    waiting = []
+    for start in range(0, args.waiting, 50):
+        waiting += await asyncio.gather(
+            *(open_person(base, run) for _ in range(min(50, args.waiting - start)))
+        )
+    run.connect_seconds = time.perf_counter() - started
+    run.connections = WORKERS + len(chatting) + len(waiting)
+    await asyncio.sleep(2)
+    run.rss_after_kib = rss_kib(pid)
+
+    run.to_worker_ms.clear()
+    cpu_before = process_seconds(pid)
+    round_started = time.perf_counter()
+    for _ in range(args.messages):
+        for person in chatting:
+            await person.socket.send_json({"type": "say", "text": f"{time.perf_counter()} kysymys"})
+        await asyncio.sleep(1.0)
+    expected = args.messages * len(chatting)
+    async with asyncio.timeout(60):
+        while len(run.to_person_ms) < expected:  # noqa: ASYNC110 (counted by many readers)
+            await asyncio.sleep(0.05)
+    run.delivery_seconds = time.perf_counter() - round_started
+    run.delivery_cpu_seconds = process_seconds(pid) - cpu_before
+
+    for person in chatting + waiting:
+        with contextlib.suppress(Exception):
+            await person.socket.close()
+        person.reader.cancel()
+        await person.session.close()
+    for session, console in consoles:
+        await console.socket.close()
+        console.reader.cancel()
+        await session.close()
+    return run
+
+
+def report(run: Run, args: argparse.Namespace) -> list[str]:
+    per_connection = (run.rss_after_kib - run.rss_before_kib) / max(1, run.connections - WORKERS)
+    return [
+        HEADING,
+        "",
+        f"`{' '.join(['.venv/bin/python', 'bench/bench_chat.py', *sys.argv[1:]])}` on "
+        f"{platform.machine()}, Python {platform.python_version()}, one `server.py serve` on "
+        "SQLite, the load generator in another process on the same machine.",
+        "",
+        "| Figure | Value |",
+        "|---|---|",
+        f"| Connections: people waiting + people in chats + workers' consoles | "
+        f"{args.waiting} + {args.chatting} + {WORKERS} = {run.connections} |",
+        f"| Time to connect them all (each person opening the page first) | {run.connect_seconds:.1f} s |",
+        f"| Server memory (RSS) before → after | {run.rss_before_kib / 1024:.0f} MiB → "
+        f"{run.rss_after_kib / 1024:.0f} MiB |",
+        f"| Server memory per person connected | {per_connection:.0f} KiB |",
+        f"| Person → worker, {len(run.to_worker_ms)} lines: p50 / p99 | "
+        f"{percentile(run.to_worker_ms, 0.5):.1f} ms / {percentile(run.to_worker_ms, 0.99):.1f} ms |",
+        f"| Worker → person, {len(run.to_person_ms)} answers: p50 / p99 | "
+        f"{percentile(run.to_person_ms, 0.5):.1f} ms / {percentile(run.to_person_ms, 0.99):.1f} ms |",
+        f"| Server CPU during the delivery round ({run.delivery_seconds:.1f} s) | "
+        f"{run.delivery_cpu_seconds:.2f} s |",
+        "",
+        "Each line is timed from the moment the load generator sends it until the other side's "
+        "socket hands it over, so the load generator's own scheduling is in the figures. Not yet "
+        "measured: two instances (the chat is not shared through Redis yet) and a 300-person "
+        "group session (group sessions are not built).",
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--waiting", type=int, default=1000)
+    parser.add_argument("--chatting", type=int, default=500)
+    parser.add_argument("--messages", type=int, default=4)
+    parser.add_argument("--write", action="store_true")
+    args = parser.parse_args()
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+    async def go() -> Run:
+        with tempfile.TemporaryDirectory() as directory:
+            database_url = f"sqlite+aiosqlite:///{directory}/bench.sqlite3"
+            await seed(database_url)
+            async with server(database_url) as (base, pid):
+                return await measure(base, pid, args)
+
+    run = asyncio.run(go())
+    lines = report(run, args)
+    print("\n".join(lines))
+    if args.write:
+        replace_section(HEADING, lines)
+
+
+if __name__ == "__main__":
+    main()
