@@ -85,7 +85,9 @@ async def test_booking_sends_a_confirmation_in_the_clients_language_by_email_and
 
 async def test_reminders_come_once_each_when_due_and_never_after_a_cancel(messaging: Any) -> None:
     client, world, inbox, received, _controller = messaging
-    start = world.tomorrow_at(15)
+    # The day after tomorrow: booked more than 24 hours ahead at any time of day, so that both
+    # the 24-hour and the 1-hour reminder are due (tomorrow at 15 failed between 15 and 16).
+    start = world.tomorrow_at(15) + timedelta(days=1)
     first = booking_body(world, start, client={"name": "Eka", "email": "eka@example.com"})
     second = booking_body(
         world,
