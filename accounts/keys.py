@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from accounts.organisation import UnitSettingsListener
 from accounts.schemas import Me
 from accounts.second_factor import PENDING_LIFETIME, SecondFactorListener
 from accounts.service import AccountService, LoginResult
@@ -16,6 +17,8 @@ from core.request_keys import viewer_key
 account_service_key = web.AppKey("account_service", AccountService)
 # Set by the package that records second-factor changes (audit) before the app starts.
 second_factor_listener_key = web.AppKey("second_factor_listener", SecondFactorListener)
+# Set by the package that records changes of a unit's settings (audit), the same way.
+unit_settings_listener_key = web.AppKey("unit_settings_listener", UnitSettingsListener)
 
 SESSION_COOKIE = "kohtaamo_session"
 PENDING_COOKIE = "kohtaamo_pending"

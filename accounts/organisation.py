@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
+from typing import Protocol
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.models import Municipality, Unit
 from core.db import Sessions
@@ -27,9 +30,19 @@ class UnitInfo:
         return self.names.get(language) or self.names["en"]
 
 
+class UnitSettingsListener(Protocol):
+    def unit_settings_changed(
+        self, session: AsyncSession, actor_id: str, unit_id: str, changes: Mapping[str, int | None]
+    ) -> None:
+        """Record the new values of ``unit_id``'s settings (name → value; None: the service's
+        default), set by ``actor_id``, in ``session``."""
+
+
 class Organisation:
-    def __init__(self, sessions: Sessions) -> None:
+    def __init__(self, sessions: Sessions, listener: UnitSettingsListener | None = None) -> None:
         self._sessions = sessions
+        # Told of every change of a unit's settings, in its transaction (the access log).
+        self._listener = listener
 
     async def ensure_municipality(self, name: str) -> str:
         async with self._sessions.begin() as session:
@@ -100,12 +113,7 @@ class Organisation:
         require_role(actor, Role.ADMIN)
         if not 1 <= days <= 30:
             raise ValidationFailed({"answer_days": N_("Enter a number of days from 1 to 30.")})
-        async with self._sessions.begin() as session:
-            unit = await session.get(Unit, unit_id[:36])
-            if unit is None:
-                raise NotFound()
-            unit.answer_days = days
-            return _info(unit)
+        return await self._set(actor, unit_id, {"answer_days": days})
 
     async def set_message_settings(
         self, actor: Viewer, unit_id: str, answer_days: int, retention_days: int | None
@@ -122,12 +130,25 @@ class Organisation:
             )
         if errors:
             raise ValidationFailed(errors)
+        settings = {"answer_days": answer_days, "message_retention_days": retention_days}
+        return await self._set(actor, unit_id, settings)
+
+    async def _set(
+        self, actor: Viewer, unit_id: str, settings: Mapping[str, int | None]
+    ) -> UnitInfo:
+        """Store checked settings; those that changed go to the listener in the same
+        transaction, so no change is stored unrecorded."""
         async with self._sessions.begin() as session:
             unit = await session.get(Unit, unit_id[:36])
             if unit is None:
                 raise NotFound()
-            unit.answer_days = answer_days
-            unit.message_retention_days = retention_days
+            changes = {
+                name: value for name, value in settings.items() if getattr(unit, name) != value
+            }
+            for name, value in changes.items():
+                setattr(unit, name, value)
+            if changes and self._listener is not None:
+                self._listener.unit_settings_changed(session, actor.user_id, unit.id, changes)
             return _info(unit)
 
     async def units(self) -> list[UnitInfo]:

@@ -19,6 +19,7 @@ from accounts.keys import (
     set_pending_cookie,
     set_session_cookie,
     staff_page,
+    unit_settings_listener_key,
 )
 from accounts.schemas import (
     AnswerTargetIn,
@@ -56,6 +57,7 @@ async def accounts_context(app: web.Application) -> AsyncIterator[None]:
         app[settings_key],
         app[cpu_executor_key],
         listener=app.get(second_factor_listener_key),
+        unit_listener=app.get(unit_settings_listener_key),
     )
     yield
 

@@ -19,7 +19,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.models import LoginFailure, Unit, User, UserSession
-from accounts.organisation import Organisation
+from accounts.organisation import Organisation, UnitSettingsListener
 from accounts.passkeys import Passkeys
 from accounts.second_factor import Enrolment, SecondFactorListener, SecondFactors
 from accounts.sign_on import SignedOn, signed_on_user
@@ -119,6 +119,7 @@ class AccountService:
         executor: Executor,
         clock: Callable[[], datetime] = utcnow,
         listener: SecondFactorListener | None = None,
+        unit_listener: UnitSettingsListener | None = None,
     ) -> None:
         self._sessions = sessions
         self._settings = settings
@@ -126,7 +127,7 @@ class AccountService:
         self._clock = clock
         self.factors = SecondFactors(sessions, listener, clock=lambda: self._clock())
         self.passkeys = Passkeys(sessions, settings.base_url, listener, clock=lambda: self._clock())
-        self.organisation = Organisation(sessions)
+        self.organisation = Organisation(sessions, unit_listener)
         self._hasher = new_password_hasher()
         # Verified against when the account does not exist, so that a wrong address takes as
         # long to refuse as a wrong password.

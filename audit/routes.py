@@ -15,10 +15,21 @@ from typing import Any
 
 from aiohttp import web
 
-from accounts.keys import account_service_key, second_factor_listener_key, staff_page
+from accounts.keys import (
+    account_service_key,
+    second_factor_listener_key,
+    staff_page,
+    unit_settings_listener_key,
+)
 from audit.keys import access_log_retention_key, audit_log_key
 from audit.retention import AccessLogRetention
-from audit.service import AccessQuery, AccessRecord, AuditLog, SecondFactorAudit
+from audit.service import (
+    AccessQuery,
+    AccessRecord,
+    AuditLog,
+    SecondFactorAudit,
+    UnitSettingsAudit,
+)
 from core.app_keys import sessions_key, settings_key
 from core.i18n import N_
 from core.principal import Role
@@ -144,5 +155,6 @@ async def access_log_export(request: web.Request) -> web.Response:
 def setup(app: web.Application) -> None:
     # Set here, not in the context: the accounts context reads it when the app starts.
     app[second_factor_listener_key] = SecondFactorAudit()
+    app[unit_settings_listener_key] = UnitSettingsAudit()
     app.cleanup_ctx.append(audit_context)
     app.router.add_routes(pages)

@@ -107,14 +107,38 @@ class AuditLog:
         session: AsyncSession, actor_id: str | None, user_id: str, change: str
     ) -> None:
         """Record a change of a staff member's login security (their second factor)."""
+        AuditLog._add_staff_change(
+            session, actor_id, ("user", user_id), f"second-factor.{change}", "staff login security"
+        )
+
+    @staticmethod
+    def add_unit_change(
+        session: AsyncSession, actor_id: str, unit_id: str, setting: str, value: int | None
+    ) -> None:
+        """Record an admin's change of one of a unit's settings, with its new value ("default":
+        the service's own)."""
+        shown = "default" if value is None else value
+        AuditLog._add_staff_change(
+            session, actor_id, ("unit", unit_id), f"unit.{setting}={shown}", "unit settings"
+        )
+
+    @staticmethod
+    def _add_staff_change(
+        session: AsyncSession,
+        actor_id: str | None,
+        subject: tuple[str, str],
+        action: str,
+        purpose: str,
+    ) -> None:
+        subject_type, subject_id = subject
         session.add(
             AccessLogEntry(
                 user_id=actor_id,
                 actor_kind="staff",
-                action=f"second-factor.{change}"[:40],
-                subject_type="user",
-                subject_id=user_id,
-                purpose="staff login security",
+                action=action[:40],
+                subject_type=subject_type,
+                subject_id=subject_id,
+                purpose=purpose,
             )
         )
 
@@ -225,3 +249,13 @@ class SecondFactorAudit:
         self, session: AsyncSession, actor_id: str | None, user_id: str, change: str
     ) -> None:
         AuditLog.add_account_change(session, actor_id, user_id, change)
+
+
+class UnitSettingsAudit:
+    """accounts' listener: every change of a unit's settings in the access log."""
+
+    def unit_settings_changed(
+        self, session: AsyncSession, actor_id: str, unit_id: str, changes: Mapping[str, int | None]
+    ) -> None:
+        for setting, value in changes.items():
+            AuditLog.add_unit_change(session, actor_id, unit_id, setting, value)
