@@ -16,9 +16,17 @@ import secrets
 import time
 from collections.abc import Callable, Coroutine, Iterable
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from chat.desk_state import (
+    service_of,
+    service_state,
+    to_monotonic,
+    to_wall,
+    worker_of,
+    worker_state,
+)
 from chat.parties import Conversation, Link, Worker
 from chat.protocol import (
     Block,
@@ -37,7 +45,7 @@ from chat.protocol import (
     Typing,
 )
 from chat.queues import ServiceQueues
-from chat.types import TOPICS, ServiceInfo
+from chat.types import TOPICS, ChatKeeper, ChatRecords, ServiceInfo
 from core.crypto import token_hash
 from core.db import utcnow
 from core.principal import IdentifiedClient
@@ -48,31 +56,6 @@ WORKER_GRACE_SECONDS = 60.0
 BLOCK_SECONDS = 24 * 3600.0
 HELSINKI = ZoneInfo("Europe/Helsinki")
 log = logging.getLogger("kohtaamo.chat")
-
-
-class ChatKeeper(Protocol):
-    """Where an identified person keeps a chat (messaging/: a thread on their own pages)."""
-
-    async def keep_chat(
-        self, person: IdentifiedClient, unit_id: str, subject: str, transcript: str
-    ) -> str: ...
-
-
-class ChatRecords(Protocol):
-    """Where the desk's written traces go (chat/service.py): never what was said."""
-
-    async def chat_ended(
-        self,
-        service_id: str,
-        topic: str,
-        started_at: datetime,
-        waited_seconds: int,
-        talked_seconds: int,
-        transferred: bool,
-        identified: bool,
-    ) -> None: ...
-
-    async def staff_action(self, user_id: str, action: str, chat_id: str) -> None: ...
 
 
 class ChatDesk:
@@ -98,6 +81,16 @@ class ChatDesk:
         self._workers: dict[str, Worker] = {}
         self._blocked: dict[str, float] = {}  # browser session hash → until (monotonic)
         self._writes: set[asyncio.Task[None]] = set()
+        # Told of every change: a chat's id, or None for the desk's own state (chat/cluster.py
+        # saves them so that another instance can carry on).
+        self._watcher: Callable[[str | None], None] = lambda chat_id: None
+
+    def watch(self, watcher: Callable[[str | None], None]) -> None:
+        self._watcher = watcher
+
+    def _note(self, conversation: Conversation) -> None:
+        self._watcher(conversation.id)
+        self._watcher(None)
 
     # ---- reading -------------------------------------------------------------------------------
 
@@ -157,7 +150,8 @@ class ChatDesk:
             started_at=self._clock(),
         )
         self._chats[conversation.id] = conversation
-        link.send(self._welcome(conversation, resume, 0))
+        link.send(conversation.welcome(resume, 0))
+        self._note(conversation)
         return conversation
 
     def person_message(
@@ -177,15 +171,9 @@ class ChatDesk:
             case Say():
                 self._person_says(conversation, message.text)
             case Typing():
-                if conversation.worker is not None:
-                    conversation.worker.send(
-                        {"type": "typing", "chat": conversation.id, "on": message.on}
-                    )
+                conversation.to_worker({"type": "typing", "on": message.on})
             case Seen():
-                if conversation.worker is not None:
-                    conversation.worker.send(
-                        {"type": "seen", "chat": conversation.id, "seq": message.seq}
-                    )
+                conversation.to_worker({"type": "seen", "seq": message.seq})
 
     def _keep(self, conversation: Conversation) -> None:
         keeper = self._keeper()
@@ -216,14 +204,14 @@ class ChatDesk:
         if conversation.ended or not conversation.lines:
             self._forget(conversation)
             return
-        if conversation.worker is not None:
-            conversation.worker.send({"type": "person-away", "chat": conversation.id})
+        conversation.to_worker({"type": "person-away"})
         conversation.away = asyncio.get_running_loop().call_later(
             self._person_grace, self._person_gone, conversation.id
         )
 
     def _person_says(self, conversation: Conversation, text: str) -> None:
         line = conversation.add("person", "", text, self._clock())
+        self._note(conversation)
         conversation.send({"type": "line", **line.public()})
         if conversation.worker is not None:
             conversation.worker.send({"type": "line", "chat": conversation.id, **line.public()})
@@ -260,6 +248,7 @@ class ChatDesk:
         for service_id in worker.services:
             worker.send(self._queues.for_workers(service_id))
         self._announce_colleagues()
+        self._watcher(None)
         return worker
 
     def worker_message(self, worker: Worker, message: Any, services: Iterable[ServiceInfo]) -> None:
@@ -297,6 +286,7 @@ class ChatDesk:
             return
         before = set(worker.services)
         worker.services = set(wanted)
+        self._watcher(None)
         for service_id in wanted:
             self._services[service_id] = allowed[service_id]
         worker.send({"type": "duty", "services": sorted(worker.services)})
@@ -329,6 +319,7 @@ class ChatDesk:
         if conversation.answered_at is None:
             conversation.answered_at = time.monotonic()
         worker.chats[conversation.id] = conversation
+        self._note(conversation)
         worker.send(conversation.for_worker())
         conversation.send({"type": "joined", "name": worker.shown_name})
         self._announce_queue(conversation.service.id)
@@ -340,6 +331,7 @@ class ChatDesk:
         match message:
             case Say():
                 line = conversation.add("worker", worker.shown_name, message.text, self._clock())
+                self._note(conversation)
                 conversation.send({"type": "line", **line.public()})
                 worker.send({"type": "line", "chat": conversation.id, **line.public()})
             case Typing():
@@ -355,12 +347,15 @@ class ChatDesk:
             case Transfer():
                 self._transfer(worker, conversation, message)
             case OfferBooking():
-                conversation.send({"type": "booking-offer", "url": _booking_url(conversation)})
+                conversation.send(
+                    {"type": "booking-offer", "url": conversation.service.booking_url()}
+                )
                 worker.send({"type": "booking-offered", "chat": conversation.id})
                 self._staff_action(worker, "chat.offer-booking", conversation)
             case Block():
                 self._staff_action(worker, "chat.block", conversation)
                 self._blocked[conversation.session_hash] = time.monotonic() + BLOCK_SECONDS
+                self._watcher(None)
                 self._end(conversation, "blocked", close_person=(Close.BLOCKED, "blocked"))
             case Danger():
                 self._staff_action(worker, "chat.danger", conversation)
@@ -391,6 +386,7 @@ class ChatDesk:
         conversation.transferred = True
         if message.note:
             conversation.notes.append(f"{worker.name}: {message.note}")
+        self._note(conversation)
         conversation.send({"type": "transferring"})
         if target_worker is not None:
             self._assign(target_worker, conversation)
@@ -404,10 +400,13 @@ class ChatDesk:
 
     def _enqueue(self, conversation: Conversation, *, front: bool = False) -> None:
         self._queues.add(conversation, front=front)
+        self._note(conversation)
         self._announce_queue(conversation.service.id)
 
     def _dequeue(self, conversation: Conversation) -> None:
-        self._queues.remove(conversation)
+        if conversation.queued_at is not None:
+            self._queues.remove(conversation)
+            self._note(conversation)
 
     def _announce_queue(self, service_id: str) -> None:
         """Each person waiting hears their place and the estimate; workers on duty, the queue."""
@@ -438,9 +437,13 @@ class ChatDesk:
         close_person: tuple[int, str] | None = None,
     ) -> None:
         if conversation.ended:
+            if close_person is not None and conversation.link is not None:
+                conversation.link.close(*close_person)  # leaving a chat already ended
+                self._forget(conversation)
             return
         conversation.ended = reason
         self._dequeue(conversation)
+        self._note(conversation)
         worker = conversation.worker
         if worker is not None:
             worker.chats.pop(conversation.id, None)
@@ -486,6 +489,7 @@ class ChatDesk:
         if worker is None or worker.link is not None:
             return
         del self._workers[user_id]
+        self._watcher(None)
         for conversation in list(worker.chats.values()):
             conversation.worker = None
             conversation.send({"type": "transferring"})
@@ -500,6 +504,7 @@ class ChatDesk:
         self._dequeue(conversation)
         self._chats.pop(conversation.id, None)
         conversation.lines.clear()
+        self._note(conversation)
 
     def _resumable(self, service: ServiceInfo, resume: str | None) -> Conversation | None:
         if not resume:
@@ -517,30 +522,51 @@ class ChatDesk:
         if conversation.link is not None:
             conversation.link.close(Close.REPLACED, "replaced")
         conversation.link = link
-        link.send(self._welcome(conversation, None, seen))
+        link.send(conversation.welcome(None, seen))
         if conversation.queued_at is not None:
             self._announce_queue(conversation.service.id)
-        if conversation.worker is not None:
-            conversation.worker.send({"type": "person-back", "chat": conversation.id})
+        conversation.to_worker({"type": "person-back"})
 
-    def _welcome(self, conversation: Conversation, resume: str | None, seen: int) -> dict[str, Any]:
-        worker = conversation.worker
+    # ---- carrying on elsewhere (chat/cluster.py) ---------------------------------------------
+
+    def export(self) -> dict[str, Any]:
+        """The desk's own state (each chat's is saved apart, chat/desk_state.py)."""
+        now = time.monotonic()
         return {
-            "type": "welcome",
-            "v": 1,
-            "resume": resume,
-            "chat": conversation.id,
-            "service": conversation.service.slug,
-            "state": "ended"
-            if conversation.ended
-            else "chatting"
-            if worker
-            else "queued"
-            if conversation.queued_at is not None
-            else "new",
-            "worker": worker.shown_name if worker else None,
-            "lines": conversation.lines_after(seen),
+            "chats": list(self._chats),
+            "services": [service_state(s) for s in self._services.values()],
+            "workers": [worker_state(w) for w in self._workers.values()],
+            "blocked": {h: to_wall(until) for h, until in self._blocked.items() if until > now},
+            **self._queues.export(),
         }
+
+    def restore(self, state: dict[str, Any], chats: Iterable[Conversation]) -> None:
+        """Carry on from another instance's desk: everyone there is disconnected, with the
+        usual time to come back."""
+        self._chats = {c.id: c for c in chats}
+        self._services = {s["id"]: service_of(s) for s in state["services"]}
+        self._blocked = {h: to_monotonic(wall) or 0.0 for h, wall in state["blocked"].items()}
+        self._queues.restore(state, self._chats)
+        loop = asyncio.get_running_loop()
+        for saved in state["workers"]:
+            worker = self._workers[saved["user_id"]] = worker_of(saved, self._chats)
+            worker.away = loop.call_later(self._worker_grace, self._worker_gone, worker.user_id)
+        for conversation in self._chats.values():
+            conversation.away = loop.call_later(
+                self._person_grace, self._person_gone, conversation.id
+            )
+
+    def drop(self) -> None:
+        """Forget everything without a word to anyone: another instance carries on."""
+        for conversation in self._chats.values():
+            if conversation.away is not None:
+                conversation.away.cancel()
+        for worker in self._workers.values():
+            if worker.away is not None:
+                worker.away.cancel()
+        self._chats.clear()
+        self._workers.clear()
+        self._queues = ServiceQueues()
 
     # ---- shutting down and writing -------------------------------------------------------------
 
@@ -567,9 +593,3 @@ class ChatDesk:
 
 def _error(code: str, detail: str) -> dict[str, Any]:
     return {"type": "error", "code": code, "detail": detail}
-
-
-def _booking_url(conversation: Conversation) -> str:
-    service = conversation.service
-    query = f"meeting_type_id={service.meeting_type_id}&" if service.meeting_type_id else ""
-    return f"/book?{query}unit_id={service.unit_id}" if service.unit_id else "/book"

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from chat.cluster import Desks
 from chat.desk import ChatDesk
 from chat.service import ChatServices
 
 chat_desk_key = web.AppKey("chat_desk", ChatDesk)
+# Where connections sit at the desk: this process's, or the instance's that runs it (Redis).
+chat_desks_key = web.AppKey("chat_desks", Desks)
 chat_services_key = web.AppKey("chat_services", ChatServices)
 # The browser's chat session: a random id in a cookie, so that a block holds for that browser
 # without knowing who or where it is. Never logged, kept only in memory (hashed).

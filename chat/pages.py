@@ -11,7 +11,7 @@ from aiohttp import web
 from babel.dates import get_day_names
 
 from accounts.keys import account_service_key, staff_page
-from chat.keys import CHAT_COOKIE, chat_desk_key, chat_services_key
+from chat.keys import CHAT_COOKIE, chat_desks_key, chat_services_key
 from chat.service import ServiceView
 from chat.types import TOPICS
 from core.app_keys import settings_key
@@ -42,12 +42,8 @@ class ChatState:
 
 async def _state(request: web.Request, service: ServiceView) -> ChatState:
     services = request.app[chat_services_key]
-    return ChatState(
-        service,
-        services.is_open(service),
-        request.app[chat_desk_key].on_duty(service.info.id),
-        services.next_opening(service),
-    )
+    on_duty, _ = (await request.app[chat_desks_key].counts()).get(service.info.id, (0, 0))
+    return ChatState(service, services.is_open(service), on_duty, services.next_opening(service))
 
 
 @pages.get("/chat", name="chats")

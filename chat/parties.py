@@ -91,6 +91,32 @@ class Conversation:
         if self.link is not None:
             self.link.send(message)
 
+    def to_worker(self, message: dict[str, Any]) -> None:
+        """Tell the worker holding this chat, if any, about it."""
+        if self.worker is not None:
+            self.worker.send(message | {"chat": self.id})
+
+    def welcome(self, resume: str | None, seen: int) -> dict[str, Any]:
+        """What the person's page is told on (re)connecting: the chat's state and the lines
+        after ``seen``; ``resume`` is a new chat's token (None when resumed)."""
+        worker = self.worker
+        if self.ended:
+            state = "ended"
+        elif worker is not None:
+            state = "chatting"
+        else:
+            state = "queued" if self.queued_at is not None else "new"
+        return {
+            "type": "welcome",
+            "v": 1,
+            "resume": resume,
+            "chat": self.id,
+            "service": self.service.slug,
+            "state": state,
+            "worker": worker.shown_name if worker else None,
+            "lines": self.lines_after(seen),
+        }
+
     def transcript(self, zone: ZoneInfo) -> str:
         """The lines as the person keeps them: time, who, words."""
         person = self.identity.name if self.identity else ""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import collections
 import math
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from chat.parties import Conversation
@@ -64,6 +65,19 @@ class ServiceQueues:
                 for c in self._queues.get(service_id, [])
             ],
         }
+
+    def export(self) -> dict[str, Any]:
+        """The queues as chat ids in order, and the handling times the estimates learn from."""
+        return {
+            "queues": {sid: [c.id for c in queue] for sid, queue in self._queues.items() if queue},
+            "handled": {sid: list(minutes) for sid, minutes in self._handled.items()},
+        }
+
+    def restore(self, state: dict[str, Any], chats: Mapping[str, Conversation]) -> None:
+        for service_id, ids in state["queues"].items():
+            self._queues[service_id] = [chats[i] for i in ids if i in chats]
+        for service_id, minutes in state["handled"].items():
+            self._handled[service_id].extend(minutes)
 
     def _handling_minutes(self, service_id: str) -> float:
         handled = self._handled.get(service_id)

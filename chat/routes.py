@@ -12,9 +12,10 @@ from datetime import datetime
 from aiohttp import WSMsgType, web
 
 from accounts.keys import account_service_key, current_viewer
+from chat.cluster import LocalDesks, PersonEntry, RedisDesks, Seat, WorkerEntry
 from chat.desk import ChatDesk
-from chat.keys import CHAT_COOKIE, chat_desk_key, chat_services_key
-from chat.parties import Conversation, Worker
+from chat.desk_state import ChatIdentity
+from chat.keys import CHAT_COOKIE, chat_desk_key, chat_desks_key, chat_services_key
 from chat.protocol import (
     HELLO_TIMEOUT_SECONDS,
     MAX_FRAME_BYTES,
@@ -36,8 +37,9 @@ from chat.schemas import (
 )
 from chat.service import ChatServices, ServiceView
 from core.api import ApiRoutes, json_response, parse_body, parse_query
-from core.app_keys import sessions_key, settings_key
+from core.app_keys import redis_key, sessions_key, settings_key
 from core.crypto import token_hash
+from core.data_keys import cipher_for
 from core.errors import Forbidden, NotAuthenticated, NotFound
 from core.principal import Role
 from core.request_keys import language_key
@@ -52,18 +54,26 @@ HEARTBEAT_SECONDS = 20.0
 
 
 async def chat_context(app: web.Application) -> AsyncIterator[None]:
-    services = ChatServices.for_settings(app[sessions_key], app[settings_key])
+    settings = app[settings_key]
+    services = ChatServices.for_settings(app[sessions_key], settings)
     app[chat_services_key] = services
-    app[chat_desk_key] = ChatDesk(
-        services, keeper=lambda: app.get(messaging_service_key), zone=app[settings_key].zone
+    desk = app[chat_desk_key] = ChatDesk(
+        services, keeper=lambda: app.get(messaging_service_key), zone=settings.zone
     )
+    redis = app.get(redis_key)
+    if redis is None:
+        app[chat_desks_key] = LocalDesks(desk)
+    else:
+        shared = RedisDesks(desk, redis, cipher_for(settings))
+        await shared.start()
+        app[chat_desks_key] = shared
     yield
-    await app[chat_desk_key].flush()
+    await app[chat_desks_key].stop()
 
 
 async def _tell_chats_to_reconnect(app: web.Application) -> None:
     """On shutdown: every page reconnects (4503) and resumes where it was."""
-    app[chat_desk_key].close_all(Close.RESTARTING, "restarting")
+    await app[chat_desks_key].close_all(Close.RESTARTING, "restarting")
     await app[chat_desk_key].flush()
 
 
@@ -84,11 +94,10 @@ def browser_session(request: web.Request) -> str:
 )
 async def person_socket(request: web.Request) -> web.StreamResponse:
     socket, link = await _open(request)
-    desk = request.app[chat_desk_key]
-    conversation: Conversation | None = None
+    seat: Seat | None = None
     try:
         hello = await _hello(socket, person=True)
-        conversation = await _enter_as_person(request, link, hello)
+        seat = await _enter_as_person(request, link, hello)
         bucket = MessageBucket(MESSAGES_PER_SECOND, Close.FLOOD)
         async for frame in socket:
             if frame.type is not WSMsgType.TEXT:
@@ -98,36 +107,38 @@ async def person_socket(request: web.Request) -> web.StreamResponse:
             message = parse_person(frame.data)
             if isinstance(message, Hello):
                 raise Refusal(Close.MALFORMED, "hello may be sent only once")
-            desk.person_message(conversation, message)
+            seat.handle(message, frame.data, ())
     except Refusal as refusal:
         link.close(refusal.code, refusal.reason)
     except Exception:
         log.exception("chat connection failed")
         link.close(Close.SERVER_ERROR, "server error")
     finally:
-        if conversation is not None:
-            desk.person_disconnected(conversation, link)
+        if seat is not None:
+            seat.disconnected()
         await link.finish()
     return socket
 
 
-async def _enter_as_person(request: web.Request, link: QueuedSocket, hello: Hello) -> Conversation:
+async def _enter_as_person(request: web.Request, link: QueuedSocket, hello: Hello) -> Seat:
     services = request.app[chat_services_key]
     try:
         service = await services.by_slug(hello.service or "")
     except NotFound:
         raise Refusal(Close.NO_SERVICE, "no such chat") from None
     identity = await client_identity(request) if hello.identified else None
-    return request.app[chat_desk_key].person_enter(
+    entry = PersonEntry(
         service.info,
-        link,
         resume=hello.resume,
         seen=hello.seen,
         session_hash=browser_session(request),
         language=request[language_key],
-        identity=identity,
+        identity=None
+        if identity is None
+        else ChatIdentity(identity.identity_hash, identity.name, identity.identity_code),
         open_now=services.is_open(service),
     )
+    return await request.app[chat_desks_key].person(entry, link)
 
 
 # ---- the worker's socket ----------------------------------------------------------------------
@@ -151,11 +162,11 @@ async def worker_socket(request: web.Request) -> web.StreamResponse:
     except Forbidden:
         raise web.HTTPForbidden() from None
     socket, link = await _open(request)
-    desk = request.app[chat_desk_key]
-    worker: Worker | None = None
+    seat: Seat | None = None
     try:
         await _hello(socket, person=False)
-        worker = desk.worker_enter(viewer.user_id, viewer.name, unit_id, link)
+        entry = WorkerEntry(viewer.user_id, viewer.name, unit_id)
+        seat = await request.app[chat_desks_key].worker(entry, link)
         bucket = MessageBucket(MESSAGES_PER_SECOND, Close.FLOOD)
         async for frame in socket:
             if frame.type is not WSMsgType.TEXT:
@@ -166,15 +177,15 @@ async def worker_socket(request: web.Request) -> web.StreamResponse:
             if isinstance(message, Hello):
                 raise Refusal(Close.MALFORMED, "hello may be sent only once")
             known = await _services(request) if isinstance(message, Duty) else []
-            desk.worker_message(worker, message, [view.info for view in known])
+            seat.handle(message, frame.data, [view.info for view in known])
     except Refusal as refusal:
         link.close(refusal.code, refusal.reason)
     except Exception:
         log.exception("chat console connection failed")
         link.close(Close.SERVER_ERROR, "server error")
     finally:
-        if worker is not None:
-            desk.worker_disconnected(worker, link)
+        if seat is not None:
+            seat.disconnected()
         await link.finish()
     return socket
 
@@ -218,19 +229,21 @@ async def _services(request: web.Request) -> list[ServiceView]:
 # ---- the API ------------------------------------------------------------------------------------
 
 
-def _admin_out(request: web.Request, view: ServiceView) -> AdminServiceOut:
-    public = _service_out(request, view)
+async def _admin_out(request: web.Request, view: ServiceView) -> AdminServiceOut:
+    public = _service_out(request, view, await request.app[chat_desks_key].counts())
     answers = [{"title": a.title, "text": a.text} for a in view.saved_answers]
     return AdminServiceOut(**public.model_dump(), saved_answers=answers)
 
 
-def _service_out(request: web.Request, view: ServiceView) -> ServiceOut:
-    desk = request.app[chat_desk_key]
+def _service_out(
+    request: web.Request, view: ServiceView, counts: dict[str, tuple[int, int]]
+) -> ServiceOut:
+    on_duty, waiting = counts.get(view.info.id, (0, 0))
     return ServiceOut.of(
         view,
         open_now=request.app[chat_services_key].is_open(view),
-        on_duty=desk.on_duty(view.info.id),
-        waiting=desk.waiting(view.info.id),
+        on_duty=on_duty,
+        waiting=waiting,
     )
 
 
@@ -241,7 +254,10 @@ def _service_out(request: web.Request, view: ServiceView) -> ServiceOut:
 )
 async def api_services(request: web.Request) -> web.Response:
     found = await _services(request)
-    return json_response(ServicesOut(services=[_service_out(request, view) for view in found]))
+    counts = await request.app[chat_desks_key].counts()
+    return json_response(
+        ServicesOut(services=[_service_out(request, view, counts) for view in found])
+    )
 
 
 @api.post(
@@ -257,7 +273,7 @@ async def api_add_service(request: web.Request) -> web.Response:
     viewer = current_viewer(request)
     body = await parse_body(request, ServiceIn)
     view = await request.app[chat_services_key].save_service(viewer, body.model_dump())
-    return json_response(_admin_out(request, view), status=201)
+    return json_response(await _admin_out(request, view), status=201)
 
 
 @api.put(
@@ -274,7 +290,7 @@ async def api_change_service(request: web.Request) -> web.Response:
     view = await request.app[chat_services_key].save_service(
         viewer, body.model_dump(), request.match_info["service_id"][:36]
     )
-    return json_response(_admin_out(request, view))
+    return json_response(await _admin_out(request, view))
 
 
 @api.get(

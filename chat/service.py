@@ -174,7 +174,7 @@ class ChatServices:
             )
             return _view(row)
 
-    # ---- what the desk writes (chat.desk.ChatRecords) ------------------------------------------
+    # ---- what the desk writes (chat.types.ChatRecords) ------------------------------------------
 
     async def chat_ended(
         self,

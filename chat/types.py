@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
+from datetime import datetime
+from typing import Protocol
 
 from core.i18n import N_
+from core.principal import IdentifiedClient
 
 # Why people wrote, for statistics only: the worker picks one when ending a chat.
 TOPICS: Mapping[str, str] = {
@@ -33,3 +36,33 @@ class ServiceInfo:
 
     def name_in(self, language: str) -> str:
         return self.names.get(language) or self.names.get("fi") or self.slug
+
+    def booking_url(self) -> str:
+        """The booking flow with this chat's unit (and meeting type) chosen."""
+        query = f"meeting_type_id={self.meeting_type_id}&" if self.meeting_type_id else ""
+        return f"/book?{query}unit_id={self.unit_id}" if self.unit_id else "/book"
+
+
+class ChatKeeper(Protocol):
+    """Where an identified person keeps a chat (messaging/: a thread on their own pages)."""
+
+    async def keep_chat(
+        self, person: IdentifiedClient, unit_id: str, subject: str, transcript: str
+    ) -> str: ...
+
+
+class ChatRecords(Protocol):
+    """Where the desk's written traces go (chat/service.py): never what was said."""
+
+    async def chat_ended(
+        self,
+        service_id: str,
+        topic: str,
+        started_at: datetime,
+        waited_seconds: int,
+        talked_seconds: int,
+        transferred: bool,
+        identified: bool,
+    ) -> None: ...
+
+    async def staff_action(self, user_id: str, action: str, chat_id: str) -> None: ...
