@@ -13,7 +13,7 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import WSMsgType
-from aiohttp.test_utils import TestClient
+from aiohttp.test_utils import TestClient, TestServer
 
 from chat.keys import chat_services_key
 from core.principal import Role
@@ -133,5 +133,5 @@ async def chat_world(client: TestClient[Any, Any]) -> AsyncIterator[ChatWorld]:
         await session.close()
 
 
-def set_clock(client: TestClient[Any, Any], clock: Callable[[], datetime]) -> None:
+def set_clock(client: TestClient[Any, Any] | TestServer, clock: Callable[[], datetime]) -> None:
     client.app[chat_services_key]._clock = clock

@@ -16,10 +16,13 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from core.principal import Role
 from core.settings import Settings
 from core.templating import STATIC_DIR, static_url
 from server import create_app
-from tests.conftest import PASSWORD, make_settings
+from tests.booking.conftest import make_world
+from tests.chat.conftest import SLUG, WEDNESDAY, add_service, expect, set_clock
+from tests.conftest import PASSWORD, create_user, make_settings
 from tests.video.conftest import CASEWORKER_EMAIL, make_video_meeting
 
 pytestmark = pytest.mark.cluster
@@ -189,3 +192,51 @@ async def test_pages_api_static_files_and_websockets_work_through_nginx(
             assert lobby["waiting"][0]["id"] == welcome["you"]["id"]
             await host.close()
         await socket.close()
+
+
+async def test_the_advice_chat_works_through_nginx_with_its_people_on_two_instances(
+    proxy: str, instances: list[TestServer], aiohttp_client: Any, database_url: str
+) -> None:
+    """A worker's console and a person's chat upgrade through nginx onto different instances
+    and talk through the desk that one of them runs (shared via Redis)."""
+    setup = await aiohttp_client(create_app(make_settings(database_url)))
+    family = await make_world(setup)
+    await create_user(setup.app, Role.ADMIN, "admin@example.com")
+    service = await add_service(setup, family.unit_id)
+    for server in instances:
+        set_clock(server, lambda: WEDNESDAY)
+    async with (
+        aiohttp.ClientSession(
+            base_url=proxy, timeout=TIMEOUT, cookie_jar=aiohttp.CookieJar(unsafe=True)
+        ) as maria,
+        aiohttp.ClientSession(
+            base_url=proxy, timeout=TIMEOUT, cookie_jar=aiohttp.CookieJar(unsafe=True)
+        ) as person,
+    ):
+        login = {"email": "maria@example.com", "password": PASSWORD}
+        assert (await maria.post("/api/v1/auth/login", json=login)).status == 200
+        SERVED.clear()
+        console = await maria.ws_connect("/api/v1/chat/staff/ws")
+        [(worker_instance, _)] = SERVED
+        await console.send_json({"type": "hello", "v": 1})
+        await expect(console, "welcome")
+        await console.send_json({"type": "duty", "services": [service["id"]]})
+        await expect(console, "duty")
+
+        # Round robin: the person's page and then their socket go to the other instance.
+        assert (await person.get(f"/chat/{SLUG}")).status == 200
+        if SERVED[-1][0] != worker_instance:
+            assert (await person.get("/")).status == 200
+        chat = await person.ws_connect("/api/v1/chat/ws")
+        assert SERVED[-1][0] != worker_instance, SERVED
+        await chat.send_json({"type": "hello", "v": 1, "service": SLUG})
+        await expect(chat, "welcome")
+        await chat.send_json({"type": "say", "text": "Hei, onko joku paikalla?"})
+        assert (await expect(chat, "queue"))["position"] == 1
+        await console.send_json({"type": "take"})
+        taken = await expect(console, "chat")
+        assert [line["text"] for line in taken["lines"]] == ["Hei, onko joku paikalla?"]
+        await console.send_json({"type": "say", "chat": taken["chat"], "text": "Olen tässä."})
+        assert (await expect(chat, "line"))["text"] == "Olen tässä."
+        await chat.close()
+        await console.close()
