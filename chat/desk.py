@@ -524,6 +524,7 @@ class ChatDesk:
         conversation.link = link
         link.send(conversation.welcome(None, seen))
         if conversation.queued_at is not None:
+            conversation.told = None  # a new page: tell it its place
             self._announce_queue(conversation.service.id)
         conversation.to_worker({"type": "person-back"})
 

@@ -64,6 +64,8 @@ class Conversation:
     # What workers wrote to each other when handing it over; never shown to the person.
     notes: list[str] = dataclasses.field(default_factory=list)
     away: asyncio.TimerHandle | None = None
+    # The place and wait estimate the person was last told, while queued.
+    told: tuple[int, int | None] | None = None
 
     def add(self, author: str, name: str, text: str, at: datetime) -> Line:
         self.seq += 1

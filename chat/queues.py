@@ -14,6 +14,8 @@ from chat.parties import Conversation
 # What a chat is expected to take before enough have ended to know better.
 DEFAULT_HANDLING_MINUTES = 10.0
 HANDLED_REMEMBERED = 20
+# The consoles list the first ones waiting (the next to take) and count the rest.
+SHOWN_TO_WORKERS = 20
 
 
 class ServiceQueues:
@@ -38,23 +40,33 @@ class ServiceQueues:
         if conversation in queue:
             queue.remove(conversation)
         conversation.queued_at = None
+        conversation.told = None
 
     def handled(self, service_id: str, minutes: float) -> None:
         """A chat of the service was talked for ``minutes``: the estimates learn from it."""
         self._handled[service_id].append(minutes)
 
     def tell_the_waiting(self, service_id: str, on_duty: int) -> None:
+        """Each person whose place or estimate changed hears the new one (only they: someone
+        joining the end of a long queue changes nothing for those before them)."""
         minutes = self._handling_minutes(service_id)
         for position, conversation in enumerate(self._queues.get(service_id, []), start=1):
             estimate = math.ceil(position * minutes / on_duty) if on_duty else None
-            conversation.send({"type": "queue", "position": position, "estimate_minutes": estimate})
+            if conversation.told != (position, estimate):
+                conversation.told = (position, estimate)
+                conversation.send(
+                    {"type": "queue", "position": position, "estimate_minutes": estimate}
+                )
 
     def for_workers(self, service_id: str) -> dict[str, Any]:
-        """The queue as the consoles show it: how long each has waited and its newest line."""
+        """The queue as the consoles show it: how many wait, and the first of them with how long
+        each has waited and its newest line."""
         now = time.monotonic()
+        queue = self._queues.get(service_id, [])
         return {
             "type": "queue",
             "service": service_id,
+            "count": len(queue),
             "waiting": [
                 {
                     "chat": c.id,
@@ -62,7 +74,7 @@ class ServiceQueues:
                     "preview": c.lines[-1].text[:200] if c.lines else "",
                     "transferred": c.transferred,
                 }
-                for c in self._queues.get(service_id, [])
+                for c in queue[:SHOWN_TO_WORKERS]
             ],
         }
 

@@ -117,3 +117,41 @@ async def test_nobody_on_duty_or_closed_hours_refuse_and_point_elsewhere(
     [service] = listing["services"]
     assert (service["open_now"], service["on_duty"]) == (False, 1)
     await maria.close()
+
+
+async def test_a_long_queue_tells_each_person_only_what_changed_for_them(
+    chat_world: ChatWorld,
+) -> None:
+    """Joining the end of the queue changes nothing for those before: they are not told again.
+    A take moves everyone up, and each hears their new place; consoles see a count and the
+    first ones waiting."""
+    maria = await chat_world.worker("maria@example.com")
+    people = []
+    for number in range(3):
+        person, _ = await chat_world.person()
+        await person.send_json({"type": "say", "text": f"Kysymys {number}"})
+        assert (await expect(person, "queue"))["position"] == number + 1
+        people.append(person)
+    queue = await expect(maria, "queue")
+    while queue["count"] < 3:
+        queue = await expect(maria, "queue")
+    assert [entry["preview"] for entry in queue["waiting"]] == [
+        "Kysymys 0",
+        "Kysymys 1",
+        "Kysymys 2",
+    ]
+
+    await maria.send_json({"type": "take"})
+    # The first heard nothing while the others joined behind them: the next frame is "joined".
+    assert (await people[0].receive_json(timeout=5))["type"] == "joined"
+    assert (await people[1].receive_json(timeout=5)) == queue_frame(1)
+    assert (await people[2].receive_json(timeout=5)) == queue_frame(2)
+    # Nobody was told a place twice: the next frame is the answer to a ping.
+    for person in people[1:]:
+        await person.send_json({"type": "ping"})
+        frame = await person.receive_json(timeout=5)
+        assert frame["type"] == "pong", frame
+
+
+def queue_frame(position: int) -> dict[str, object]:
+    return {"type": "queue", "position": position, "estimate_minutes": position * 10}

@@ -25,7 +25,10 @@ class Console {
     this.chatsEmpty = document.getElementById("chats-empty");
     this.template = document.getElementById("chat-template");
     this.duty = [...document.querySelectorAll("#duty input[type=checkbox]")];
-    this.queues = new Map(); // service id → waiting
+    this.queues = new Map(); // service id → the first ones waiting
+    this.counts = new Map(); // service id → how many wait
+    this.queueTitle = document.getElementById("queue-title");
+    this.queueTitleText = this.queueTitle.textContent;
     this.chats = new Map(); // chat id → {element, lines}
     this.colleagues = [];
     this.count = 0;
@@ -60,6 +63,7 @@ class Console {
         return this.setDuty(message.services);
       case "queue":
         this.queues.set(message.service, message.waiting);
+        this.counts.set(message.service, message.count);
         return this.renderQueue();
       case "colleagues":
         this.colleagues = message.workers;
@@ -120,6 +124,9 @@ class Console {
       }),
     );
     this.queueEmpty.hidden = waiting.length > 0;
+    // The server lists the first ones waiting and counts them all.
+    const count = [...this.counts.values()].reduce((sum, n) => sum + n, 0);
+    this.queueTitle.textContent = count > 0 ? `${this.queueTitleText} (${count})` : this.queueTitleText;
   }
 
   renderColleagues() {
