@@ -1,20 +1,23 @@
-"""The advice chat through a real server process on 127.0.0.1 (one instance, SQLite).
+"""The advice chat through real server processes on 127.0.0.1, sharing one Redis.
 
-    .venv/bin/python bench/bench_chat.py [--waiting 1000] [--chatting 500] [--messages 4] [--write]
+    .venv/bin/python bench/bench_chat.py [--instances 2] [--waiting 950] [--chatting 950]
+                                         [--workers 100] [--messages 4] [--write]
 
-Starts ``server.py serve`` on a fresh SQLite database with one chat open every day, 50 workers on
-duty (each holding up to 10 chats), and then:
-- connects ``--waiting`` people who each write once and wait in the queue, and ``--chatting``
-  people whose chats the workers take: together with the workers' consoles, the connections;
-- the server's resident memory before and after they connect, per connection;
+Starts ``--instances`` ``server.py serve`` processes (one: on SQLite, without Redis; more: on a
+fresh PostgreSQL database, with a ``redis-server`` of its own) with one chat open every day and
+``--workers`` workers on duty (each holding up to 10 chats), spread round robin over the instances like
+everyone else, and then:
+- connects ``--chatting`` people whose chats the workers take and ``--waiting`` people who each
+  write once and wait in the queue: with the workers' consoles, the connections;
+- the servers' resident memory before and after they connect, per connection;
 - message delivery: every chatting person sends ``--messages`` lines (spread over a second), each
   timed from the send until the worker's console receives it, and the worker answers each, timed
-  until the person receives it; p50 and p99 over all;
-- the server's CPU time during the delivery round.
+  until the person receives it; p50 and p99 over all. With several instances most of them cross
+  from one instance to the other through Redis (the desk runs on one, docs/chat.md);
+- the CPU time of the servers and of Redis during the delivery round.
 
 A public holiday (Finland) closes the chat: the script then says so and stops. Prints Markdown;
-``--write`` replaces the section "## Advice chat" of docs/benchmarks.md. Not yet measured: two
-instances (the chat is not shared through Redis yet) and group sessions (not built).
+``--write`` replaces the section "## Advice chat" of docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -41,9 +44,13 @@ from bench.common import (
     PASSWORD,
     ROOT,
     bench_unit,
+    drop_postgres,
     free_port,
+    fresh_postgres,
     percentile,
+    postgres_base_url,
     process_seconds,
+    redis_server,
     replace_section,
     server_environment,
     stop_process,
@@ -52,7 +59,6 @@ from bench.common import (
 
 HEADING = "## Advice chat (`bench/bench_chat.py`)"
 SLUG = "bench-chat"
-WORKERS = 50
 CAPACITY = 10
 
 
@@ -66,6 +72,7 @@ class Run:
     to_person_ms: list[float] = field(default_factory=list)
     delivery_cpu_seconds: float = 0.0
     delivery_seconds: float = 0.0
+    redis_cpu_seconds: float = 0.0
 
 
 def rss_kib(pid: int) -> int:
@@ -75,12 +82,12 @@ def rss_kib(pid: int) -> int:
     return 0
 
 
-async def seed(database_url: str) -> None:
+async def seed(database_url: str, workers: int) -> None:
     from chat.service import ChatServices
     from core.settings import Settings
 
     async with bench_unit(database_url, threads=2) as unit:
-        for number in range(WORKERS):
+        for number in range(workers):
             await unit.caseworker(f"cw{number}@example.com", f"Worker {number:03}")
         settings = Settings.from_env(
             {"KOHTAAMO_DATABASE_URL": database_url, "KOHTAAMO_SECRET_KEY": "x" * 32}
@@ -97,16 +104,27 @@ async def seed(database_url: str) -> None:
 
 
 @contextlib.asynccontextmanager
-async def server(database_url: str) -> AsyncIterator[tuple[str, int]]:
-    port = free_port()
-    environment = server_environment(database_url, port, login_attempt_limit="1000")
-    process = subprocess.Popen([sys.executable, "server.py", "serve"], cwd=ROOT, env=environment)
-    base = f"http://127.0.0.1:{port}"
+async def servers(
+    database_url: str, count: int, redis_url: str | None
+) -> AsyncIterator[list[tuple[str, int]]]:
+    started: list[tuple[str, subprocess.Popen[bytes]]] = []
+    shared = {"redis_url": redis_url} if redis_url else {}
     try:
-        await wait_until_healthy(base, process, within=30)
-        yield base, process.pid
+        for _ in range(count):
+            port = free_port()
+            environment = server_environment(
+                database_url, port, login_attempt_limit="1000", **shared
+            )
+            process = subprocess.Popen(
+                [sys.executable, "server.py", "serve"], cwd=ROOT, env=environment
+            )
+            started.append((f"http://127.0.0.1:{port}", process))
+        for base, process in started:
+            await wait_until_healthy(base, process, within=30)
+        yield [(base, process.pid) for base, process in started]
     finally:
-        stop_process(process)
+        for _, process in started:
+            stop_process(process)
 
 
 class Console:
@@ -181,33 +199,44 @@ async def open_console(
     return session, console
 
 
-async def measure(base: str, pid: int, args: argparse.Namespace) -> Run:
+async def measure(
+    instances: list[tuple[str, int]], redis_pid: int | None, args: argparse.Namespace
+) -> Run:
     run = Run()
-    async with aiohttp.ClientSession(base_url=base) as http:
+    bases = [base for base, _ in instances]
+    pids = [pid for _, pid in instances]
+    async with aiohttp.ClientSession(base_url=bases[0]) as http:
         listing = await (await http.get("/api/v1/chat/services")).json()
     [service] = listing["services"]
     if not service["open_now"]:
         raise SystemExit("the chat is closed today (a public holiday): nothing to measure")
-    run.rss_before_kib = rss_kib(pid)
+    run.rss_before_kib = sum(rss_kib(pid) for pid in pids)
     started = time.perf_counter()
-    consoles = [await open_console(base, n, run, service["id"]) for n in range(WORKERS)]
+    consoles = [
+        await open_console(bases[n % len(bases)], n, run, service["id"])
+        for n in range(args.workers)
+    ]
     await asyncio.sleep(0.5)
-    chatting = [await open_person(base, run) for _ in range(args.chatting)]
+    chatting = [await open_person(bases[n % len(bases)], run) for n in range(args.chatting)]
     for index in range(args.chatting):
-        await consoles[index % WORKERS][1].socket.send_json({"type": "take"})
+        await consoles[index % args.workers][1].socket.send_json({"type": "take"})
     await asyncio.wait_for(asyncio.gather(*(p.joined.wait() for p in chatting)), timeout=120)
-    waiting = []
+    waiting: list[Person] = []
     for start in range(0, args.waiting, 50):
         waiting += await asyncio.gather(
-            *(open_person(base, run) for _ in range(min(50, args.waiting - start)))
+            *(
+                open_person(bases[(start + n) % len(bases)], run)
+                for n in range(min(50, args.waiting - start))
+            )
         )
     run.connect_seconds = time.perf_counter() - started
-    run.connections = WORKERS + len(chatting) + len(waiting)
+    run.connections = args.workers + len(chatting) + len(waiting)
     await asyncio.sleep(2)
-    run.rss_after_kib = rss_kib(pid)
+    run.rss_after_kib = sum(rss_kib(pid) for pid in pids)
 
     run.to_worker_ms.clear()
-    cpu_before = process_seconds(pid)
+    cpu_before = sum(process_seconds(pid) for pid in pids)
+    redis_before = process_seconds(redis_pid) if redis_pid else 0.0
     round_started = time.perf_counter()
     for _ in range(args.messages):
         for person in chatting:
@@ -218,7 +247,9 @@ async def measure(base: str, pid: int, args: argparse.Namespace) -> Run:
         while len(run.to_person_ms) < expected:  # noqa: ASYNC110 (counted by many readers)
             await asyncio.sleep(0.05)
     run.delivery_seconds = time.perf_counter() - round_started
-    run.delivery_cpu_seconds = process_seconds(pid) - cpu_before
+    run.delivery_cpu_seconds = sum(process_seconds(pid) for pid in pids) - cpu_before
+    if redis_pid:
+        run.redis_cpu_seconds = process_seconds(redis_pid) - redis_before
 
     for person in chatting + waiting:
         with contextlib.suppress(Exception):
@@ -233,52 +264,77 @@ async def measure(base: str, pid: int, args: argparse.Namespace) -> Run:
 
 
 def report(run: Run, args: argparse.Namespace) -> list[str]:
-    per_connection = (run.rss_after_kib - run.rss_before_kib) / max(1, run.connections - WORKERS)
+    per_connection = (run.rss_after_kib - run.rss_before_kib) / max(
+        1, run.connections - args.workers
+    )
+    where = (
+        "one `server.py serve` on SQLite"
+        if args.instances == 1
+        else f"{args.instances} `server.py serve` processes on PostgreSQL sharing one "
+        "`redis-server`, everyone spread over them round robin"
+    )
+    redis = f"; Redis {run.redis_cpu_seconds:.2f} s" if args.instances > 1 else ""
     return [
         HEADING,
         "",
         f"`{' '.join(['.venv/bin/python', 'bench/bench_chat.py', *sys.argv[1:]])}` on "
-        f"{platform.machine()}, Python {platform.python_version()}, one `server.py serve` on "
-        "SQLite, the load generator in another process on the same machine.",
+        f"{platform.machine()}, Python {platform.python_version()}, {where}, the load "
+        "generator in another process on the same two cores.",
         "",
         "| Figure | Value |",
         "|---|---|",
         f"| Connections: people waiting + people in chats + workers' consoles | "
-        f"{args.waiting} + {args.chatting} + {WORKERS} = {run.connections} |",
-        f"| Time to connect them all (each person opening the page first) | {run.connect_seconds:.1f} s |",
-        f"| Server memory (RSS) before → after | {run.rss_before_kib / 1024:.0f} MiB → "
-        f"{run.rss_after_kib / 1024:.0f} MiB |",
+        f"{args.waiting} + {args.chatting} + {args.workers} = {run.connections} |",
+        f"| Time to connect them all (each person opening the page first) | "
+        f"{run.connect_seconds:.1f} s |",
+        f"| Servers' memory (RSS, all instances) before → after | "
+        f"{run.rss_before_kib / 1024:.0f} MiB → {run.rss_after_kib / 1024:.0f} MiB |",
         f"| Server memory per person connected | {per_connection:.0f} KiB |",
         f"| Person → worker, {len(run.to_worker_ms)} lines: p50 / p99 | "
-        f"{percentile(run.to_worker_ms, 0.5):.1f} ms / {percentile(run.to_worker_ms, 0.99):.1f} ms |",
+        f"{percentile(run.to_worker_ms, 0.5):.1f} ms / "
+        f"{percentile(run.to_worker_ms, 0.99):.1f} ms |",
         f"| Worker → person, {len(run.to_person_ms)} answers: p50 / p99 | "
-        f"{percentile(run.to_person_ms, 0.5):.1f} ms / {percentile(run.to_person_ms, 0.99):.1f} ms |",
-        f"| Server CPU during the delivery round ({run.delivery_seconds:.1f} s) | "
-        f"{run.delivery_cpu_seconds:.2f} s |",
+        f"{percentile(run.to_person_ms, 0.5):.1f} ms / "
+        f"{percentile(run.to_person_ms, 0.99):.1f} ms |",
+        f"| CPU during the delivery round ({run.delivery_seconds:.1f} s) | "
+        f"servers {run.delivery_cpu_seconds:.2f} s{redis} |",
         "",
         "Each line is timed from the moment the load generator sends it until the other side's "
-        "socket hands it over, so the load generator's own scheduling is in the figures. Not yet "
-        "measured: two instances (the chat is not shared through Redis yet) and a 300-person "
-        "group session (group sessions are not built).",
+        "socket hands it over, so the load generator's own scheduling is in the figures.",
     ]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--waiting", type=int, default=1000)
-    parser.add_argument("--chatting", type=int, default=500)
+    parser.add_argument("--instances", type=int, default=2)
+    parser.add_argument("--waiting", type=int, default=950)
+    parser.add_argument("--chatting", type=int, default=950)
+    parser.add_argument("--workers", type=int, default=100)
     parser.add_argument("--messages", type=int, default=4)
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args()
+    if args.chatting > args.workers * CAPACITY:
+        parser.error(f"{args.workers} workers hold at most {args.workers * CAPACITY} chats")
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
     async def go() -> Run:
         with tempfile.TemporaryDirectory() as directory:
-            database_url = f"sqlite+aiosqlite:///{directory}/bench.sqlite3"
-            await seed(database_url)
-            async with server(database_url) as (base, pid):
-                return await measure(base, pid, args)
+            if args.instances == 1:
+                database_url = f"sqlite+aiosqlite:///{directory}/bench.sqlite3"
+                await seed(database_url, args.workers)
+                async with servers(database_url, 1, None) as instances:
+                    return await measure(instances, None, args)
+            database_url = await fresh_postgres(postgres_base_url())
+            try:
+                await seed(database_url, args.workers)
+                async with (
+                    redis_server(Path(directory)) as (redis_url, redis_pid),
+                    servers(database_url, args.instances, redis_url) as instances,
+                ):
+                    return await measure(instances, redis_pid, args)
+            finally:
+                await drop_postgres(database_url)
 
     run = asyncio.run(go())
     lines = report(run, args)

@@ -368,3 +368,48 @@ def replace_section(heading: str, lines: list[str]) -> None:
     following = document.find("\n## ", start + 1)
     rest = "" if following == -1 else "\n" + document[following:].lstrip("\n")
     document_path.write_text(document[: start + 1] + block + rest, encoding="utf-8")
+
+
+# ---- Redis ------------------------------------------------------------------------------------
+
+
+@contextlib.asynccontextmanager
+async def redis_server(workdir: Path) -> AsyncIterator[tuple[str, int]]:
+    port = free_port()
+    with (workdir / "redis.log").open("wb") as output:
+        process = subprocess.Popen(
+            [
+                "redis-server",
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            cwd=workdir,
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=output,
+        )
+    try:
+        async with asyncio.timeout(20):
+            while True:
+                if process.poll() is not None:
+                    raise RuntimeError(
+                        f"redis-server exited: {(workdir / 'redis.log').read_text()}"
+                    )
+                with contextlib.suppress(OSError):
+                    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                    writer.write(b"PING\r\n")
+                    answer = await reader.readline()
+                    writer.close()
+                    await writer.wait_closed()
+                    if answer.startswith(b"+PONG"):
+                        break
+                await asyncio.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}/0", process.pid
+    finally:
+        stop_process(process)
