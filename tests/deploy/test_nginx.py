@@ -1,5 +1,6 @@
 """Debian's nginx in front of two app instances, with deploy/nginx's proxy rules: pages, the API,
-static files and the meeting WebSocket all work through it, round robin."""
+static files, the meeting WebSocket and the chats work through it, round robin, and a chat
+goes on when the instance that runs it stops."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from core.settings import Settings
 from core.templating import STATIC_DIR, static_url
 from server import create_app
 from tests.booking.conftest import make_world
-from tests.chat.conftest import SLUG, WEDNESDAY, add_service, expect, set_clock
+from tests.chat.conftest import SLUG, WEDNESDAY, add_service, closed_with, expect, set_clock
 from tests.conftest import PASSWORD, create_user, make_settings
 from tests.video.conftest import CASEWORKER_EMAIL, make_video_meeting
 
@@ -198,7 +199,8 @@ async def test_the_advice_chat_works_through_nginx_with_its_people_on_two_instan
     proxy: str, instances: list[TestServer], aiohttp_client: Any, database_url: str
 ) -> None:
     """A worker's console and a person's chat upgrade through nginx onto different instances
-    and talk through the desk that one of them runs (shared via Redis)."""
+    and talk through the desk that one of them runs (shared via Redis); when that instance
+    stops mid-chat, both reconnect through nginx to the other and the chat goes on."""
     setup = await aiohttp_client(create_app(make_settings(database_url)))
     family = await make_world(setup)
     await create_user(setup.app, Role.ADMIN, "admin@example.com")
@@ -230,7 +232,7 @@ async def test_the_advice_chat_works_through_nginx_with_its_people_on_two_instan
         chat = await person.ws_connect("/api/v1/chat/ws")
         assert SERVED[-1][0] != worker_instance, SERVED
         await chat.send_json({"type": "hello", "v": 1, "service": SLUG})
-        await expect(chat, "welcome")
+        resume = (await expect(chat, "welcome"))["resume"]
         await chat.send_json({"type": "say", "text": "Hei, onko joku paikalla?"})
         assert (await expect(chat, "queue"))["position"] == 1
         await console.send_json({"type": "take"})
@@ -238,5 +240,25 @@ async def test_the_advice_chat_works_through_nginx_with_its_people_on_two_instan
         assert [line["text"] for line in taken["lines"]] == ["Hei, onko joku paikalla?"]
         await console.send_json({"type": "say", "chat": taken["chat"], "text": "Olen tässä."})
         assert (await expect(chat, "line"))["text"] == "Olen tässä."
+
+        # The instance that runs the desk (the worker's: the first to connect) stops mid-chat.
+        # Both are told to reconnect; through nginx they reach the other, which carries on.
+        home = instances[0] if worker_instance == "a" else instances[1]
+        await home.close()
+        assert await closed_with(console) == 4503
+        assert await closed_with(chat) == 4503
+        console = await maria.ws_connect("/api/v1/chat/staff/ws")
+        await console.send_json({"type": "hello", "v": 1})
+        [held] = (await expect(console, "welcome"))["chats"]
+        assert [line["text"] for line in held["lines"]] == [
+            "Hei, onko joku paikalla?",
+            "Olen tässä.",
+        ]
+        chat = await person.ws_connect("/api/v1/chat/ws")
+        await chat.send_json({"type": "hello", "v": 1, "service": SLUG, "resume": resume})
+        back = await expect(chat, "welcome")
+        assert (back["state"], back["worker"]) == ("chatting", "Maria")
+        await chat.send_json({"type": "say", "text": "Hyvä, jatketaan."})
+        assert (await expect(console, "line"))["text"] == "Hyvä, jatketaan."
         await chat.close()
         await console.close()
