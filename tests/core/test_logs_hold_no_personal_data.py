@@ -28,6 +28,7 @@ from sqlalchemy import text, update
 from booking.models import Booking
 from core.app_keys import engine_key, sessions_key
 from core.logs import configure_logging
+from core.principal import Role
 from notifications.keys import outbox_sender_key
 from server import create_app
 from tests.booking.test_pages import (
@@ -42,7 +43,8 @@ from tests.booking.test_pages import (
     to_details,
     tomorrow_at,
 )
-from tests.conftest import log_in, make_settings
+from tests.chat.conftest import SLUG, WEDNESDAY, add_service, expect, set_clock
+from tests.conftest import PASSWORD, create_user, log_in, make_settings
 from tests.reports.conftest import report_payload
 from tests.servers import Instance, instances, prepare_world
 
@@ -93,6 +95,10 @@ REPORT_PAGES = {
     "attachment_name": "helmin-mustelmat-valokuva.png",
 }
 LOGIN = {"email": "vaara.kayttaja@kunta.example", "password": "Hevonen-Akku-Niitti-4417"}
+CHAT = {
+    "question": "Puolisoni juo joka ilta Koivukylässä",
+    "answer": "Kiitos että kerroit Hämeenkylän perheneuvolasta",
+}
 
 
 def needles(**sources: dict[str, str] | str) -> dict[str, str]:
@@ -327,6 +333,38 @@ async def report_through_the_pages(client: TestClient[Any, Any]) -> None:
     assert response.status == 200 and "OR-" in receipt
 
 
+async def chat_through_the_websockets(client: TestClient[Any, Any], unit_id: str) -> None:
+    """An anonymous person (behind the proxy, with an address) asks a worker on duty."""
+    await create_user(client.app, Role.ADMIN, "admin@example.com")
+    service = await add_service(client, unit_id)
+    set_clock(client, lambda: WEDNESDAY)
+    base = str(client.make_url(""))
+    jar = aiohttp.CookieJar(unsafe=True)
+    async with (
+        aiohttp.ClientSession(base_url=base, cookie_jar=jar) as staff,
+        aiohttp.ClientSession(base_url=base, headers=PROXY) as person,
+    ):
+        login = {"email": "maria@example.com", "password": PASSWORD}
+        assert (await staff.post("/api/v1/auth/login", json=login)).status == 200
+        console = await staff.ws_connect("/api/v1/chat/staff/ws")
+        await console.send_json({"type": "hello", "v": 1})
+        await console.send_json({"type": "duty", "services": [service["id"]]})
+        await expect(console, "duty")
+        assert (await person.get(f"/chat/{SLUG}")).status == 200
+        chat = await person.ws_connect("/api/v1/chat/ws")
+        await chat.send_json({"type": "hello", "v": 1, "service": SLUG})
+        await chat.send_json({"type": "say", "text": CHAT["question"]})
+        await expect(chat, "queue")
+        await console.send_json({"type": "take"})
+        chat_id = (await expect(console, "chat"))["chat"]
+        await console.send_json({"type": "say", "chat": chat_id, "text": CHAT["answer"]})
+        assert (await expect(chat, "line"))["text"] == CHAT["answer"]
+        await console.send_json({"type": "end", "chat": chat_id, "topic": "substances"})
+        await expect(chat, "ended")
+        await chat.close()
+        await console.close()
+
+
 async def fail_to_log_in(client: TestClient[Any, Any]) -> None:
     # A link someone mailed with the email in its query string: the address is never logged.
     assert (await client.get("/login", params={"email": LOGIN["email"]})).status == 200
@@ -381,6 +419,7 @@ EVERYTHING = needles(
     login=LOGIN,
     address=CLIENT_ADDRESS,
     attachment_content=DRAWING_MARK,
+    chat=CHAT,
 )
 # In this process the test client connects from 127.0.0.1 (the trusted proxy): the peer's own
 # address is not to be logged either. (A real server prints its own 127.0.0.1 when it starts.)
@@ -405,6 +444,7 @@ async def test_no_personal_data_from_any_public_form_or_api_reaches_the_log(
     await book_and_cancel_through_the_pages(client, office)
     await report_through_the_api(client)
     await report_through_the_pages(client)
+    await chat_through_the_websockets(client, office.unit_id)
     await fail_to_log_in(client)
     await fail_unexpectedly(client)
     # No SMTP server and no SMS gateway: the confirmations and cancellations go to the log.
