@@ -1,6 +1,7 @@
-"""The advice chat in Chromium: a worker goes on duty on the console; two anonymous people write
-in Finnish or Swedish and see their places in the queue; the worker takes the first, they talk,
-the worker offers a booking and ends the chat; with the chat closed, the page points elsewhere.
+"""The advice chat in Chromium: two workers go on duty on the console; two anonymous people write
+in Finnish or Swedish and see their places in the queue; a worker takes the first, they talk,
+she passes the chat to her colleague with a note, who offers a booking and ends the chat; the
+person follows the offer and books a time; with the chat closed, the page points elsewhere.
 axe-core on the person's page (before, in the queue, chatting), the console and the closed page."""
 
 from __future__ import annotations
@@ -32,6 +33,14 @@ WORDS = {
         "book": "Varaa aika",
         "ended": "Sosiaalityöntekijä lopetti keskustelun.",
         "closed": "Chat on nyt suljettu.",
+        "johan": "Sosiaalityöntekijä Johan tuli keskusteluun.",
+        "continue": "Jatka",
+        "meeting_type": "Seurantatapaaminen",
+        "name_field": "Nimesi",
+        "email": "Sähköpostiosoite",
+        "video": "Videotapaaminen",
+        "confirm": "Vahvista varaus",
+        "booked": "Aikasi on varattu",
     },
     "sv": {
         "name": "Familjerådgivning",
@@ -43,10 +52,20 @@ WORDS = {
         "book": "Boka en tid",
         "ended": "Socialarbetaren avslutade chatten.",
         "closed": "Chatten är stängd just nu.",
+        "johan": "Socialarbetaren Johan kom med i chatten.",
+        "continue": "Fortsätt",
+        "meeting_type": "Uppföljningsmöte",
+        "name_field": "Ditt namn",
+        "email": "E-postadress",
+        "video": "Videomöte",
+        "confirm": "Bekräfta bokningen",
+        "booked": "Din tid är bokad",
     },
 }
 QUESTION = {"fi": "Miten saan apua kotiin?", "sv": "Hur får jag hjälp hemma?"}
 ANSWER = "Kerron mielelläni. Minkä ikäisiä lapsia perheessänne on?"
+NOTE = "Kysyy kotipalvelusta, lapset 3 ja 5 v."
+JOHANS_ANSWER = "Hei, jatkan tästä. Varataanko aika?"
 
 
 async def axe_clean(page: Any, where: str) -> None:
@@ -59,6 +78,36 @@ async def shows(page: Any, selector: str, text: str) -> None:
         arg=[selector, text],
         timeout=WAIT_MS,
     )
+
+
+async def on_duty(browser: Any, server: TestServer, email: str) -> Any:
+    """A worker logged in on the console in English, on duty for the family advice chat."""
+    worker = await (await browser.new_context(locale="en-GB")).new_page()
+    await worker.goto(str(server.make_url("/language?lang=en&next=/login?next=/staff/chat")))
+    await worker.locator("#email").fill(email)
+    await worker.locator("#password").fill(PASSWORD)
+    await worker.locator("form[action='/login'] button").click()
+    await worker.wait_for_url("**/staff/chat")
+    await shows(worker, "#console-status", "Connected.")
+    await worker.get_by_label("Family advice").check()
+    return worker
+
+
+async def book_the_offered_time(page: Any, words: dict[str, str]) -> None:
+    """From the chat's offer: the unit is chosen; the person picks the meeting, the first free
+    time and gives their details, and the time is booked."""
+    await page.get_by_role("button", name=words["continue"]).click()
+    await page.get_by_label(words["meeting_type"]).check()
+    await page.get_by_role("button", name=words["continue"]).click()
+    await page.locator("input[name=start]").first.check()
+    await page.get_by_role("button", name=words["continue"]).click()
+    await page.get_by_label(words["name_field"]).fill("Anonyymi Vanhempi")
+    await page.get_by_label(words["email"]).fill("vanhempi@example.com")
+    await page.get_by_label(words["video"]).check()
+    await page.get_by_role("button", name=words["continue"]).click()
+    await page.get_by_role("button", name=words["confirm"]).click()
+    await page.wait_for_url("**/confirmation")
+    assert await page.locator("h1").inner_text() == words["booked"]
 
 
 async def person_writes(browser: Any, server: TestServer, language: str, text: str) -> Any:
@@ -82,15 +131,9 @@ async def test_anonymous_advice_in_real_time(
     await add_service(api, family.unit_id)
     app[chat_services_key]._clock = lambda: WEDNESDAY
 
-    worker = await (await browser.new_context(locale="en-GB")).new_page()
-    await worker.goto(str(server.make_url("/language?lang=en&next=/login?next=/staff/chat")))
-    await worker.locator("#email").fill("maria@example.com")
-    await worker.locator("#password").fill(PASSWORD)
-    await worker.locator("form[action='/login'] button").click()
-    await worker.wait_for_url("**/staff/chat")
-    await shows(worker, "#console-status", "Connected.")
-    await worker.get_by_label("Family advice").check()
+    worker = await on_duty(browser, server, "maria@example.com")
     await axe_clean(worker, "the console")
+    colleague = await on_duty(browser, server, "johan@example.com")
 
     first = await person_writes(browser, server, language, QUESTION[language])
     await shows(first, "#chat-status", words["first"])
@@ -110,15 +153,30 @@ async def test_anonymous_advice_in_real_time(
     await axe_clean(first, "the person's page in a chat")
     await axe_clean(worker, "the console with a chat")
 
+    # Maria passes the chat to Johan with a note only he sees; he carries on.
     await worker.get_by_text("End, pass on or offer a time").click()
-    await worker.get_by_role("button", name="Offer a booking").click()
+    await worker.get_by_label("Pass on to").select_option(label="Johan Lindqvist")
+    await worker.get_by_label("A note for the colleague").fill(NOTE)
+    await worker.get_by_role("button", name="Pass on", exact=True).click()
+    await shows(worker, "#console-announcer", "The chat was passed on.")
+    await shows(colleague, "#chats", NOTE)
+    await shows(colleague, "#chats", ANSWER)
+    await shows(first, "#chat-status", words["johan"])
+    assert NOTE not in await first.locator("main").inner_text()
+    await colleague.get_by_label("Answer").fill(JOHANS_ANSWER)
+    await colleague.locator("#chats").get_by_role("button", name="Send").click()
+    await shows(first, "#chat-log", JOHANS_ANSWER)
+
+    await colleague.get_by_text("End, pass on or offer a time").click()
+    await colleague.get_by_role("button", name="Offer a booking").click()
     offer = first.locator("#chat-log").get_by_role("link", name=words["book"])
     await offer.wait_for(timeout=WAIT_MS)
-    await worker.get_by_label("Topic, for statistics").select_option("parenting")
-    await worker.get_by_role("button", name="End the chat").click()
+    await colleague.get_by_label("Topic, for statistics").select_option("parenting")
+    await colleague.get_by_role("button", name="End the chat").click()
     await shows(first, "#chat-status", words["ended"])
     await offer.click()
     await first.wait_for_url(f"**/book**unit_id={family.unit_id}**")
+    await book_the_offered_time(first, words)
 
     app[chat_services_key]._clock = lambda: datetime(2027, 12, 6, 10, 0, tzinfo=UTC)
     later = await (await browser.new_context(locale=f"{language}-FI")).new_page()
