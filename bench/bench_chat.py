@@ -113,7 +113,12 @@ async def servers(
         for _ in range(count):
             port = free_port()
             environment = server_environment(
-                database_url, port, login_attempt_limit="1000", **shared
+                database_url,
+                port,
+                login_attempt_limit="1000",
+                # Every person of the load comes from 127.0.0.1.
+                chat_connections_per_address="100000",
+                **shared,
             )
             process = subprocess.Popen(
                 [sys.executable, "server.py", "serve"], cwd=ROOT, env=environment

@@ -15,7 +15,13 @@ from accounts.keys import account_service_key, current_viewer
 from chat.cluster import LocalDesks, PersonEntry, RedisDesks, Seat, WorkerEntry
 from chat.desk import ChatDesk
 from chat.desk_state import ChatIdentity
-from chat.keys import CHAT_COOKIE, chat_desk_key, chat_desks_key, chat_services_key
+from chat.keys import (
+    CHAT_COOKIE,
+    chat_addresses_key,
+    chat_desk_key,
+    chat_desks_key,
+    chat_services_key,
+)
 from chat.protocol import (
     HELLO_TIMEOUT_SECONDS,
     MAX_FRAME_BYTES,
@@ -41,9 +47,10 @@ from core.app_keys import redis_key, sessions_key, settings_key
 from core.crypto import token_hash
 from core.data_keys import cipher_for
 from core.errors import Forbidden, NotAuthenticated, NotFound
+from core.http import client_address
 from core.principal import Role
 from core.request_keys import language_key
-from core.websockets import MessageBucket, QueuedSocket, Refusal, same_site
+from core.websockets import AddressConnections, MessageBucket, QueuedSocket, Refusal, same_site
 from identification.keys import client_identity
 from messaging.keys import messaging_service_key
 
@@ -57,6 +64,7 @@ async def chat_context(app: web.Application) -> AsyncIterator[None]:
     settings = app[settings_key]
     services = ChatServices.for_settings(app[sessions_key], settings)
     app[chat_services_key] = services
+    app[chat_addresses_key] = AddressConnections(settings.chat_connections_per_address, Close.FLOOD)
     desk = app[chat_desk_key] = ChatDesk(
         services, keeper=lambda: app.get(messaging_service_key), zone=settings.zone
     )
@@ -96,18 +104,10 @@ async def person_socket(request: web.Request) -> web.StreamResponse:
     socket, link = await _open(request)
     seat: Seat | None = None
     try:
-        hello = await _hello(socket, person=True)
-        seat = await _enter_as_person(request, link, hello)
-        bucket = MessageBucket(MESSAGES_PER_SECOND, Close.FLOOD)
-        async for frame in socket:
-            if frame.type is not WSMsgType.TEXT:
-                _refuse_binary(frame.type)
-                break
-            bucket.take()
-            message = parse_person(frame.data)
-            if isinstance(message, Hello):
-                raise Refusal(Close.MALFORMED, "hello may be sent only once")
-            seat.handle(message, frame.data, ())
+        with request.app[chat_addresses_key].hold(client_address(request)):
+            hello = await _hello(socket, person=True)
+            seat = await _enter_as_person(request, link, hello)
+            await _person_frames(socket, seat)
     except Refusal as refusal:
         link.close(refusal.code, refusal.reason)
     except Exception:
@@ -118,6 +118,19 @@ async def person_socket(request: web.Request) -> web.StreamResponse:
             seat.disconnected()
         await link.finish()
     return socket
+
+
+async def _person_frames(socket: web.WebSocketResponse, seat: Seat) -> None:
+    bucket = MessageBucket(MESSAGES_PER_SECOND, Close.FLOOD)
+    async for frame in socket:
+        if frame.type is not WSMsgType.TEXT:
+            _refuse_binary(frame.type)
+            return
+        bucket.take()
+        message = parse_person(frame.data)
+        if isinstance(message, Hello):
+            raise Refusal(Close.MALFORMED, "hello may be sent only once")
+        seat.handle(message, frame.data, ())
 
 
 async def _enter_as_person(request: web.Request, link: QueuedSocket, hello: Hello) -> Seat:

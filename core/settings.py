@@ -85,6 +85,8 @@ class Settings:
     # Relay-only ICE for every meeting, not just protected bookings (the production default).
     video_relay_only: bool = False
     video_test_limit: int = 4
+    # Open advice-chat and group-discussion sockets per client address (in memory, per process).
+    chat_connections_per_address: int = 20
     video_heartbeat_seconds: int = 10
     # Proxies (nginx) whose X-Forwarded-For is believed: rate limits count the real client.
     trusted_proxies: tuple[str, ...] = ()
@@ -205,6 +207,9 @@ class Settings:
             video_open_minutes=reader.integer("VIDEO_OPEN_MINUTES", 15, minimum=0, maximum=240),
             video_relay_only=reader.flag("VIDEO_RELAY_ONLY", environment == "production"),
             video_test_limit=reader.integer("VIDEO_TEST_LIMIT", 4, minimum=0, maximum=1000),
+            chat_connections_per_address=reader.integer(
+                "CHAT_CONNECTIONS_PER_ADDRESS", 20, minimum=1, maximum=1_000_000
+            ),
             video_heartbeat_seconds=reader.integer(
                 "VIDEO_HEARTBEAT_SECONDS", 10, minimum=1, maximum=60
             ),

@@ -7,12 +7,14 @@ import asyncio
 import contextlib
 import json
 import time
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
 
 from core.app_keys import settings_key
+from core.crypto import token_hash
 
 # A connection whose reader falls this far behind is dropped rather than let the others wait.
 MAX_QUEUED_MESSAGES = 512
@@ -90,6 +92,30 @@ class Refusal(Exception):
         super().__init__(f"{code} {reason}")
         self.code = code
         self.reason = reason
+
+
+class AddressConnections:
+    """At most ``limit`` open sockets per client address. Counted in this process's memory only,
+    under a keyed hash of the address, forgotten with the address's last connection: the
+    address is never stored or logged for this."""
+
+    def __init__(self, limit: int, code: int) -> None:
+        self._limit = limit
+        self._code = code
+        self._open: dict[str, int] = {}
+
+    @contextlib.contextmanager
+    def hold(self, address: str) -> Iterator[None]:
+        key = token_hash(address)
+        if self._open.get(key, 0) >= self._limit:
+            raise Refusal(self._code, "too many connections from one address")
+        self._open[key] = self._open.get(key, 0) + 1
+        try:
+            yield
+        finally:
+            left = self._open.pop(key) - 1
+            if left:
+                self._open[key] = left
 
 
 class MessageBucket:

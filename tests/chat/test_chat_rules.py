@@ -183,3 +183,19 @@ async def test_saved_answers_are_the_workers_own(chat_world: ChatWorld) -> None:
     assert "saved_answers" not in public["services"][0]
     console = await (await (await chat_world.staff("maria@example.com")).get("/staff/chat")).text()
     assert "Toimeentulotuki" in console and "kela.fi/toimeentulotuki" in console
+
+
+async def test_one_address_holds_a_bounded_number_of_chat_sockets(chat_world: ChatWorld) -> None:
+    """Twenty open chat sockets from one address (KOHTAAMO_CHAT_CONNECTIONS_PER_ADDRESS); the
+    next is closed with 4429 until one of them closes. Workers' consoles do not count."""
+    maria = await chat_world.worker("maria@example.com")
+    browser = await chat_world.browser()
+    held = [await browser.ws_connect("/api/v1/chat/ws") for _ in range(20)]
+    refused = await browser.ws_connect("/api/v1/chat/ws")
+    assert await closed_with(refused) == 4429
+    johan = await chat_world.worker("johan@example.com")  # staff are not counted
+    await held.pop().close()
+    person, welcome = await chat_world.person(browser)
+    assert welcome["state"] == "new"
+    for socket in [*held, person, maria, johan]:
+        await socket.close()
