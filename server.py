@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import sys
 from collections.abc import AsyncIterator, Sequence
@@ -59,6 +60,7 @@ from core.app_keys import (
     catalogs_key,
     cpu_executor_key,
     engine_key,
+    health_checks_key,
     metrics_key,
     person_hasher_key,
     redis_key,
@@ -107,7 +109,9 @@ def create_app(settings: Settings) -> web.Application:
     app[settings_key] = settings
     app[catalogs_key] = load_catalogs()
     app[metrics_key] = HttpMetrics()
+    app[health_checks_key] = []
     setup_templates(app)
+    app.cleanup_ctx.append(_watch_loop_lag)
     app.cleanup_ctx.append(_cpu_executor)
     app.cleanup_ctx.append(_database)
     if settings.redis_url:
@@ -211,6 +215,16 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     )
     yield
     await engine.dispose()
+
+
+async def _watch_loop_lag(app: web.Application) -> AsyncIterator[None]:
+    task = asyncio.get_running_loop().create_task(
+        app[metrics_key].watch_loop_lag(), name="kohtaamo-loop-lag"
+    )
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 async def _redis(app: web.Application) -> AsyncIterator[None]:

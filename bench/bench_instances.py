@@ -888,7 +888,7 @@ def section(
             counted[line] = counted.get(line, 0) + 1
         lines += ["", "Server log lines at WARNING or above during the run:", ""]
         lines += [f"    {line} (×{times})" for line, times in counted.items()]
-        if any("drain_job" in line and "CancelledError" in line for line in complaints):
+        if any("outbox drain" in line and "CancelledError" in line for line in complaints):
             lines += [
                 "",
                 "The error comes from stopping instance A with the outbox still full: "

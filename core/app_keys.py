@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from aiohttp import web
 from babel.support import Translations
@@ -25,6 +27,10 @@ person_hasher_key = web.AppKey("person_hasher", PersonHasher)
 cpu_executor_key = web.AppKey("cpu_executor", ThreadPoolExecutor)
 # Only with KOHTAAMO_REDIS_URL: what the instances share besides the database.
 redis_key = web.AppKey("redis", Redis)
+# What /healthz reports beside the database, each package its own part (notifications: the
+# scheduler and the outbox). A part with "healthy": False makes the answer 503.
+HealthCheck = Callable[[web.Application], Awaitable[dict[str, Any]]]
+health_checks_key = web.AppKey("health_checks", list[HealthCheck])
 # Set by identification when a providers file names providers: pages may then offer it.
 identification_on_key = web.AppKey("identification_on", bool)
 

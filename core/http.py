@@ -23,7 +23,7 @@ from aiohttp.typedefs import Handler
 from sqlalchemy import text
 
 from core.api import ERROR_TITLES, FieldError, Problem, problem_response
-from core.app_keys import engine_key, metrics_key, settings_key
+from core.app_keys import engine_key, health_checks_key, metrics_key, settings_key
 from core.errors import DomainError, Forbidden, NotFound, TryLater, ValidationFailed
 from core.i18n import LANGUAGE_COOKIE, N_, SUPPORTED_LANGUAGES, negotiate_language
 from core.request_keys import csrf_token_key, language_key, request_id_key
@@ -315,7 +315,20 @@ async def healthz(request: web.Request) -> web.Response:
     except Exception:
         error_log.exception("health check failed")
         return web.json_response({"status": "unavailable", "database": "unreachable"}, status=503)
-    return web.json_response({"status": "ok", "database": "ok"})
+    report: dict[str, Any] = {"status": "ok", "database": "ok"}
+    healthy = True
+    for check in request.app.get(health_checks_key, []):
+        try:
+            part = await asyncio.wait_for(check(request.app), timeout=5)
+        except Exception:
+            error_log.exception("health check failed")
+            part = {"healthy": False}
+        healthy = part.pop("healthy", True) and healthy
+        report.update(part)
+    if not healthy:
+        report["status"] = "unavailable"
+        return web.json_response(report, status=503)
+    return web.json_response(report)
 
 
 @routes.get("/metrics", name="metrics")

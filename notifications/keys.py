@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from core.leadership import Leadership
+from notifications.leader_jobs import LeaderJobs
 from notifications.outbox import OutboxSender
 from notifications.person_data import PersonMessages
 from notifications.retention import OutboxRetention, RetentionTask
@@ -13,6 +14,8 @@ from notifications.service import BookingNotifier
 notifier_key = web.AppKey("booking_notifier", BookingNotifier)
 outbox_sender_key = web.AppKey("outbox_sender", OutboxSender)
 leadership_key = web.AppKey("leadership", Leadership)
+# The leader's periodic work (notifications/leader_jobs.py): running only on the leader.
+leader_jobs_key = web.AppKey("leader_jobs", LeaderJobs)
 outbox_retention_key = web.AppKey("outbox_retention", OutboxRetention)
 person_messages_key = web.AppKey("person_messages", PersonMessages)
 # The leader's daily retention job runs each of these in turn (notifications/routes.py).

@@ -62,8 +62,9 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
 
-# APScheduler's SQLAlchemy job store keeps its jobs here. Alembic makes the table (the only way
-# the schema changes); the job store finds it in place and leaves it be.
+# Where APScheduler's SQLAlchemy job store kept its jobs, until the leader's jobs moved to memory
+# (notifications/leader_jobs.py). Unused; declared so that the schema still matches the
+# migrations until one drops it.
 scheduler_jobs = Table(
     "apscheduler_jobs",
     Base.metadata,

@@ -16,7 +16,7 @@ import logging
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db import Sessions, utcnow
@@ -186,6 +186,19 @@ class OutboxSender:
                 .where(OutboxMessage.id == message_id, OutboxMessage.status == SENDING)
                 .values(**values)
             )
+
+    async def oldest_due_seconds(self) -> int | None:
+        """How long the oldest message that is due and not yet sent has waited (None: none)."""
+        async with self._sessions() as session:
+            oldest = await session.scalar(
+                select(func.min(OutboxMessage.send_after)).where(
+                    OutboxMessage.status.in_((PENDING, SENDING)),
+                    OutboxMessage.send_after <= self._clock(),
+                )
+            )
+        if oldest is None:
+            return None
+        return max(0, round((self._clock() - oldest).total_seconds()))
 
     async def failed_messages(self) -> list[OutboxMessage]:
         async with self._sessions() as session:

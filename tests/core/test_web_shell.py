@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
 import json
 import logging
 import re
+import time
 from typing import Any
 
 import pytest
@@ -200,7 +202,27 @@ async def test_access_log_is_one_json_line_without_personal_data(
 async def test_healthz_checks_the_database(client: TestClient[Any, Any]) -> None:
     response = await client.get("/healthz")
     assert response.status == 200
-    assert await response.json() == {"status": "ok", "database": "ok"}
+    report = await response.json()
+    assert (report["status"], report["database"]) == ("ok", "ok")
+
+
+async def test_metrics_show_how_long_the_event_loop_was_blocked(
+    client: TestClient[Any, Any],
+) -> None:
+    """Something that holds the loop (here a sleep that blocks it for 0.3 s) shows in the loop
+    lag histogram, as an observation over 0.25 s."""
+    await asyncio.sleep(0.25)  # the watcher samples every 0.1 s
+    time.sleep(0.3)  # noqa: ASYNC251 (the point: a blocked loop)
+    await asyncio.sleep(0.25)
+    text = await (await client.get("/metrics")).text()
+    counts = {
+        match[0]: float(match[1])
+        for match in re.findall(
+            r'kohtaamo_event_loop_lag_seconds_bucket\{le="([^"]+)"\} (\S+)', text
+        )
+    }
+    assert counts["+Inf"] >= 3
+    assert counts["0.25"] < counts["+Inf"], counts  # one sample waited over 0.25 s
 
 
 async def test_metrics_count_requests_by_route_and_status(client: TestClient[Any, Any]) -> None:
