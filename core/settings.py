@@ -67,6 +67,8 @@ class Settings:
     smtp_security: SmtpSecurity = "none"
     smtp_username: str = ""
     smtp_password: str = ""
+    # Open SMTP connections the outbox keeps and sends through at once.
+    smtp_connections: int = 4
     mail_from: str = "kohtaamo@localhost"
     turn_urls: tuple[str, ...] = ()
     turn_secret: str = ""
@@ -187,6 +189,7 @@ class Settings:
             smtp_security=reader.choice("SMTP_SECURITY", ("none", "starttls", "tls"), "none"),  # type: ignore[arg-type]
             smtp_username=reader.text("SMTP_USERNAME", ""),
             smtp_password=reader.text("SMTP_PASSWORD", ""),
+            smtp_connections=reader.integer("SMTP_CONNECTIONS", 4, minimum=1, maximum=100),
             mail_from=reader.text("MAIL_FROM", "kohtaamo@localhost"),
             turn_urls=reader.turn_urls("TURN_URLS"),
             turn_secret=reader.text("TURN_SECRET", ""),

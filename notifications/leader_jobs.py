@@ -38,6 +38,11 @@ class LeaderJobs:
         the lead (soon, so that frequent restarts never skip it)."""
         self._periodic.append((name, work, period, first_in))
 
+    async def run(self, name: str) -> None:
+        """Run the job named ``name`` now, here (tests, and an operator's nudge)."""
+        works = {periodic[0]: periodic[1] for periodic in self._periodic}
+        await works[name]()
+
     @property
     def state(self) -> str:
         """``running`` on the leader, ``standby`` elsewhere, ``stopped`` if the leader's

@@ -92,7 +92,8 @@ async def notifications_context(app: web.Application) -> AsyncIterator[None]:
     )
     app[person_messages_key] = PersonMessages(app[sessions_key], AuditLog(app[sessions_key]))
     async with aiohttp.ClientSession() as http:
-        sender = OutboxSender(app[sessions_key], senders_for(settings, http))
+        senders = senders_for(settings, http)
+        sender = OutboxSender(app[sessions_key], senders)
         app[outbox_sender_key] = sender
 
         async def drain() -> None:
@@ -136,6 +137,8 @@ async def notifications_context(app: web.Application) -> AsyncIterator[None]:
         leadership.start()
         yield
         await leadership.stop()
+        if isinstance(senders["email"], SmtpSender):
+            await senders["email"].close()
 
 
 async def scheduler_health(app: web.Application) -> dict[str, Any]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import hmac
 import logging
@@ -51,25 +53,57 @@ def email_of(message: OutboxMessage, mail_from: str) -> EmailMessage:
 
 
 class SmtpSender:
+    """Email through the municipality's SMTP server, over at most ``KOHTAAMO_SMTP_CONNECTIONS``
+    connections kept open between messages (a connection per message costs a handshake, and
+    with TLS a second one, for every confirmation of a burst)."""
+
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
+        self._slots = asyncio.Semaphore(settings.smtp_connections)
+        self._idle: list[aiosmtplib.SMTP] = []
 
     async def send(self, message: OutboxMessage) -> bool:
-        settings = self._settings
-        try:
-            await aiosmtplib.send(
-                email_of(message, settings.mail_from),
-                hostname=settings.smtp_host,
-                port=settings.smtp_port,
-                username=settings.smtp_username or None,
-                password=settings.smtp_password or None,
-                use_tls=settings.smtp_security == "tls",
-                start_tls=settings.smtp_security == "starttls",
-                timeout=20,
-            )
-        except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
-            raise DeliveryFailed(f"SMTP: {type(error).__name__}") from error
+        email = email_of(message, self._settings.mail_from)
+        async with self._slots:
+            client = self._idle.pop() if self._idle else None
+            try:
+                if client is not None:
+                    try:
+                        await client.send_message(email)
+                    except (aiosmtplib.SMTPServerDisconnected, ConnectionError):
+                        # The server closed a connection left idle: once more on a new one.
+                        client.close()
+                        client = None
+                if client is None:
+                    client = await self._connect()
+                    await client.send_message(email)
+            except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
+                if client is not None:
+                    client.close()
+                raise DeliveryFailed(f"SMTP: {type(error).__name__}") from error
+            self._idle.append(client)
         return True
+
+    async def _connect(self) -> aiosmtplib.SMTP:
+        settings = self._settings
+        client = aiosmtplib.SMTP(
+            hostname=settings.smtp_host,
+            port=settings.smtp_port,
+            use_tls=settings.smtp_security == "tls",
+            start_tls=settings.smtp_security == "starttls",
+            timeout=20,
+        )
+        await client.connect()
+        if settings.smtp_username:
+            await client.login(settings.smtp_username, settings.smtp_password)
+        return client
+
+    async def close(self) -> None:
+        """Say goodbye on the connections kept open."""
+        idle, self._idle = self._idle, []
+        for client in idle:
+            with contextlib.suppress(aiosmtplib.SMTPException, OSError, TimeoutError):
+                await client.quit()
 
 
 class HttpSmsSender:

@@ -3,7 +3,6 @@ them (messages, guest links, meeting events, assessment results), in counted bat
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,9 +17,8 @@ from audit.keys import access_log_retention_key
 from audit.models import AccessLogEntry
 from booking.keys import booking_service_key
 from booking.models import Booking
-from core.app_keys import sessions_key, settings_key
-from notifications import routes as notification_routes
-from notifications.keys import outbox_retention_key
+from core.app_keys import sessions_key
+from notifications.keys import leader_jobs_key, outbox_retention_key
 from notifications.models import OutboxMessage
 from reports.keys import report_service_key
 from reports.models import ConcernReport
@@ -181,11 +179,6 @@ async def test_the_leaders_daily_job_removes_expired_bookings_and_never_an_open_
     client: TestClient[Any, Any], world: BookingWorld
 ) -> None:
     app = client.app
-    settings = app[settings_key]
-    for _ in range(100):  # leadership is taken in the background at start
-        if settings.database_url in notification_routes._retention:
-            break
-        await asyncio.sleep(0.05)
     booked = await book(client, world, world.tomorrow_at(9))
     reports = app[report_service_key]
     report = await reports.submit(ConcernReportIn.model_validate(report_payload()))
@@ -193,8 +186,8 @@ async def test_the_leaders_daily_job_removes_expired_bookings_and_never_an_open_
     set_clocks(app, far)
     reports._clock = lambda: far
 
-    await notification_routes.retention_job(settings.database_url)
-    await notification_routes.report_retention_job(settings.database_url)
+    await app[leader_jobs_key].run("personal-data-retention")
+    await app[leader_jobs_key].run("concern-report-retention")
 
     assert (await rows_of(app, booked["id"]))["booking"] == 0
     async with app[sessions_key]() as session:

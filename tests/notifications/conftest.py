@@ -18,8 +18,10 @@ from aiosmtpd.controller import Controller
 class Inbox:
     def __init__(self) -> None:
         self.messages: list[tuple[list[str], Message]] = []
+        self.connections: set[int] = set()  # the SMTP sessions messages came through
 
-    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
+    async def handle_DATA(self, _server: Any, session: Any, envelope: Any) -> str:
+        self.connections.add(id(session))
         self.messages.append(
             (
                 list(envelope.rcpt_tos),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -11,7 +10,7 @@ from sqlalchemy import select, update
 
 from core.app_keys import sessions_key, settings_key
 from core.db import utcnow
-from notifications import routes as notification_routes
+from notifications.keys import leader_jobs_key
 from reports.models import INVESTIGATION_NOT_OPENED, ConcernReport
 from reports.schemas import ConcernReportIn
 from reports.service import ConcernReportService
@@ -22,10 +21,6 @@ async def test_the_leaders_retention_job_deletes_expired_reports(
     client: TestClient[Any, Any], service: ConcernReportService
 ) -> None:
     settings = client.app[settings_key]
-    for _ in range(100):  # leadership is taken in the background at start
-        if settings.database_url in notification_routes._report_retention:
-            break
-        await asyncio.sleep(0.05)
     submitted = await service.submit(ConcernReportIn.model_validate(report_payload()))
     long_ago = utcnow() - timedelta(days=settings.report_retention_days + 1)
     async with client.app[sessions_key].begin() as session:
@@ -35,7 +30,7 @@ async def test_the_leaders_retention_job_deletes_expired_reports(
             .values(status=INVESTIGATION_NOT_OPENED, decided_at=long_ago)
         )
 
-    await notification_routes.report_retention_job(settings.database_url)
+    await client.app[leader_jobs_key].run("concern-report-retention")
 
     async with client.app[sessions_key]() as session:
         assert (await session.scalars(select(ConcernReport.reference))).all() == []
