@@ -17,6 +17,7 @@ import chat.models  # noqa: F401
 import consents.models  # noqa: F401
 import core.data_keys
 import core.lookup  # noqa: F401
+import discussions.models  # noqa: F401
 import documents.models  # noqa: F401
 import identification.models  # noqa: F401
 import messaging.models  # noqa: F401
