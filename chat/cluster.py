@@ -2,7 +2,7 @@
 
 Without Redis, ``LocalDesks`` seats every connection at this process's ``ChatDesk``.
 
-With Redis, the desk runs on one instance at a time, its home (core/relay.py): queues, workers on
+With Redis, the desk runs on one instance at a time, its home (core/homes.py): queues, workers on
 duty and conversations must be one whole for "take the next chat" to mean anything. Connections
 that land on another instance are relayed there: the edge checks each frame (shape, size, rate)
 and passes it on; the home answers through the edge.
@@ -19,11 +19,9 @@ they missed, workers find their duty and chats, the queue keeps its order.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import json
 import logging
-import secrets
 from collections.abc import Sequence
 from typing import Any, Protocol
 
@@ -42,8 +40,8 @@ from chat.parties import MAX_LINES, Conversation, Link, Worker
 from chat.protocol import Close, parse_person, parse_worker
 from chat.types import ServiceInfo
 from core.crypto import DataCipher
-from core.relay import Pipeline, Relay, RemoteLink
-from core.websockets import Refusal
+from core.homes import Seat, SharedHome
+from core.relay import Pipeline
 
 log = logging.getLogger("kohtaamo.chat.cluster")
 
@@ -54,8 +52,6 @@ COUNTS_KEY = "kohtaamo:chat:counts"
 CHAT_SECONDS = 4 * 3600
 # The desk's own state holds the day's blocks.
 DESK_SECONDS = 24 * 3600
-# How long an edge waits for the home's first word on a new connection.
-ANSWER_SECONDS = 5.0
 PURPOSE = "chat"
 
 
@@ -101,16 +97,6 @@ class WorkerEntry:
     unit_id: str | None
 
 
-class Seat(Protocol):
-    """One WebSocket's place at the desk, wherever the desk runs."""
-
-    def handle(self, message: Any, raw: str, services: Sequence[ServiceInfo]) -> None:
-        """Act on a checked message (``raw``: its text, for relaying; ``services``: the chats
-        a worker may be on duty for, read by the connection's instance for ``duty``)."""
-
-    def disconnected(self) -> None: ...
-
-
 class Desks(Protocol):
     async def person(self, entry: PersonEntry, link: Link) -> Seat: ...
 
@@ -133,7 +119,7 @@ class PersonSeat:
     conversation: Conversation
     link: Link
 
-    def handle(self, message: Any, raw: str, services: Sequence[ServiceInfo]) -> None:
+    def handle(self, message: Any, raw: str, extra: dict[str, Any]) -> None:
         self.desk.person_message(self.conversation, message)
 
     def disconnected(self) -> None:
@@ -146,11 +132,17 @@ class WorkerSeat:
     worker: Worker
     link: Link
 
-    def handle(self, message: Any, raw: str, services: Sequence[ServiceInfo]) -> None:
+    def handle(self, message: Any, raw: str, extra: dict[str, Any]) -> None:
+        services = [service_of(service) for service in extra.get("services", ())]
         self.desk.worker_message(self.worker, message, services)
 
     def disconnected(self) -> None:
         self.desk.worker_disconnected(self.worker, self.link)
+
+
+def duty_extra(services: Sequence[ServiceInfo]) -> dict[str, Any]:
+    """What a worker's instance looked up for ``duty``: the chats of the worker's unit."""
+    return {"services": [service_state(service) for service in services]}
 
 
 def _seat_person(desk: ChatDesk, entry: PersonEntry, link: Link) -> PersonSeat:
@@ -203,133 +195,34 @@ class LocalDesks:
 # ---- several instances -------------------------------------------------------------------------
 
 
-@dataclasses.dataclass(eq=False)
-class EdgeSeat:
-    """On an edge: a local WebSocket whose desk runs on another instance."""
+class DeskResident:
+    """The desk as its home runs it (core/homes.py): seats from JSON, and what to save."""
 
-    desks: RedisDesks
-    connection: str
-    home: str
-    link: Link
-    answered: bool = False
-
-    def handle(self, message: Any, raw: str, services: Sequence[ServiceInfo]) -> None:
-        relayed: dict[str, Any] = {"op": "message", "conn": self.connection, "raw": raw}
-        if services:
-            relayed["services"] = [service_state(s) for s in services]
-        self.desks.relay.tell(self.home, relayed)
-
-    def disconnected(self) -> None:
-        if self.desks.edges.pop(self.connection, None) is not None:
-            self.desks.relay.tell(self.home, {"op": "gone", "conn": self.connection})
-
-
-@dataclasses.dataclass(eq=False)
-class _Relayed:
-    """On the home: an edge's connection and its seat."""
-
-    seat: PersonSeat | WorkerSeat
-    link: RemoteLink
-
-
-class RedisDesks:
-    """The desk shared by the instances that use one Redis (see the module's docstring)."""
-
-    def __init__(self, desk: ChatDesk, redis: Redis, cipher: DataCipher, **relay: Any) -> None:
+    def __init__(self, desk: ChatDesk, cipher: DataCipher) -> None:
         self.desk = desk
         self._cipher = cipher
-        self.relay = Relay(
-            redis, self._dispatch, name="chat desk", lost=self._lost, dead=self._dead, **relay
-        )
-        self.relay.peers = self._peers
-        desk.watch(self._changed)
-        self.edges: dict[str, EdgeSeat] = {}  # connections here whose desk is elsewhere
-        self._relayed: dict[str, _Relayed] = {}  # connections elsewhere whose desk is here
-        self._claiming: asyncio.Future[str | None] | None = None
-        self._dirty: set[str] = set()
-        self._desk_dirty = False
-        self._save_queued = False
+        self.dirty: set[str] = set()
+        self.desk_dirty = False
         self._saved_seq: dict[str, int] = {}  # each saved conversation's newest saved line
 
-    async def start(self) -> None:
-        await self.relay.start()
+    def seat(self, kind: str, entry: dict[str, Any], link: Link) -> Seat:
+        if kind == "person":
+            return _seat_person(self.desk, PersonEntry.from_json(entry), link)
+        return _seat_worker(self.desk, WorkerEntry(**entry), link)
 
-    @property
-    def is_home(self) -> bool:
-        return HOME_KEY in self.relay.claims
+    def parse(self, seat: Seat, raw: str) -> Any:
+        return parse_person(raw) if isinstance(seat, PersonSeat) else parse_worker(raw)
 
-    # ---- entering ------------------------------------------------------------------------------
+    def drop(self) -> None:
+        self.desk.close_all(Close.RESTARTING, "desk moved")
+        self.desk.drop()
 
-    async def person(self, entry: PersonEntry, link: Link) -> Seat:
-        home = await self._home()
-        if home == self.relay.node:
-            return _seat_person(self.desk, entry, link)
-        return self._edge(home, link, {"op": "person", "entry": entry.to_json()})
+    def command(self, payload: dict[str, Any]) -> None:
+        """The desk takes no commands from other instances."""
 
-    async def worker(self, entry: WorkerEntry, link: Link) -> Seat:
-        home = await self._home()
-        if home == self.relay.node:
-            return _seat_worker(self.desk, entry, link)
-        return self._edge(home, link, {"op": "worker", "entry": dataclasses.asdict(entry)})
-
-    def _edge(self, home: str, link: Link, enter: dict[str, Any]) -> EdgeSeat:
-        edge = EdgeSeat(self, secrets.token_urlsafe(12), home, link)
-        self.edges[edge.connection] = edge
-        self.relay.tell(home, enter | {"conn": edge.connection, "edge": self.relay.node})
-        asyncio.get_running_loop().call_later(ANSWER_SECONDS, self._unanswered, edge)
-        return edge
-
-    def _unanswered(self, edge: EdgeSeat) -> None:
-        if not edge.answered and edge.connection in self.edges:
-            log.warning("the chat desk's instance %s did not answer", edge.home)
-            edge.link.close(Close.RESTARTING, "desk is moving")
-
-    async def _home(self) -> str:
-        """The instance the desk runs on: this one if it was free (carrying on from the saved
-        state). Claims under way are shared, so that the desk is restored before anyone sits."""
-        if self.is_home:
-            return self.relay.node
-        if self._claiming is not None:
-            home = await asyncio.shield(self._claiming)
-        else:
-            claiming = self._claiming = asyncio.get_running_loop().create_future()
-            home = None
-            try:
-                home, fresh = await self.relay.claim(HOME_KEY)
-                if fresh:
-                    await self._restore()
-            finally:
-                claiming.set_result(home)
-                self._claiming = None
-        if home is None:
-            raise Refusal(Close.RESTARTING, "desk is moving")
-        return home
-
-    async def counts(self) -> dict[str, tuple[int, int]]:
-        if self.is_home:
-            return _counts(self.desk)
-        saved = await self.relay.redis.get(COUNTS_KEY)
-        if saved is None:
-            return {}
-        return {service: (duty, waiting) for service, (duty, waiting) in json.loads(saved).items()}
-
-    # ---- saving and restoring ------------------------------------------------------------------
-
-    def _changed(self, chat_id: str | None) -> None:
-        if chat_id is None:
-            self._desk_dirty = True
-        else:
-            self._dirty.add(chat_id)
-        if not self._save_queued:
-            self._save_queued = True
-            self.relay.write(self._save)
-
-    def _save(self, pipe: Pipeline) -> None:
-        self._save_queued = False
-        dirty, self._dirty = self._dirty, set()
-        desk_dirty, self._desk_dirty = self._desk_dirty, False
-        if not self.is_home:
-            return
+    def save(self, pipe: Pipeline) -> None:
+        dirty, self.dirty = self.dirty, set()
+        desk_dirty, self.desk_dirty = self.desk_dirty, False
         for chat_id in dirty:
             conversation = self.desk.conversation(chat_id)
             if conversation is None:
@@ -360,16 +253,7 @@ class RedisDesks:
             self._saved_seq[conversation.id] = new[-1].seq
         pipe.expire(lines, CHAT_SECONDS)
 
-    async def _restore(self) -> None:
-        try:
-            await self._restore_saved()
-        except Exception:
-            # A state this instance cannot read (Redis failing, a data key it lacks): the desk
-            # starts empty rather than not at all; pages begin new chats.
-            log.exception("could not carry on with the saved chat desk")
-
-    async def _restore_saved(self) -> None:
-        redis = self.relay.redis
+    async def restore(self, redis: Redis) -> None:
         saved = await redis.get(DESK_KEY)
         if saved is None:
             return
@@ -392,96 +276,44 @@ class RedisDesks:
         self.desk.restore(state, chats)
         log.info("the chat desk carries on here with %d chats", len(chats))
 
-    # ---- messages between instances -----------------------------------------------------------
 
-    async def _dispatch(self, message: dict[str, Any]) -> None:
-        match message.get("op"):
-            case "person" | "worker" as kind:
-                self._relayed_enter(kind, message)
-            case "message":
-                self._relayed_message(message)
-            case "gone":
-                relayed = self._relayed.pop(message["conn"], None)
-                if relayed is not None:
-                    relayed.seat.disconnected()
-            case "send" | "close" | "abort" as op:
-                edge = self.edges.get(message["conn"])
-                if edge is None:
-                    return
-                edge.answered = True
-                if op == "send":
-                    edge.link.send(message["message"])
-                elif op == "close":
-                    edge.link.close(message["code"], message["reason"])
-                else:
-                    edge.link.close(Close.SERVER_ERROR, "dropped")
+class RedisDesks:
+    """The desk shared by the instances that use one Redis (see the module's docstring)."""
 
-    def _relayed_enter(self, kind: str, message: dict[str, Any]) -> None:
-        link = RemoteLink(self.relay, message["edge"], message["conn"])
-        if not self.is_home:
-            link.close(Close.RESTARTING, "desk is moving")
-            return
-        seat: PersonSeat | WorkerSeat
-        try:
-            if kind == "person":
-                seat = _seat_person(self.desk, PersonEntry.from_json(message["entry"]), link)
-            else:
-                seat = _seat_worker(self.desk, WorkerEntry(**message["entry"]), link)
-        except Refusal as refusal:
-            link.close(refusal.code, refusal.reason)
-            return
-        self._relayed[link.connection] = _Relayed(seat, link)
+    def __init__(self, desk: ChatDesk, redis: Redis, cipher: DataCipher) -> None:
+        self.desk = desk
+        self.resident = DeskResident(desk, cipher)
+        self.home = SharedHome(self.resident, redis, key=HOME_KEY, name="chat desk")
+        desk.watch(self._changed)
 
-    def _relayed_message(self, message: dict[str, Any]) -> None:
-        relayed = self._relayed.get(message["conn"])
-        if relayed is None:
-            return
-        raw = message["raw"]
-        try:
-            if isinstance(relayed.seat, PersonSeat):
-                relayed.seat.handle(parse_person(raw), raw, ())
-            else:
-                services = [service_of(s) for s in message.get("services", ())]
-                relayed.seat.handle(parse_worker(raw), raw, services)
-        except Refusal as refusal:
-            relayed.link.close(refusal.code, refusal.reason)
-        except Exception:
-            log.exception("relayed chat message failed")
-            relayed.link.close(Close.SERVER_ERROR, "server error")
+    async def start(self) -> None:
+        await self.home.start()
+
+    def _changed(self, chat_id: str | None) -> None:
+        if chat_id is None:
+            self.resident.desk_dirty = True
         else:
-            return
-        del self._relayed[message["conn"]]
-        relayed.seat.disconnected()
+            self.resident.dirty.add(chat_id)
+        self.home.changed()
 
-    # ---- liveness and stopping -----------------------------------------------------------------
+    async def person(self, entry: PersonEntry, link: Link) -> Seat:
+        return await self.home.enter("person", entry.to_json(), link)
 
-    def _peers(self) -> set[str]:
-        return {e.home for e in self.edges.values()} | {r.link.edge for r in self._relayed.values()}
+    async def worker(self, entry: WorkerEntry, link: Link) -> Seat:
+        return await self.home.enter("worker", dataclasses.asdict(entry), link)
 
-    def _lost(self, key: str) -> None:
-        """Another instance took the desk over while this one stalled: its pages reconnect."""
-        self.desk.close_all(Close.RESTARTING, "desk moved")
-        self.desk.drop()
-        self._relayed.clear()
-
-    def _dead(self, nodes: set[str]) -> None:
-        for edge in list(self.edges.values()):
-            if edge.home in nodes:
-                edge.link.close(Close.RESTARTING, "instance gone")
-        for connection, relayed in list(self._relayed.items()):
-            if relayed.link.edge in nodes:
-                del self._relayed[connection]
-                relayed.seat.disconnected()
+    async def counts(self) -> dict[str, tuple[int, int]]:
+        if self.home.is_home:
+            return _counts(self.desk)
+        saved = await self.home.relay.redis.get(COUNTS_KEY)
+        if saved is None:
+            return {}
+        return {service: (duty, waiting) for service, (duty, waiting) in json.loads(saved).items()}
 
     async def close_all(self, code: int, reason: str) -> None:
-        for edge in list(self.edges.values()):
-            edge.link.close(code, reason)
+        self.home.close_edges(code, reason)
         self.desk.close_all(code, reason)
 
     async def stop(self) -> None:
-        """Save and let go, so that the next instance carries on at once."""
         await self.desk.flush()
-        if self.is_home:
-            self._changed(None)
-        await self.relay.drain()
-        await self.relay.stop()
+        await self.home.stop()

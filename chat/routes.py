@@ -12,7 +12,7 @@ from datetime import datetime
 from aiohttp import WSMsgType, web
 
 from accounts.keys import account_service_key, current_viewer
-from chat.cluster import LocalDesks, PersonEntry, RedisDesks, Seat, WorkerEntry
+from chat.cluster import LocalDesks, PersonEntry, RedisDesks, WorkerEntry, duty_extra
 from chat.desk import ChatDesk
 from chat.desk_state import ChatIdentity
 from chat.keys import (
@@ -47,6 +47,7 @@ from core.app_keys import redis_key, sessions_key, settings_key
 from core.crypto import token_hash
 from core.data_keys import cipher_for
 from core.errors import Forbidden, NotAuthenticated, NotFound
+from core.homes import Seat
 from core.http import client_address
 from core.principal import Role
 from core.request_keys import language_key
@@ -130,7 +131,7 @@ async def _person_frames(socket: web.WebSocketResponse, seat: Seat) -> None:
         message = parse_person(frame.data)
         if isinstance(message, Hello):
             raise Refusal(Close.MALFORMED, "hello may be sent only once")
-        seat.handle(message, frame.data, ())
+        seat.handle(message, frame.data, {})
 
 
 async def _enter_as_person(request: web.Request, link: QueuedSocket, hello: Hello) -> Seat:
@@ -189,8 +190,12 @@ async def worker_socket(request: web.Request) -> web.StreamResponse:
             message = parse_worker(frame.data)
             if isinstance(message, Hello):
                 raise Refusal(Close.MALFORMED, "hello may be sent only once")
-            known = await _services(request) if isinstance(message, Duty) else []
-            seat.handle(message, frame.data, [view.info for view in known])
+            extra = (
+                duty_extra([view.info for view in await _services(request)])
+                if isinstance(message, Duty)
+                else {}
+            )
+            seat.handle(message, frame.data, extra)
     except Refusal as refusal:
         link.close(refusal.code, refusal.reason)
     except Exception:
