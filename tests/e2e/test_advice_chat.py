@@ -184,3 +184,36 @@ async def test_anonymous_advice_in_real_time(
     assert words["closed"] in await later.locator("main").inner_text()
     assert "112" in await later.locator("main").inner_text()
     await axe_clean(later, "the closed chat")
+
+
+async def test_the_chat_fits_a_320_pixel_wide_phone(
+    browser: Any, aiohttp_server: Any, aiohttp_client: Any, app: Any
+) -> None:
+    """The person's page, queued and chatting, and the worker's console: no sideways scrolling
+    at 320 px, the width of the smallest phones in use."""
+    server: TestServer = await aiohttp_server(app, host="127.0.0.1")
+    api: TestClient[Any, Any] = await aiohttp_client(server)
+    family = await make_world(api)
+    await create_user(app, Role.ADMIN, "admin@example.com")
+    await add_service(api, family.unit_id)
+    app[chat_services_key]._clock = lambda: WEDNESDAY
+    worker = await on_duty(browser, server, "maria@example.com")
+    phone = {"width": 320, "height": 640}
+    person = await (await browser.new_context(locale="fi-FI", viewport=phone)).new_page()
+    await person.goto(str(server.make_url(f"/language?lang=fi&next=/chat/{SLUG}")))
+    await person.get_by_label(WORDS["fi"]["message"]).fill(QUESTION["fi"])
+    await person.get_by_role("button", name=WORDS["fi"]["send"], exact=True).click()
+    await shows(person, "#chat-status", WORDS["fi"]["first"])
+    await no_sideways_scrolling(person, "the person's page in the queue")
+    await worker.get_by_role("button", name="Take the next chat").click()
+    await worker.get_by_label("Answer").fill(ANSWER)
+    await worker.locator("#chats").get_by_role("button", name="Send").click()
+    await shows(person, "#chat-log", ANSWER)
+    await no_sideways_scrolling(person, "the person's page in a chat")
+    await worker.set_viewport_size(phone)
+    await no_sideways_scrolling(worker, "the console")
+
+
+async def no_sideways_scrolling(page: Any, where: str) -> None:
+    overflow = await page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"{where} scrolls sideways by {overflow}px"
