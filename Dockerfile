@@ -33,6 +33,7 @@ COPY documents documents
 COPY messaging messaging
 COPY mypages mypages
 COPY chat chat
+COPY discussions discussions
 COPY identification identification
 COPY migrations migrations
 COPY web web

@@ -7,6 +7,7 @@ Running it again changes nothing that is already there and prints the same login
 from __future__ import annotations
 
 from datetime import time, timedelta
+from typing import NamedTuple
 
 from accounts.service import SYSTEM, AccountService
 from booking.service import BookingService
@@ -17,6 +18,7 @@ from calendars.working_time import OpeningInterval
 from chat.service import ChatServices
 from core.db import utcnow
 from core.principal import Role
+from discussions.service import GroupSessions
 
 DEMO_PASSWORD = "kohtaamo-demo-2026"
 MUNICIPALITY = "Demokunta – Demokommun"
@@ -109,11 +111,46 @@ CHAT = {
 }
 
 
+class DemoGroup(NamedTuple):
+    topic: str
+    description: str
+    language: str
+    starts_in_minutes: int
+    minutes: int
+    capacity: int
+    premoderation: bool
+
+
+# The family services' group discussions: one going on now (with pre-moderation, its host
+# Maria Virtanen), one next week.
+GROUPS = (
+    DemoGroup(
+        "Arki teini-ikäisen kanssa",
+        "Vanhempien keskustelu murrosikäisen kanssa elämisestä.",
+        "fi",
+        starts_in_minutes=-30,
+        minutes=150,
+        capacity=20,
+        premoderation=True,
+    ),
+    DemoGroup(
+        "Att vara förälder i en ny familj",
+        "Ett samtal för föräldrar i ombildade familjer.",
+        "sv",
+        starts_in_minutes=7 * 24 * 60,
+        minutes=90,
+        capacity=15,
+        premoderation=False,
+    ),
+)
+
+
 async def load_demo(
     accounts: AccountService,
     calendars: CalendarService,
     bookings: BookingService,
     chats: ChatServices,
+    groups: GroupSessions,
     *,
     base_url: str,
 ) -> list[str]:
@@ -151,6 +188,23 @@ async def load_demo(
     lines.append(
         f"  advice chat: {base_url}/chat/{CHAT['slug']} (answered at {base_url}/staff/chat)"
     )
+    host_id = await accounts.find_user_id("maria.virtanen@demokunta.example")
+    assert host_id is not None
+    now = utcnow().replace(second=0, microsecond=0)
+    for group in GROUPS:
+        starts_at = now + timedelta(minutes=group.starts_in_minutes)
+        await groups.ensure_session(
+            unit_ids["family"],
+            host_id,
+            group.topic,
+            description=group.description,
+            language=group.language,
+            starts_at=starts_at,
+            ends_at=starts_at + timedelta(minutes=group.minutes),
+            capacity=group.capacity,
+            premoderation=group.premoderation,
+        )
+    lines.append(f"  group discussions: {base_url}/groups (hosted at {base_url}/staff/groups)")
     return lines
 
 

@@ -32,6 +32,9 @@ import chat.pages
 import chat.routes
 import consents.pages
 import consents.routes
+import discussions.pages
+import discussions.routes
+import discussions.staff_pages
 import documents.pages
 import documents.routes
 import identification.pages
@@ -86,6 +89,7 @@ from core.principal import Role
 from core.reencryption import Progress, reencrypt
 from core.settings import Settings, SettingsError
 from core.templating import STATIC_DIR, render, setup_templates
+from discussions.service import GroupSessions
 from identification.jwks import rotate as rotate_identity_keys
 from identification.keys import providers_key
 from identification.providers import load_providers
@@ -151,6 +155,9 @@ def create_app(settings: Settings) -> web.Application:
     chat.routes.setup(app)
     chat.pages.setup(app)
     chat.admin_pages.setup(app)
+    discussions.routes.setup(app)
+    discussions.pages.setup(app)
+    discussions.staff_pages.setup(app)
     mypages.pages.setup(app)
     app.router.add_routes(core_routes)
     app.router.add_get("/", _start_page, name="start")
@@ -174,6 +181,7 @@ def create_app(settings: Settings) -> web.Application:
             *assessments.routes.api.operations,
             *privacy.routes.api.operations,
             *chat.routes.api.operations,
+            *discussions.routes.api.operations,
             # The identified client's features answer only when identification is on.
             *(identified_operations if app.get(providers_key) else []),
         ],
@@ -423,8 +431,9 @@ async def _load_demo(settings: Settings) -> list[str]:
             await load_person_hasher(sessions, settings.jurisdiction),
         )
         chats = ChatServices.for_settings(sessions, settings)
+        groups = GroupSessions(sessions, accounts, AuditLog(sessions), settings.zone)
         return await load_demo(
-            accounts, calendar_service, bookings, chats, base_url=settings.base_url
+            accounts, calendar_service, bookings, chats, groups, base_url=settings.base_url
         )
     finally:
         executor.shutdown()

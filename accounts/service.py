@@ -298,6 +298,22 @@ class AccountService:
                 for row in rows
             ]
 
+    async def unit_staff(self, unit_id: str | None = None) -> list[StaffMember]:
+        """Active caseworkers and intake workers, of one unit or of every unit, by name."""
+        async with self._sessions() as session:
+            query = select(User).where(
+                User.role.in_((Role.CASEWORKER.value, Role.INTAKE.value)),
+                User.is_active.is_(True),
+                User.unit_id.is_not(None),
+            )
+            if unit_id is not None:
+                query = query.where(User.unit_id == unit_id)
+            rows = await session.scalars(query.order_by(User.name))
+            return [
+                StaffMember(row.id, row.name, row.email, row.unit_id, Role(row.role))
+                for row in rows
+            ]
+
     async def staff_members(self, user_ids: Sequence[str]) -> list[StaffMember]:
         """Staff by id, active or not (a deactivated caseworker's old bookings still show them)."""
         async with self._sessions() as session:

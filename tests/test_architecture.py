@@ -31,7 +31,7 @@ LAYERS: list[set[str]] = [
     {"messaging", "documents", "consents", "plans"},
     {"privacy"},
     {"mypages"},
-    {"chat"},
+    {"chat", "discussions"},
     {"demo"},
     {"server"},
 ]
