@@ -37,6 +37,13 @@ class Entry:
     staff_id: str | None = None
     staff_name: str = ""
 
+    def as_json(self) -> dict[str, Any]:
+        return {**dataclasses.asdict(self), "info": self.info.as_json()}
+
+    @classmethod
+    def of_json(cls, saved: dict[str, Any]) -> Entry:
+        return cls(**saved | {"info": RoomInfo.of_json(saved["info"])})
+
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Seat:

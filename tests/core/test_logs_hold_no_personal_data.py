@@ -29,6 +29,7 @@ from booking.models import Booking
 from core.app_keys import engine_key, sessions_key
 from core.logs import configure_logging
 from core.principal import Role
+from discussions.keys import group_rooms_key, group_sessions_key
 from notifications.keys import outbox_sender_key
 from server import create_app
 from tests.booking.test_pages import (
@@ -45,6 +46,9 @@ from tests.booking.test_pages import (
 )
 from tests.chat.conftest import SLUG, WEDNESDAY, add_service, expect, set_clock
 from tests.conftest import PASSWORD, create_user, log_in, make_settings
+from tests.discussions.conftest import JUST_BEFORE, PLANNED, as_viewer, fields
+from tests.discussions.conftest import expect as expect_frame
+from tests.discussions.conftest import set_clock as set_group_clock
 from tests.reports.conftest import report_payload
 from tests.servers import Instance, instances, prepare_world
 
@@ -98,6 +102,11 @@ LOGIN = {"email": "vaara.kayttaja@kunta.example", "password": "Hevonen-Akku-Niit
 CHAT = {
     "question": "Puolisoni juo joka ilta Koivukylässä",
     "answer": "Kiitos että kerroit Hämeenkylän perheneuvolasta",
+}
+GROUP = {
+    "nickname": "Uupunut Äiti Vantaalta",
+    "said": "Teinini karkaa öisin Tikkurilaan",
+    "host_said": "Kiitos Lahtisen perheelle jakamisesta",
 }
 
 
@@ -365,6 +374,46 @@ async def chat_through_the_websockets(client: TestClient[Any, Any], unit_id: str
         await console.close()
 
 
+async def discuss_in_a_group(client: TestClient[Any, Any], office: Any) -> None:
+    """A person (behind the proxy) joins a group discussion with a nickname; the host holds,
+    approves and hides what they say, mutes and removes them."""
+    service = client.app[group_sessions_key]
+    set_group_clock(client, PLANNED)
+    planned = await service.create(
+        as_viewer(office.maria, "Maria Virtanen"), fields(host_id=office.maria)
+    )
+    set_group_clock(client, JUST_BEFORE)
+    base = str(client.make_url(""))
+    async with (
+        aiohttp.ClientSession(base_url=base, cookie_jar=aiohttp.CookieJar(unsafe=True)) as staff,
+        aiohttp.ClientSession(base_url=base, headers=PROXY) as person,
+    ):
+        login = {"email": "maria@example.com", "password": PASSWORD}
+        assert (await staff.post("/api/v1/auth/login", json=login)).status == 200
+        host = await staff.ws_connect("/api/v1/groups/ws")
+        await host.send_json({"type": "hello", "v": 1, "session": planned.id})
+        await expect(host, "welcome")
+        assert (await person.get(f"/groups/{planned.id}")).status == 200
+        room = await person.ws_connect("/api/v1/groups/ws")
+        hello = {"type": "hello", "v": 1, "session": planned.id, "nickname": GROUP["nickname"]}
+        await room.send_json(hello)
+        member = (await expect(room, "welcome"))["member"]
+        await room.send_json({"type": "say", "text": GROUP["said"]})
+        held = await expect(room, "held")
+        await host.send_json({"type": "approve", "seq": held["seq"]})
+        await host.send_json({"type": "say", "text": GROUP["host_said"]})
+        assert (await expect_frame(room, "message", text=GROUP["host_said"]))["role"] == "host"
+        await host.send_json({"type": "hide", "seq": held["seq"]})
+        await expect(room, "hidden")
+        await host.send_json({"type": "mute", "member": member})
+        await expect(room, "muted")
+        await host.send_json({"type": "remove", "member": member})
+        await expect(room, "removed")
+        await host.send_json({"type": "end"})
+        await expect(host, "ended")
+        await client.app[group_rooms_key].flush()
+
+
 async def fail_to_log_in(client: TestClient[Any, Any]) -> None:
     # A link someone mailed with the email in its query string: the address is never logged.
     assert (await client.get("/login", params={"email": LOGIN["email"]})).status == 200
@@ -420,6 +469,7 @@ EVERYTHING = needles(
     address=CLIENT_ADDRESS,
     attachment_content=DRAWING_MARK,
     chat=CHAT,
+    group=GROUP,
 )
 # In this process the test client connects from 127.0.0.1 (the trusted proxy): the peer's own
 # address is not to be logged either. (A real server prints its own 127.0.0.1 when it starts.)
@@ -445,6 +495,7 @@ async def test_no_personal_data_from_any_public_form_or_api_reaches_the_log(
     await report_through_the_api(client)
     await report_through_the_pages(client)
     await chat_through_the_websockets(client, office.unit_id)
+    await discuss_in_a_group(client, office)
     await fail_to_log_in(client)
     await fail_unexpectedly(client)
     # No SMTP server and no SMS gateway: the confirmations and cancellations go to the log.

@@ -12,7 +12,7 @@ from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp import WSMsgType
+from aiohttp import WSMsgType, web
 from aiohttp.test_utils import TestClient, TestServer
 
 from core.principal import Role, Viewer
@@ -63,8 +63,9 @@ class GroupWorld:
         return as_viewer(self.family.maria, "Maria Virtanen")
 
     @property
-    def app(self) -> Any:
-        return self.client.app
+    def app(self) -> web.Application:
+        app: web.Application = self.client.app
+        return app
 
     def at(self, moment: datetime) -> None:
         set_clock(self.client, moment)
