@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from core.principal import Role
 from discussions.keys import GROUP_COOKIE, group_sessions_key
+from tests.conftest import create_user
 from tests.discussions.conftest import ENDS, PLANNED, STARTS, TOPIC, GroupWorld
 from tests.messaging.conftest import csrf_of
 
@@ -145,3 +147,28 @@ async def test_the_host_sees_the_console_while_it_is_on_and_writes_the_summary_a
     )
     assert wrong.status == 422
     assert "Ange ämnet (3–120 tecken)." in await wrong.text()
+
+
+async def test_an_admin_plans_for_a_unit_of_their_choice(group_world: GroupWorld) -> None:
+    await create_user(group_world.app, Role.ADMIN, "admin@example.com", name="Alma Admin")
+    admin = await group_world.staff("admin@example.com")
+    group_world.at(PLANNED)
+    form = await (await admin.get("/staff/groups/new")).text()
+    assert 'name="unit_id"' in form and "Maria Virtanen (Perhepalvelut)" in form
+    typed = {
+        "csrf_token": csrf_of(form),
+        "topic": "Vanhemmuus",
+        "language": "sv",
+        "host_id": group_world.family.maria,
+        "day": "2027-03-11",
+        "starts": "17:00",
+        "ends": "18:00",
+        "capacity": "10",
+    }
+    refused = await admin.post("/staff/groups/new", data=typed)
+    assert refused.status == 422 and "Valitse yksikkö." in await refused.text()
+    made = await admin.post(
+        "/staff/groups/new", data=typed | {"unit_id": group_world.family.unit_id}
+    )
+    assert made.status == 200 and "Vanhemmuus" in await made.text()
+    assert "Vanhemmuus" in await (await admin.get("/staff/groups")).text()
