@@ -10,7 +10,7 @@ everyone else, and then:
 - connects ``--chatting`` people whose chats the workers take and ``--waiting`` people who each
   write once and wait in the queue: with the workers' consoles, the connections;
 - the servers' resident memory before and after they connect, per connection;
-- message delivery: every chatting person sends ``--messages`` lines (spread over a second), each
+- message delivery: every chatting person sends ``--messages`` lines (one every 2 s), each
   timed from the send until the worker's console receives it, and the worker answers each, timed
   until the person receives it; p50 and p99 over all. With several instances most of them cross
   from one instance to the other through Redis (the desk runs on one, docs/chat.md);
@@ -32,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,6 +61,7 @@ from bench.common import (
 HEADING = "## Advice chat (`bench/bench_chat.py`)"
 SLUG = "bench-chat"
 CAPACITY = 10
+ROUND_SECONDS = 2.0
 
 
 @dataclass
@@ -73,6 +75,7 @@ class Run:
     delivery_cpu_seconds: float = 0.0
     delivery_seconds: float = 0.0
     redis_cpu_seconds: float = 0.0
+    problems: Counter[str] = field(default_factory=Counter)
 
 
 def rss_kib(pid: int) -> int:
@@ -144,6 +147,8 @@ class Console:
     async def _read(self) -> None:
         async for frame in self.socket:
             message = json.loads(frame.data)
+            if message["type"] == "error":
+                self.run.problems[f"console error {message['code']}"] += 1
             if message["type"] == "chat":
                 self.chats.append(message["chat"])
             elif message["type"] == "line" and message["from"] == "person":
@@ -153,6 +158,7 @@ class Console:
                 await self.socket.send_json(
                     {"type": "say", "chat": message["chat"], "text": answer}
                 )
+        self.run.problems[f"console closed {self.socket.close_code}"] += 1
 
 
 class Person:
@@ -223,9 +229,16 @@ async def measure(
     ]
     await asyncio.sleep(0.5)
     chatting = [await open_person(bases[n % len(bases)], run) for n in range(args.chatting)]
-    for index in range(args.chatting):
-        await consoles[index % args.workers][1].socket.send_json({"type": "take"})
-    await asyncio.wait_for(asyncio.gather(*(p.joined.wait() for p in chatting)), timeout=120)
+    # One take per worker a round, a round every 0.2 s: under each console's 10 frames a second.
+    for first in range(0, args.chatting, args.workers):
+        for index in range(first, min(first + args.workers, args.chatting)):
+            await consoles[index % args.workers][1].socket.send_json({"type": "take"})
+        await asyncio.sleep(0.2)
+    try:
+        await asyncio.wait_for(asyncio.gather(*(p.joined.wait() for p in chatting)), timeout=120)
+    except TimeoutError:
+        joined = sum(p.joined.is_set() for p in chatting)
+        raise SystemExit(f"{joined} of {len(chatting)} chats taken; {dict(run.problems)}") from None
     waiting: list[Person] = []
     for start in range(0, args.waiting, 50):
         waiting += await asyncio.gather(
@@ -243,14 +256,19 @@ async def measure(
     cpu_before = sum(process_seconds(pid) for pid in pids)
     redis_before = process_seconds(redis_pid) if redis_pid else 0.0
     round_started = time.perf_counter()
+    # Each person writes a line every ROUND_SECONDS, the lines spread evenly over the round: a
+    # worker holding ten chats then answers five lines a second, under a console's limit of ten
+    # frames a second.
     for _ in range(args.messages):
         for person in chatting:
             await person.socket.send_json({"type": "say", "text": f"{time.perf_counter()} kysymys"})
-        await asyncio.sleep(1.0)
+            await asyncio.sleep(ROUND_SECONDS / len(chatting))
     expected = args.messages * len(chatting)
     async with asyncio.timeout(60):
-        while len(run.to_person_ms) < expected:  # noqa: ASYNC110 (counted by many readers)
+        while len(run.to_person_ms) < expected and not run.problems:  # noqa: ASYNC110 (counted by many readers)
             await asyncio.sleep(0.05)
+    if run.problems:
+        raise SystemExit(f"the delivery round went wrong: {dict(run.problems)}")
     run.delivery_seconds = time.perf_counter() - round_started
     run.delivery_cpu_seconds = sum(process_seconds(pid) for pid in pids) - cpu_before
     if redis_pid:
@@ -305,7 +323,9 @@ def report(run: Run, args: argparse.Namespace) -> list[str]:
         f"servers {run.delivery_cpu_seconds:.2f} s{redis} |",
         "",
         "Each line is timed from the moment the load generator sends it until the other side's "
-        "socket hands it over, so the load generator's own scheduling is in the figures.",
+        "socket hands it over, so the load generator's own scheduling is in the figures. Each "
+        "person writes a line every 2 s and its worker answers it at once: a worker holding ten "
+        "chats answers five lines a second, under a console's limit of ten frames a second.",
     ]
 
 

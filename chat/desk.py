@@ -14,7 +14,7 @@ import asyncio
 import logging
 import secrets
 import time
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -46,6 +46,7 @@ from chat.protocol import (
 )
 from chat.queues import ServiceQueues
 from chat.types import TOPICS, ChatKeeper, ChatRecords, ServiceInfo
+from core.background import Background
 from core.crypto import token_hash
 from core.db import utcnow
 from core.principal import IdentifiedClient
@@ -54,6 +55,7 @@ from core.websockets import Refusal
 PERSON_GRACE_SECONDS = 120.0
 WORKER_GRACE_SECONDS = 60.0
 BLOCK_SECONDS = 24 * 3600.0
+ANNOUNCE_SECONDS = 0.1
 HELSINKI = ZoneInfo("Europe/Helsinki")
 log = logging.getLogger("kohtaamo.chat")
 
@@ -80,7 +82,9 @@ class ChatDesk:
         self._queues = ServiceQueues()
         self._workers: dict[str, Worker] = {}
         self._blocked: dict[str, float] = {}  # browser session hash → until (monotonic)
-        self._writes: set[asyncio.Task[None]] = set()
+        self._writes = Background()
+        self._unannounced: set[str] = set()  # services whose queue changed since last told
+        self._announcing: asyncio.TimerHandle | None = None
         # Told of every change: a chat's id, or None for the desk's own state (chat/cluster.py
         # saves them so that another instance can carry on).
         self._watcher: Callable[[str | None], None] = lambda chat_id: None
@@ -195,7 +199,7 @@ class ChatDesk:
                 return
             conversation.send({"type": "kept", "url": f"/my/messages/{thread_id}"})
 
-        self._background(keep())
+        self._writes.start(keep())
 
     def person_disconnected(self, conversation: Conversation, link: Link) -> None:
         if conversation.link is not link:
@@ -409,12 +413,23 @@ class ChatDesk:
             self._note(conversation)
 
     def _announce_queue(self, service_id: str) -> None:
-        """Each person waiting hears their place and the estimate; workers on duty, the queue."""
-        self._queues.tell_the_waiting(service_id, self.on_duty(service_id))
-        update = self._queues.for_workers(service_id)
-        for worker in self._workers.values():
-            if service_id in worker.services:
-                worker.send(update)
+        """Each person waiting hears their place and the estimate; workers on duty, the queue.
+        Gathered for a moment, so that a burst of arrivals is told once, not once an arrival to
+        every console (a thousand arrivals told a hundred consoles a hundred thousand times)."""
+        self._unannounced.add(service_id)
+        if self._announcing is None:
+            loop = asyncio.get_running_loop()
+            self._announcing = loop.call_later(ANNOUNCE_SECONDS, self._announce)
+
+    def _announce(self) -> None:
+        self._announcing = None
+        services, self._unannounced = self._unannounced, set()
+        for service_id in services:
+            self._queues.tell_the_waiting(service_id, self.on_duty(service_id))
+            update = self._queues.for_workers(service_id)
+            for worker in self._workers.values():
+                if service_id in worker.services:
+                    worker.send(update)
 
     def _announce_colleagues(self) -> None:
         """Who is on duty where: the consoles offer them as whom to transfer a chat to."""
@@ -457,25 +472,16 @@ class ChatDesk:
             self._forget(conversation)
 
     def _count(self, conversation: Conversation, topic: str) -> None:
-        if conversation.first_queued_at is None:
+        times = conversation.waited_and_talked()
+        if times is None:
             return  # never written to: nothing to count
-        now = time.monotonic()
-        answered = conversation.answered_at
-        waited = (answered or now) - conversation.first_queued_at
-        talked = now - answered if answered is not None else 0.0
-        if answered is not None:
-            self._queues.handled(conversation.service.id, talked / 60)
-        self._background(
-            self._records.chat_ended(
-                conversation.service.id,
-                topic,
-                conversation.started_at,
-                round(waited),
-                round(talked),
-                conversation.transferred,
-                conversation.identity is not None,
-            )
-        )
+        if conversation.answered_at is not None:
+            self._queues.handled(conversation.service.id, times[1] / 60)
+        service, identified = conversation.service.id, conversation.identity is not None
+        self._writes.start(
+            self._records.chat_ended(service, topic, conversation.started_at, *times,
+                                     conversation.transferred, identified)
+        )  # fmt: skip
 
     def _person_gone(self, chat_id: str) -> None:
         conversation = self._chats.get(chat_id)
@@ -580,16 +586,10 @@ class ChatDesk:
                 worker.link.close(code, reason)
 
     async def flush(self) -> None:
-        while self._writes:
-            await asyncio.gather(*list(self._writes), return_exceptions=True)
+        await self._writes.flush()
 
     def _staff_action(self, worker: Worker, action: str, conversation: Conversation) -> None:
-        self._background(self._records.staff_action(worker.user_id, action, conversation.id))
-
-    def _background(self, work: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.get_running_loop().create_task(work)
-        self._writes.add(task)
-        task.add_done_callback(self._writes.discard)
+        self._writes.start(self._records.staff_action(worker.user_id, action, conversation.id))
 
 
 def _error(code: str, detail: str) -> dict[str, Any]:

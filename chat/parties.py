@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import dataclasses
+import time
 from datetime import datetime
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
@@ -92,6 +93,15 @@ class Conversation:
     def send(self, message: dict[str, Any]) -> None:
         if self.link is not None:
             self.link.send(message)
+
+    def waited_and_talked(self) -> tuple[int, int] | None:
+        """Whole seconds waited in queues and talked with a worker; None if never written to."""
+        if self.first_queued_at is None:
+            return None
+        now = time.monotonic()
+        waited = (self.answered_at or now) - self.first_queued_at
+        talked = now - self.answered_at if self.answered_at is not None else 0.0
+        return round(waited), round(talked)
 
     def to_worker(self, message: dict[str, Any]) -> None:
         """Tell the worker holding this chat, if any, about it."""
