@@ -24,8 +24,14 @@ class ChatServiceRow(Base):
     # JSON {"0": ["09:00", "15:00"], …}: Monday is 0; a missing day is closed. Public holidays
     # are closed whatever this says.
     hours: Mapped[str] = mapped_column(Text, default="{}")
+    # JSON {"2026-12-24": ["09:00", "12:00"], "2026-12-16": null}: a day's own hours, or closed.
+    # Wins over the weekly hours and the public holidays.
+    hours_exceptions: Mapped[str] = mapped_column(Text, default="{}", server_default="{}")
     # Where to turn when the chat is closed: the unit's phone, shown with the crisis lines.
     phone: Mapped[str] = mapped_column(String(40), default="")
+    # JSON {"fi": …, "sv": …, "en": …}: the service's own words on other help (a youth line, a
+    # walk-in hour), shown with the phone and the crisis lines.
+    other_help: Mapped[str] = mapped_column(Text, default="{}", server_default="{}")
     capacity: Mapped[int] = mapped_column(Integer, default=3)
     # JSON [{"title": …, "text": …}]: answers the workers paste in and adapt.
     saved_answers: Mapped[str] = mapped_column(Text, default="[]")

@@ -8,7 +8,7 @@ import secrets
 from datetime import datetime
 
 from aiohttp import web
-from babel.dates import get_day_names
+from babel.dates import format_date, get_day_names
 
 from accounts.keys import account_service_key, staff_page
 from chat.keys import CHAT_COOKIE, chat_desks_key, chat_services_key
@@ -21,6 +21,8 @@ from core.templating import render, translate
 from identification.keys import client_identity
 
 pages = web.RouteTableDef()
+# How far ahead the chat's page lists the days with their own hours.
+EXCEPTIONS_SHOWN_DAYS = 31
 # The crisis lines shown with every chat (the country's own, by jurisdiction).
 CRISIS_LINES = {
     "fi": ("Kriisipuhelin", "09 2525 0111"),
@@ -59,15 +61,23 @@ async def chat_page(request: web.Request) -> web.Response:
     state = await _state(request, service)
     identity = await client_identity(request)
     settings = request.app[settings_key]
+    language = request[language_key]
     context = {
         "state": state,
         "hours": [
-            (get_day_names("wide", locale=request[language_key])[day].capitalize(), opens, closes)
+            (get_day_names("wide", locale=language)[day].capitalize(), opens, closes)
             for day, (opens, closes) in sorted(service.hours.weekly.items())
         ],
+        "exceptions": [
+            (format_date(day, "cccc d.M.yyyy", locale=language).capitalize(), opening)
+            for day, opening in service.hours.exceptions_from(
+                request.app[chat_services_key].today(), EXCEPTIONS_SHOWN_DAYS
+            )
+        ],
+        "other_help": service.other_help_in(language),
         "identity": identity,
         "crisis": CRISIS_LINES["se" if settings.jurisdiction == "se" else "fi"],
-        "booking_url": f"/book?unit_id={service.info.unit_id}" if service.info.unit_id else "/book",
+        "booking_url": service.info.booking_url(),
     }
     response = render(request, "chat/chat.html", context)
     if CHAT_COOKIE not in request.cookies:

@@ -16,12 +16,27 @@ class SavedAnswerIn(Strict):
     text: str = Field(max_length=10000)
 
 
+class ExceptionIn(Strict):
+    date: str = Field(max_length=10)  # 2026-12-24
+    # ["09:00", "12:00"], or null: closed that day.
+    hours: list[str] | None = Field(default=None, max_length=2)
+
+
+class ExceptionOut(BaseModel):
+    date: str
+    hours: list[str] | None
+
+
 class ServiceIn(Strict):
     slug: str = Field(max_length=60)
     names: dict[str, str]
     # {"0": ["09:00", "15:00"], …}: Monday is 0; days left out are closed.
     hours: dict[str, list[str]] = Field(default_factory=dict)
+    # Single days with their own hours or closed, over the week and the public holidays.
+    exceptions: list[ExceptionIn] = Field(default_factory=list, max_length=100)
     phone: str = Field(default="", max_length=40)
+    # The service's own words on other help, by language ({"fi": …}), each up to 500 characters.
+    other_help: dict[str, str] = Field(default_factory=dict)
     capacity: int = 3
     unit_id: str | None = Field(default=None, max_length=36)
     meeting_type_id: str | None = Field(default=None, max_length=36)
@@ -34,7 +49,9 @@ class ServiceOut(BaseModel):
     slug: str
     names: dict[str, str]
     hours: dict[str, list[str]]
+    exceptions: list[ExceptionOut]
     phone: str
+    other_help: dict[str, str]
     capacity: int
     open_now: bool
     on_duty: int
@@ -50,7 +67,15 @@ class ServiceOut(BaseModel):
                 str(day): [o.strftime("%H:%M"), c.strftime("%H:%M")]
                 for day, (o, c) in sorted(view.hours.weekly.items())
             },
+            exceptions=[
+                ExceptionOut(
+                    date=day.isoformat(),
+                    hours=None if hours is None else [t.strftime("%H:%M") for t in hours],
+                )
+                for day, hours in sorted(view.hours.exceptions.items())
+            ],
             phone=view.phone,
+            other_help=dict(view.other_help),
             capacity=view.info.capacity,
             open_now=open_now,
             on_duty=on_duty,

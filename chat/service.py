@@ -9,7 +9,7 @@ import json
 import re
 import statistics
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from audit.service import AuditLog
-from chat.hours import Hours, hours_of, parse_hours
+from chat.hours import Hours, hours_of, parse_exceptions, parse_hours
 from chat.models import ChatServiceRow, ChatStatistic
 from chat.types import TOPICS, ServiceInfo
 from core.db import Sessions, new_id, utcnow
@@ -32,6 +32,7 @@ SMALL_CELL = 5  # counts under this are shown as "< 5"
 
 
 MAX_SAVED_ANSWERS = 30
+MAX_OTHER_HELP = 500
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -47,6 +48,11 @@ class ServiceView:
     phone: str
     active: bool
     saved_answers: tuple[SavedAnswer, ...] = ()
+    # The service's own words on where else to turn, by language (may be empty).
+    other_help: Mapping[str, str] = dataclasses.field(default_factory=dict)
+
+    def other_help_in(self, language: str) -> str:
+        return self.other_help.get(language) or self.other_help.get("fi") or ""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -99,6 +105,10 @@ class ChatServices:
     def is_open(self, service: ServiceView) -> bool:
         return service.active and service.hours.is_open(self._clock(), self._zone, self._calendar)
 
+    def today(self) -> date:
+        """Today in the municipality's zone."""
+        return self._clock().astimezone(self._zone).date()
+
     def next_opening(self, service: ServiceView) -> datetime | None:
         return service.hours.next_opening(self._clock(), self._zone, self._calendar)
 
@@ -138,10 +148,17 @@ class ChatServices:
         if not isinstance(capacity, int) or not 1 <= capacity <= 10:
             errors["capacity"] = N_("Enter a number from 1 to 10.")
         try:
-            hours = parse_hours(fields.get("hours") or {})
+            weekly = parse_hours(fields.get("hours") or {}).weekly
         except ValidationFailed as invalid:
             errors |= invalid.fields
-            hours = Hours({})
+            weekly = {}
+        try:
+            exceptions = parse_exceptions(fields.get("exceptions") or [])
+        except ValidationFailed as invalid:
+            errors |= invalid.fields
+            exceptions = {}
+        hours = Hours(weekly, exceptions)
+        other_help = _other_help(fields.get("other_help") or {}, errors)
         saved = _saved_answers(fields.get("saved_answers") or [], errors)
         if errors:
             raise ValidationFailed(errors)
@@ -156,7 +173,9 @@ class ChatServices:
             row.slug = slug
             row.names = json.dumps(names, ensure_ascii=False)
             row.hours = hours.as_json()
+            row.hours_exceptions = hours.exceptions_json()
             row.phone = str(fields.get("phone", ""))[:40]
+            row.other_help = json.dumps(other_help, ensure_ascii=False)
             row.capacity = capacity
             row.saved_answers = json.dumps(
                 [dataclasses.asdict(answer) for answer in saved], ensure_ascii=False
@@ -246,13 +265,29 @@ def _view(row: ChatServiceRow) -> ServiceView:
             capacity=row.capacity,
             meeting_type_id=row.meeting_type_id,
         ),
-        hours=hours_of(row.hours),
+        hours=hours_of(row.hours, row.hours_exceptions),
         phone=row.phone,
+        other_help=json.loads(row.other_help or "{}"),
         active=row.active,
         saved_answers=tuple(
             SavedAnswer(**entry) for entry in json.loads(row.saved_answers or "[]")
         ),
     )
+
+
+def _other_help(raw: Any, errors: dict[str, str]) -> dict[str, str]:
+    """The service's words on other help, by language: optional, up to 500 characters each."""
+    if not isinstance(raw, dict):
+        errors["other_help"] = N_("Give the text by language.")
+        return {}
+    found: dict[str, str] = {}
+    for language in ("fi", "sv", "en"):
+        text = str(raw.get(language) or "").strip()
+        if len(text) > MAX_OTHER_HELP:
+            errors[f"other_help.{language}"] = N_("Keep it under 500 characters.")
+        elif text:
+            found[language] = text
+    return found
 
 
 def _saved_answers(raw: Any, errors: dict[str, str]) -> list[SavedAnswer]:
