@@ -121,6 +121,7 @@ async def servers(
                 login_attempt_limit="1000",
                 # Every person of the load comes from 127.0.0.1.
                 chat_connections_per_address="100000",
+                chat_frames_per_address="10000000",
                 **shared,
             )
             process = subprocess.Popen(

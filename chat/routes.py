@@ -51,7 +51,7 @@ from core.homes import Seat
 from core.http import client_address
 from core.principal import Role
 from core.request_keys import language_key
-from core.websockets import AddressConnections, MessageBucket, QueuedSocket, Refusal, same_site
+from core.websockets import AddressLimits, MessageBucket, QueuedSocket, Refusal, same_site
 from identification.keys import client_identity
 from messaging.keys import messaging_service_key
 
@@ -65,7 +65,9 @@ async def chat_context(app: web.Application) -> AsyncIterator[None]:
     settings = app[settings_key]
     services = ChatServices.for_settings(app[sessions_key], settings)
     app[chat_services_key] = services
-    app[chat_addresses_key] = AddressConnections(settings.chat_connections_per_address, Close.FLOOD)
+    app[chat_addresses_key] = AddressLimits(
+        settings.chat_connections_per_address, settings.chat_frames_per_address, Close.FLOOD
+    )
     desk = app[chat_desk_key] = ChatDesk(
         services, keeper=lambda: app.get(messaging_service_key), zone=settings.zone
     )
@@ -105,10 +107,10 @@ async def person_socket(request: web.Request) -> web.StreamResponse:
     socket, link = await _open(request)
     seat: Seat | None = None
     try:
-        with request.app[chat_addresses_key].hold(client_address(request)):
+        with request.app[chat_addresses_key].hold(client_address(request)) as shared:
             hello = await _hello(socket, person=True)
             seat = await _enter_as_person(request, link, hello)
-            await _person_frames(socket, seat)
+            await _person_frames(socket, seat, shared)
     except Refusal as refusal:
         link.close(refusal.code, refusal.reason)
     except Exception:
@@ -121,13 +123,15 @@ async def person_socket(request: web.Request) -> web.StreamResponse:
     return socket
 
 
-async def _person_frames(socket: web.WebSocketResponse, seat: Seat) -> None:
+async def _person_frames(socket: web.WebSocketResponse, seat: Seat, shared: MessageBucket) -> None:
+    """``shared``: the frames of all of this address's sockets together."""
     bucket = MessageBucket(MESSAGES_PER_SECOND, Close.FLOOD)
     async for frame in socket:
         if frame.type is not WSMsgType.TEXT:
             _refuse_binary(frame.type)
             return
         bucket.take()
+        shared.take()
         message = parse_person(frame.data)
         if isinstance(message, Hello):
             raise Refusal(Close.MALFORMED, "hello may be sent only once")

@@ -89,6 +89,8 @@ class Settings:
     video_test_limit: int = 4
     # Open advice-chat and group-discussion sockets per client address (in memory, per process).
     chat_connections_per_address: int = 20
+    # Frames a second from all of one address's chat and group sockets together.
+    chat_frames_per_address: int = 30
     video_heartbeat_seconds: int = 10
     # Proxies (nginx) whose X-Forwarded-For is believed: rate limits count the real client.
     trusted_proxies: tuple[str, ...] = ()
@@ -212,6 +214,9 @@ class Settings:
             video_test_limit=reader.integer("VIDEO_TEST_LIMIT", 4, minimum=0, maximum=1000),
             chat_connections_per_address=reader.integer(
                 "CHAT_CONNECTIONS_PER_ADDRESS", 20, minimum=1, maximum=1_000_000
+            ),
+            chat_frames_per_address=reader.integer(
+                "CHAT_FRAMES_PER_ADDRESS", 30, minimum=1, maximum=10_000_000
             ),
             video_heartbeat_seconds=reader.integer(
                 "VIDEO_HEARTBEAT_SECONDS", 10, minimum=1, maximum=60

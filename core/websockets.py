@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import hmac
 import json
+import secrets
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -14,7 +17,6 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from core.app_keys import settings_key
-from core.crypto import token_hash
 
 # A connection whose reader falls this far behind is dropped rather than let the others wait.
 MAX_QUEUED_MESSAGES = 512
@@ -94,28 +96,36 @@ class Refusal(Exception):
         self.reason = reason
 
 
-class AddressConnections:
-    """At most ``limit`` open sockets per client address. Counted in this process's memory only,
-    under a keyed hash of the address, forgotten with the address's last connection: the
-    address is never stored or logged for this."""
+class AddressLimits:
+    """Per client address: a bound on open sockets, and one frame bucket all of them share.
+    The address is held only in this process's memory, under a hash keyed with a random key of
+    this process, and is forgotten with its last socket: never stored, logged or passed on."""
 
-    def __init__(self, limit: int, code: int) -> None:
-        self._limit = limit
+    def __init__(self, connections: int, frames_per_second: int, code: int) -> None:
+        self._connections = connections
+        self._frames = frames_per_second
         self._code = code
-        self._open: dict[str, int] = {}
+        self._key = secrets.token_bytes(32)
+        self._open: dict[str, tuple[int, MessageBucket]] = {}
 
     @contextlib.contextmanager
-    def hold(self, address: str) -> Iterator[None]:
-        key = token_hash(address)
-        if self._open.get(key, 0) >= self._limit:
+    def hold(self, address: str) -> Iterator[MessageBucket]:
+        """A place for one socket from ``address``, and the frame bucket its sockets share."""
+        key = hmac.new(self._key, address.encode(), hashlib.sha256).hexdigest()
+        count, bucket = self._open.get(key, (0, MessageBucket(self._frames, self._code)))
+        if count >= self._connections:
             raise Refusal(self._code, "too many connections from one address")
-        self._open[key] = self._open.get(key, 0) + 1
+        self._open[key] = (count + 1, bucket)
         try:
-            yield
+            yield bucket
         finally:
-            left = self._open.pop(key) - 1
-            if left:
-                self._open[key] = left
+            left, _ = self._open.pop(key)
+            if left > 1:
+                self._open[key] = (left - 1, bucket)
+
+    def __len__(self) -> int:
+        """How many addresses hold sockets now (for tests: none once all are closed)."""
+        return len(self._open)
 
 
 class MessageBucket:

@@ -9,7 +9,7 @@ from babel.dates import format_date, format_time
 
 from core.app_keys import settings_key
 from core.request_keys import language_key
-from discussions.limits import AddressLimits
+from core.websockets import AddressLimits
 from discussions.rooms import GroupRooms
 from discussions.service import GroupSessions
 

@@ -22,14 +22,14 @@ from core.app_keys import sessions_key, settings_key
 from core.errors import Forbidden, NotFound
 from core.http import client_address
 from core.request_keys import viewer_key
-from core.websockets import MessageBucket, QueuedSocket, Refusal, same_site
+from core.websockets import AddressLimits, MessageBucket, QueuedSocket, Refusal, same_site
 from discussions.keys import (
     GROUP_COOKIE,
     group_addresses_key,
     group_rooms_key,
     group_sessions_key,
 )
-from discussions.limits import AddressLimits, Pace
+from discussions.limits import Pace
 from discussions.protocol import (
     FRAMES_PER_SECOND,
     HELLO_TIMEOUT_SECONDS,
@@ -47,8 +47,6 @@ from discussions.service import GroupSessions
 log = logging.getLogger("kohtaamo.groups")
 api = ApiRoutes("group discussions")
 HEARTBEAT_SECONDS = 20.0
-# Frames of all the sockets of one address together, per second.
-ADDRESS_FRAMES_PER_SECOND = 3 * FRAMES_PER_SECOND
 # What one person says: five at once, then one every two seconds.
 SAY_BURST, SAY_EVERY_SECONDS = 5, 2.0
 
@@ -62,7 +60,7 @@ async def groups_context(app: web.Application) -> AsyncIterator[None]:
     # One clock for the sessions and their rooms (a test that moves one moves both).
     app[group_rooms_key] = GroupRooms(sessions, clock=sessions.now)
     app[group_addresses_key] = AddressLimits(
-        settings.chat_connections_per_address, ADDRESS_FRAMES_PER_SECOND, Close.FLOOD
+        settings.chat_connections_per_address, settings.chat_frames_per_address, Close.FLOOD
     )
     yield
     app[group_rooms_key].drop()
@@ -120,7 +118,8 @@ async def group_socket(request: web.Request) -> web.StreamResponse:
 def _address_limit(request: web.Request) -> contextlib.AbstractContextManager[MessageBucket]:
     """Logged-in staff are not counted against their address (an office shares one)."""
     if request.get(viewer_key) is not None:
-        return contextlib.nullcontext(MessageBucket(ADDRESS_FRAMES_PER_SECOND, Close.FLOOD))
+        frames = request.app[settings_key].chat_frames_per_address
+        return contextlib.nullcontext(MessageBucket(frames, Close.FLOOD))
     limits: AddressLimits = request.app[group_addresses_key]
     return limits.hold(client_address(request))
 

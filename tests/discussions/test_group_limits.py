@@ -8,9 +8,9 @@ import asyncio
 
 import pytest
 
-from core.websockets import Refusal
+from core.websockets import AddressLimits, Refusal
 from discussions.keys import group_addresses_key
-from discussions.limits import AddressLimits, Pace
+from discussions.limits import Pace
 from discussions.protocol import Hello, Say, as_json, of_json, parse
 from tests.discussions.conftest import GroupWorld, closed_with, expect
 
