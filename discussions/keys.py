@@ -10,11 +10,14 @@ from babel.dates import format_date, format_time
 from core.app_keys import settings_key
 from core.request_keys import language_key
 from core.websockets import AddressLimits
+from discussions.cluster import Groups
 from discussions.rooms import GroupRooms
 from discussions.service import GroupSessions
 
 group_sessions_key = web.AppKey("group_sessions", GroupSessions)
 group_rooms_key = web.AppKey("group_rooms", GroupRooms)
+# Where connections sit in the rooms: this process's, or the instance's that runs them (Redis).
+groups_key = web.AppKey("groups", Groups)
 # Open sockets and their frames per client address, in memory only (discussions/limits.py).
 group_addresses_key = web.AppKey("group_addresses", AddressLimits)
 # The browser's group session: a random id in a cookie, so that a removal holds for that

@@ -10,7 +10,7 @@ from aiohttp import web
 
 from core.app_keys import settings_key
 from core.templating import render
-from discussions.keys import GROUP_COOKIE, group_rooms_key, group_sessions_key, session_time
+from discussions.keys import GROUP_COOKIE, group_sessions_key, groups_key, session_time
 from discussions.protocol import MAX_TEXT_LENGTH
 
 pages = web.RouteTableDef()
@@ -42,7 +42,7 @@ async def group_page(request: web.Request) -> web.Response:
         "view": view,
         "state": view.state(sessions.now()),
         "when": session_time(request, view.starts_at, view.ends_at),
-        "present": request.app[group_rooms_key].present(view.id),
+        "present": (await request.app[groups_key].present()).get(view.id, 0),
         "max_text": MAX_TEXT_LENGTH,
     }
     response = render(request, "discussions/session.html", context)

@@ -79,6 +79,10 @@ class GroupRooms:
         room = self._rooms.get(session_id)
         return len(room.members) if room else 0
 
+    def everyone_present(self) -> dict[str, int]:
+        """How many are in each room now."""
+        return {session_id: len(room.members) for session_id, room in self._rooms.items()}
+
     # ---- entering and leaving ----------------------------------------------------------------
 
     def enter(self, entry: Entry, link: Link) -> Seat:

@@ -18,16 +18,20 @@ from aiohttp import WSMsgType, web
 from accounts.keys import account_service_key
 from audit.service import AuditLog
 from core.api import ApiRoutes, json_response
-from core.app_keys import sessions_key, settings_key
+from core.app_keys import redis_key, sessions_key, settings_key
+from core.data_keys import cipher_for
 from core.errors import Forbidden, NotFound
+from core.homes import Seat
 from core.http import client_address
 from core.request_keys import viewer_key
 from core.websockets import AddressLimits, MessageBucket, QueuedSocket, Refusal, same_site
+from discussions.cluster import LocalGroups, RedisGroups
 from discussions.keys import (
     GROUP_COOKIE,
     group_addresses_key,
     group_rooms_key,
     group_sessions_key,
+    groups_key,
 )
 from discussions.limits import Pace
 from discussions.protocol import (
@@ -39,7 +43,7 @@ from discussions.protocol import (
     Say,
     parse,
 )
-from discussions.room import Entry, Seat
+from discussions.room import Entry
 from discussions.rooms import GroupRooms
 from discussions.schemas import GroupOut, GroupsOut
 from discussions.service import GroupSessions
@@ -58,17 +62,24 @@ async def groups_context(app: web.Application) -> AsyncIterator[None]:
     )
     app[group_sessions_key] = sessions
     # One clock for the sessions and their rooms (a test that moves one moves both).
-    app[group_rooms_key] = GroupRooms(sessions, clock=sessions.now)
+    rooms = app[group_rooms_key] = GroupRooms(sessions, clock=sessions.now)
     app[group_addresses_key] = AddressLimits(
         settings.chat_connections_per_address, settings.chat_frames_per_address, Close.FLOOD
     )
+    redis = app.get(redis_key)
+    if redis is None:
+        app[groups_key] = LocalGroups(rooms)
+    else:
+        shared = RedisGroups(rooms, redis, cipher_for(settings))
+        await shared.start()
+        app[groups_key] = shared
     yield
-    app[group_rooms_key].drop()
+    await app[groups_key].stop()
 
 
 async def _tell_rooms_to_reconnect(app: web.Application) -> None:
     """On shutdown: every page is told to reconnect (4503) and resumes where it can."""
-    app[group_rooms_key].close_all(Close.RESTARTING, "restarting")
+    await app[groups_key].close_all(Close.RESTARTING, "restarting")
     await app[group_rooms_key].flush()
 
 
@@ -95,14 +106,13 @@ async def group_socket(request: web.Request) -> web.StreamResponse:
         raise web.HTTPBadRequest()
     await socket.prepare(request)
     link = QueuedSocket(socket, request)
-    rooms = request.app[group_rooms_key]
     seat: Seat | None = None
     try:
         with _address_limit(request) as shared:
             hello = await _hello(socket)
             entry = await _entry(request, hello)
-            seat = rooms.enter(entry, link)
-            await _frames(socket, rooms, seat, link, shared)
+            seat = await request.app[groups_key].enter(entry, link)
+            await _frames(socket, seat, link, shared)
     except Refusal as refusal:
         link.close(refusal.code, refusal.reason)
     except Exception:
@@ -110,7 +120,7 @@ async def group_socket(request: web.Request) -> web.StreamResponse:
         link.close(Close.SERVER_ERROR, "server error")
     finally:
         if seat is not None:
-            rooms.disconnected(seat, link)
+            seat.disconnected()
         await link.finish()
     return socket
 
@@ -158,7 +168,6 @@ async def _entry(request: web.Request, hello: Hello) -> Entry:
 
 async def _frames(
     socket: web.WebSocketResponse,
-    rooms: GroupRooms,
     seat: Seat,
     link: QueuedSocket,
     shared: MessageBucket,
@@ -177,7 +186,7 @@ async def _frames(
         if isinstance(message, Say) and not pace.allows():
             link.send(_error("slow-down", "wait a moment before writing again"))
             continue
-        rooms.message(seat, message)
+        seat.handle(message, frame.data, {})
 
 
 def _refuse_binary(kind: WSMsgType) -> None:

@@ -16,7 +16,7 @@ from core.i18n import N_
 from core.principal import Role, Viewer
 from core.request_keys import language_key
 from core.templating import render
-from discussions.keys import group_rooms_key, group_sessions_key, session_time
+from discussions.keys import group_sessions_key, groups_key, session_time
 from discussions.protocol import MAX_TEXT_LENGTH
 from discussions.service import LANGUAGES, SessionFields, SessionView
 
@@ -91,7 +91,7 @@ async def change_submit(request: web.Request) -> web.Response:
         changed = await sessions.change(viewer, view.id, _fields_of(values))
     except ValidationFailed as invalid:
         return await _form(request, viewer, view, values, invalid.fields, status=422)
-    request.app[group_rooms_key].update(changed.room_info())
+    await request.app[groups_key].update(changed.room_info())
     raise web.HTTPSeeOther(f"/staff/groups/{view.id}?notice=saved")
 
 
@@ -101,7 +101,7 @@ async def cancel_submit(request: web.Request) -> web.Response:
     cancelled = await request.app[group_sessions_key].cancel(
         viewer, request.match_info["session_id"]
     )
-    request.app[group_rooms_key].update(cancelled.room_info())
+    await request.app[groups_key].update(cancelled.room_info())
     raise web.HTTPSeeOther("/staff/groups?notice=cancelled")
 
 
