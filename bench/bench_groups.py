@@ -21,11 +21,9 @@ import contextlib
 import json
 import platform
 import resource
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -34,22 +32,17 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.bench_chat import rss_kib
+from bench.bench_chat import rss_kib, servers
 from bench.common import (
     PASSWORD,
-    ROOT,
     bench_unit,
     drop_postgres,
-    free_port,
     fresh_postgres,
     percentile,
     postgres_base_url,
     process_seconds,
     redis_server,
     replace_section,
-    server_environment,
-    stop_process,
-    wait_until_healthy,
 )
 
 HEADING = "## Group discussions (`bench/bench_groups.py`)"
@@ -91,36 +84,6 @@ async def seed(database_url: str, participants: int) -> str:
             capacity=participants,
             premoderation=False,
         )
-
-
-@contextlib.asynccontextmanager
-async def servers(
-    database_url: str, count: int, redis_url: str | None
-) -> AsyncIterator[list[tuple[str, int]]]:
-    started: list[tuple[str, subprocess.Popen[bytes]]] = []
-    shared = {"redis_url": redis_url} if redis_url else {}
-    try:
-        for _ in range(count):
-            port = free_port()
-            environment = server_environment(
-                database_url,
-                port,
-                login_attempt_limit="1000",
-                # Everyone of the load comes from 127.0.0.1.
-                chat_connections_per_address="100000",
-                chat_frames_per_address="10000000",
-                **shared,
-            )
-            process = subprocess.Popen(
-                [sys.executable, "server.py", "serve"], cwd=ROOT, env=environment
-            )
-            started.append((f"http://127.0.0.1:{port}", process))
-        for base, process in started:
-            await wait_until_healthy(base, process, within=30)
-        yield [(base, process.pid) for base, process in started]
-    finally:
-        for _, process in started:
-            stop_process(process)
 
 
 class Member:
