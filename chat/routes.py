@@ -4,6 +4,8 @@ statistics. Protocol: docs/chat.md. This module moves frames between sockets and
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import secrets
 from collections.abc import AsyncIterator
@@ -44,7 +46,6 @@ from chat.schemas import (
 from chat.service import ChatServices, ServiceView
 from core.api import ApiRoutes, json_response, parse_body, parse_query
 from core.app_keys import redis_key, sessions_key, settings_key
-from core.crypto import token_hash
 from core.data_keys import cipher_for
 from core.errors import Forbidden, NotAuthenticated, NotFound
 from core.homes import Seat
@@ -89,9 +90,11 @@ async def _tell_chats_to_reconnect(app: web.Application) -> None:
 
 
 def browser_session(request: web.Request) -> str:
-    """The keyed hash of the browser's chat cookie (the chat page sets one), for blocks."""
+    """The browser's chat cookie (the chat page sets one) hashed with the service's secret key,
+    for blocks: the same on every instance, and nothing to recover a cookie from."""
     value = request.cookies.get(CHAT_COOKIE) or secrets.token_urlsafe(16)
-    return token_hash(value)
+    key = request.app[settings_key].secret_key.encode()
+    return hmac.new(key, b"chat browser\0" + value.encode(), hashlib.sha256).hexdigest()
 
 
 # ---- the person's socket ----------------------------------------------------------------------
