@@ -25,6 +25,8 @@ async def test_bad_frames_close_only_their_own_connection(group_world: GroupWorl
         ('{"type": "say", "text": "' + "x" * 1001 + '"}', 4400),
         ('{"type": "say", "text": "   "}', 4400),
         ('{"type": "approve", "seq": "1"}', 4400),
+        ('{"type": "approve", "seq": 1}', 4400),  # a moderator's action from a participant
+        ('{"type": "end"}', 4400),
         ('{"type": "say", "text": "' + "x" * 17_000 + '"}', 1009),
         ('{"type": "hello", "v": 1, "session": "x", "nickname": "Toinen"}', 4400),
     ]
