@@ -11,7 +11,7 @@ import secrets
 from collections.abc import AsyncIterator
 from datetime import datetime
 
-from aiohttp import WSMsgType, web
+from aiohttp import web
 
 from accounts.keys import account_service_key, current_viewer
 from chat.cluster import LocalDesks, PersonEntry, RedisDesks, WorkerEntry, duty_extra
@@ -52,7 +52,15 @@ from core.homes import Seat
 from core.http import client_address
 from core.principal import Role
 from core.request_keys import language_key
-from core.websockets import AddressLimits, MessageBucket, QueuedSocket, Refusal, same_site
+from core.websockets import (
+    AddressLimits,
+    MessageBucket,
+    QueuedSocket,
+    Refusal,
+    first_text,
+    is_text,
+    open_socket,
+)
 from identification.keys import client_identity
 from messaging.keys import messaging_service_key
 
@@ -130,8 +138,7 @@ async def _person_frames(socket: web.WebSocketResponse, seat: Seat, shared: Mess
     """``shared``: the frames of all of this address's sockets together."""
     bucket = MessageBucket(MESSAGES_PER_SECOND, Close.FLOOD)
     async for frame in socket:
-        if frame.type is not WSMsgType.TEXT:
-            _refuse_binary(frame.type)
+        if not is_text(frame):
             return
         bucket.take()
         shared.take()
@@ -190,8 +197,7 @@ async def worker_socket(request: web.Request) -> web.StreamResponse:
         seat = await request.app[chat_desks_key].worker(entry, link)
         bucket = MessageBucket(MESSAGES_PER_SECOND, Close.FLOOD)
         async for frame in socket:
-            if frame.type is not WSMsgType.TEXT:
-                _refuse_binary(frame.type)
+            if not is_text(frame):
                 break
             bucket.take()
             message = parse_worker(frame.data)
@@ -219,32 +225,15 @@ async def worker_socket(request: web.Request) -> web.StreamResponse:
 
 
 async def _open(request: web.Request) -> tuple[web.WebSocketResponse, QueuedSocket]:
-    if not same_site(request):
-        raise Forbidden()
-    socket = web.WebSocketResponse(heartbeat=HEARTBEAT_SECONDS, max_msg_size=MAX_FRAME_BYTES)
-    if not socket.can_prepare(request).ok:
-        raise web.HTTPBadRequest()
-    await socket.prepare(request)
-    return socket, QueuedSocket(socket, request)
+    return await open_socket(request, heartbeat=HEARTBEAT_SECONDS, max_size=MAX_FRAME_BYTES)
 
 
 async def _hello(socket: web.WebSocketResponse, *, person: bool) -> Hello:
-    try:
-        frame = await socket.receive(timeout=HELLO_TIMEOUT_SECONDS)
-    except TimeoutError:
-        raise Refusal(Close.MALFORMED, "no hello within 10 s") from None
-    if frame.type is not WSMsgType.TEXT:
-        _refuse_binary(frame.type)
-        raise Refusal(Close.LEFT, "closed before hello")
-    message = parse_person(frame.data) if person else parse_worker(frame.data)
+    raw = await first_text(socket, within=HELLO_TIMEOUT_SECONDS)
+    message = parse_person(raw) if person else parse_worker(raw)
     if not isinstance(message, Hello):
         raise Refusal(Close.MALFORMED, "the first message must be hello")
     return message
-
-
-def _refuse_binary(kind: WSMsgType) -> None:
-    if kind is WSMsgType.BINARY:
-        raise Refusal(Close.MALFORMED, "binary frames are not allowed")
 
 
 async def _services(request: web.Request) -> list[ServiceView]:

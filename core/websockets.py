@@ -14,9 +14,10 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
-from aiohttp import web
+from aiohttp import WSMessage, WSMsgType, web
 
 from core.app_keys import settings_key
+from core.errors import Forbidden
 
 # A connection whose reader falls this far behind is dropped rather than let the others wait.
 MAX_QUEUED_MESSAGES = 512
@@ -75,6 +76,47 @@ class QueuedSocket:
             except (ConnectionError, RuntimeError):
                 self._closing = True
                 return
+
+
+# Close codes every socket of the service shares (docs/chat.md, docs/groups.md, docs/signaling.md).
+LEFT = 1000
+MALFORMED = 4400
+
+
+async def open_socket(
+    request: web.Request, *, heartbeat: float, max_size: int
+) -> tuple[web.WebSocketResponse, QueuedSocket]:
+    """The request's WebSocket, from our own pages only, prepared, with its sending side."""
+    if not same_site(request):
+        raise Forbidden()
+    socket = web.WebSocketResponse(heartbeat=heartbeat, max_msg_size=max_size)
+    if not socket.can_prepare(request).ok:
+        raise web.HTTPBadRequest()
+    await socket.prepare(request)
+    return socket, QueuedSocket(socket, request)
+
+
+async def first_text(
+    socket: web.WebSocketResponse, *, within: float, late_code: int = MALFORMED
+) -> str:
+    """The first frame's text (the hello), or a ``Refusal``: none in time, binary, or closed."""
+    try:
+        frame = await socket.receive(timeout=within)
+    except TimeoutError:
+        # Every socket gives 10 s (a test may give less; the reason stays the documented one).
+        raise Refusal(late_code, "no hello within 10 s") from None
+    if not is_text(frame):
+        raise Refusal(LEFT, "closed before hello")
+    return str(frame.data)
+
+
+def is_text(frame: WSMessage) -> bool:
+    """True for a text frame; a binary one is refused; anything else ends the connection."""
+    if frame.type is WSMsgType.TEXT:
+        return True
+    if frame.type is WSMsgType.BINARY:
+        raise Refusal(MALFORMED, "binary frames are not allowed")
+    return False
 
 
 def same_site(request: web.Request) -> bool:

@@ -13,18 +13,26 @@ import secrets
 from collections.abc import AsyncIterator
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import web
 
 from accounts.keys import account_service_key
 from audit.service import AuditLog
 from core.api import ApiRoutes, json_response
 from core.app_keys import redis_key, sessions_key, settings_key
 from core.data_keys import cipher_for
-from core.errors import Forbidden, NotFound
+from core.errors import NotFound
 from core.homes import Seat
 from core.http import client_address
 from core.request_keys import viewer_key
-from core.websockets import AddressLimits, MessageBucket, QueuedSocket, Refusal, same_site
+from core.websockets import (
+    AddressLimits,
+    MessageBucket,
+    QueuedSocket,
+    Refusal,
+    first_text,
+    is_text,
+    open_socket,
+)
 from discussions.cluster import LocalGroups, RedisGroups
 from discussions.keys import (
     GROUP_COOKIE,
@@ -99,13 +107,7 @@ def browser_of(request: web.Request) -> str:
     errors=(400, 403),
 )
 async def group_socket(request: web.Request) -> web.StreamResponse:
-    if not same_site(request):
-        raise Forbidden()
-    socket = web.WebSocketResponse(heartbeat=HEARTBEAT_SECONDS, max_msg_size=MAX_FRAME_BYTES)
-    if not socket.can_prepare(request).ok:
-        raise web.HTTPBadRequest()
-    await socket.prepare(request)
-    link = QueuedSocket(socket, request)
+    socket, link = await open_socket(request, heartbeat=HEARTBEAT_SECONDS, max_size=MAX_FRAME_BYTES)
     seat: Seat | None = None
     try:
         with _address_limit(request) as shared:
@@ -135,14 +137,7 @@ def _address_limit(request: web.Request) -> contextlib.AbstractContextManager[Me
 
 
 async def _hello(socket: web.WebSocketResponse) -> Hello:
-    try:
-        frame = await socket.receive(timeout=HELLO_TIMEOUT_SECONDS)
-    except TimeoutError:
-        raise Refusal(Close.MALFORMED, "no hello within 10 s") from None
-    if frame.type is not WSMsgType.TEXT:
-        _refuse_binary(frame.type)
-        raise Refusal(Close.LEFT, "closed before hello")
-    message = parse(frame.data)
+    message = parse(await first_text(socket, within=HELLO_TIMEOUT_SECONDS))
     if not isinstance(message, Hello):
         raise Refusal(Close.MALFORMED, "the first message must be hello")
     return message
@@ -175,8 +170,7 @@ async def _frames(
     bucket = MessageBucket(FRAMES_PER_SECOND, Close.FLOOD)
     pace = Pace(SAY_BURST, SAY_EVERY_SECONDS)
     async for frame in socket:
-        if frame.type is not WSMsgType.TEXT:
-            _refuse_binary(frame.type)
+        if not is_text(frame):
             return
         bucket.take()
         shared.take()
@@ -187,11 +181,6 @@ async def _frames(
             link.send(_error("slow-down", "wait a moment before writing again"))
             continue
         seat.handle(message, frame.data, {})
-
-
-def _refuse_binary(kind: WSMsgType) -> None:
-    if kind is WSMsgType.BINARY:
-        raise Refusal(Close.MALFORMED, "binary frames are not allowed")
 
 
 def _error(code: str, detail: str) -> dict[str, Any]:

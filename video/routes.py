@@ -11,7 +11,7 @@ import secrets
 from collections.abc import AsyncIterator
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import web
 
 from accounts.keys import current_viewer
 from booking.keys import booking_service_key, limit_public, listen_to_removals
@@ -20,7 +20,7 @@ from core.app_keys import redis_key, sessions_key, settings_key
 from core.errors import Forbidden, NotAuthenticated, NotFound
 from core.principal import Role, Viewer
 from core.request_keys import viewer_key
-from core.websockets import QueuedSocket, same_site
+from core.websockets import first_text, is_text, open_socket
 from identification.keys import client_identity
 from video.cluster import LocalRooms, RedisRooms, Seat
 from video.echo import MAX_TEST_SECONDS, ConnectionTests
@@ -168,16 +168,11 @@ class _PlansOf:
     errors=(400, 403),
 )
 async def meeting_socket(request: web.Request) -> web.StreamResponse:
-    if not same_site(request):
-        raise Forbidden()
-    socket = web.WebSocketResponse(
+    socket, link = await open_socket(
+        request,
         heartbeat=request.app[settings_key].video_heartbeat_seconds,
-        max_msg_size=MAX_MESSAGE_BYTES,
+        max_size=MAX_MESSAGE_BYTES,
     )
-    if not socket.can_prepare(request).ok:
-        raise web.HTTPBadRequest()
-    await socket.prepare(request)
-    link = QueuedSocket(socket, request)
     seat: Seat | None = None
     try:
         hello = await _hello(socket)
@@ -197,15 +192,8 @@ async def meeting_socket(request: web.Request) -> web.StreamResponse:
 
 
 async def _hello(socket: web.WebSocketResponse) -> Hello:
-    try:
-        frame = await socket.receive(timeout=HELLO_TIMEOUT_SECONDS)
-    except TimeoutError:
-        raise Refusal(Close.NOT_AUTHENTICATED, "no hello within 10 s") from None
-    if frame.type is not WSMsgType.TEXT:
-        if frame.type is WSMsgType.BINARY:
-            raise Refusal(Close.MALFORMED, "binary frames are not allowed")
-        raise Refusal(Close.LEFT, "closed before hello")
-    message = parse_message(frame.data)
+    raw = await first_text(socket, within=HELLO_TIMEOUT_SECONDS, late_code=Close.NOT_AUTHENTICATED)
+    message = parse_message(raw)
     if not isinstance(message, Hello):
         raise Refusal(Close.MALFORMED, "the first message must be hello")
     return message
@@ -214,13 +202,10 @@ async def _hello(socket: web.WebSocketResponse) -> Hello:
 async def _relay(socket: web.WebSocketResponse, seat: Seat) -> None:
     bucket = MessageBucket(MESSAGES_PER_SECOND, Close.FLOOD)
     async for frame in socket:
-        if frame.type is WSMsgType.TEXT:
-            bucket.take()
-            seat.handle(parse_message(frame.data), frame.data)
-        elif frame.type is WSMsgType.BINARY:
-            raise Refusal(Close.MALFORMED, "binary frames are not allowed")
-        else:
+        if not is_text(frame):
             return
+        bucket.take()
+        seat.handle(parse_message(frame.data), frame.data)
 
 
 async def _admit(request: web.Request, meeting_id: str, hello: Hello) -> Admission:
