@@ -3,7 +3,7 @@
 // writing to everyone, and ending the discussion. The server knows them by their staff login.
 
 import { announce, messageItem, nameOf, readStrings, setState, translator } from "./messages.js";
-import { GroupSocket } from "./socket.js";
+import { LiveSocket as GroupSocket } from "../live-socket.js";
 
 const ERRORS = { "no-message": "error", "no-member": "error", "slow-down": "slow_down" };
 

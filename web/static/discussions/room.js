@@ -3,7 +3,7 @@
 // sessionStorage only, and is wiped on leaving, at the end, and by "Exit this page".
 
 import { announce, messageItem, nameOf, readStrings, setState, translator } from "./messages.js";
-import { GroupSocket } from "./socket.js";
+import { LiveSocket as GroupSocket } from "../live-socket.js";
 
 const CLOSED = {
   4403: "removed",

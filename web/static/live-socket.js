@@ -1,13 +1,15 @@
-// The group discussions' WebSocket (docs/groups.md, version 1): hello, resume after a drop with
-// what was missed, and a heartbeat. Events: "status" {state: "connecting" | "open" |
-// "reconnecting"}, "message" {message}, "closed" {code, reason} when the server ended us for good.
+// A live WebSocket of the service, as the advice chat (docs/chat.md) and the group discussions
+// (docs/groups.md) use it: hello, resume after a drop with what was missed, and a heartbeat.
+// Events: "status" {state: "connecting" | "open" | "reconnecting"}, "message" {message},
+// "closed" {code, reason} when the server ended us for good.
 
 const PING_EVERY_MS = 15_000;
 const BACKOFF_MS = [500, 1000, 2000, 4000, 8000];
-// Drops after which the server still holds our place for a hello with the resume token.
+// Drops after which the server still holds our place (a chat, a seat) for a hello with the
+// resume token.
 const RESUMABLE = new Set([1001, 1005, 1006, 1011, 1012, 1013, 1014, 4503]);
 
-export class GroupSocket extends EventTarget {
+export class LiveSocket extends EventTarget {
   #path;
   #hello;
   #socket = null;
