@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from core.background import Background
 from core.crypto import token_hash
 from core.db import utcnow
 from core.websockets import Refusal
@@ -70,7 +71,7 @@ class GroupRooms:
         self._rooms: dict[str, Room] = {}
         # Sessions ended early by their host: refused until their time is over.
         self._ended: dict[str, datetime] = {}
-        self._writes: set[asyncio.Task[None]] = set()
+        self._writes = Background()
 
     # ---- reading -----------------------------------------------------------------------------
 
@@ -475,19 +476,13 @@ class GroupRooms:
                     member.link.close(code, reason)
 
     async def flush(self) -> None:
-        while self._writes:
-            await asyncio.gather(*list(self._writes), return_exceptions=True)
+        await self._writes.flush()
 
     def _staff_action(self, member: Member, room: Room, action: str) -> None:
         if member.staff_id is not None:
-            self._background(
+            self._writes.start(
                 self._records.staff_action(member.staff_id, action, room.info.session_id)
             )
-
-    def _background(self, work: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.get_running_loop().create_task(work)
-        self._writes.add(task)
-        task.add_done_callback(self._writes.discard)
 
 
 def _error(code: str, detail: str) -> dict[str, Any]:
