@@ -58,8 +58,8 @@ from core.websockets import (
     QueuedSocket,
     Refusal,
     first_text,
-    is_text,
     open_socket,
+    text_frames,
 )
 from identification.keys import client_identity
 from messaging.keys import messaging_service_key
@@ -137,15 +137,11 @@ async def person_socket(request: web.Request) -> web.StreamResponse:
 async def _person_frames(socket: web.WebSocketResponse, seat: Seat, shared: MessageBucket) -> None:
     """``shared``: the frames of all of this address's sockets together."""
     bucket = MessageBucket(MESSAGES_PER_SECOND, Close.FLOOD)
-    async for frame in socket:
-        if not is_text(frame):
-            return
-        bucket.take()
-        shared.take()
-        message = parse_person(frame.data)
+    async for raw in text_frames(socket, bucket, shared):
+        message = parse_person(raw)
         if isinstance(message, Hello):
             raise Refusal(Close.MALFORMED, "hello may be sent only once")
-        seat.handle(message, frame.data, {})
+        seat.handle(message, raw, {})
 
 
 async def _enter_as_person(request: web.Request, link: QueuedSocket, hello: Hello) -> Seat:
@@ -196,11 +192,8 @@ async def worker_socket(request: web.Request) -> web.StreamResponse:
         entry = WorkerEntry(viewer.user_id, viewer.name, unit_id)
         seat = await request.app[chat_desks_key].worker(entry, link)
         bucket = MessageBucket(MESSAGES_PER_SECOND, Close.FLOOD)
-        async for frame in socket:
-            if not is_text(frame):
-                break
-            bucket.take()
-            message = parse_worker(frame.data)
+        async for raw in text_frames(socket, bucket):
+            message = parse_worker(raw)
             if isinstance(message, Hello):
                 raise Refusal(Close.MALFORMED, "hello may be sent only once")
             extra = (
@@ -208,7 +201,7 @@ async def worker_socket(request: web.Request) -> web.StreamResponse:
                 if isinstance(message, Duty)
                 else {}
             )
-            seat.handle(message, frame.data, extra)
+            seat.handle(message, raw, extra)
     except Refusal as refusal:
         link.close(refusal.code, refusal.reason)
     except Exception:

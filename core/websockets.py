@@ -10,7 +10,7 @@ import hmac
 import json
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -108,6 +108,17 @@ async def first_text(
     if not is_text(frame):
         raise Refusal(LEFT, "closed before hello")
     return str(frame.data)
+
+
+async def text_frames(socket: web.WebSocketResponse, *buckets: MessageBucket) -> AsyncIterator[str]:
+    """The text of each frame after the hello, each taken from every bucket (the connection's
+    rate, the address's), until the socket closes; a binary frame or a flood is refused."""
+    async for frame in socket:
+        if not is_text(frame):
+            return
+        for bucket in buckets:
+            bucket.take()
+        yield str(frame.data)
 
 
 def is_text(frame: WSMessage) -> bool:

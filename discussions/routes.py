@@ -30,8 +30,8 @@ from core.websockets import (
     QueuedSocket,
     Refusal,
     first_text,
-    is_text,
     open_socket,
+    text_frames,
 )
 from discussions.cluster import LocalGroups, RedisGroups
 from discussions.keys import (
@@ -169,18 +169,14 @@ async def _frames(
 ) -> None:
     bucket = MessageBucket(FRAMES_PER_SECOND, Close.FLOOD)
     pace = Pace(SAY_BURST, SAY_EVERY_SECONDS)
-    async for frame in socket:
-        if not is_text(frame):
-            return
-        bucket.take()
-        shared.take()
-        message = parse(frame.data)
+    async for raw in text_frames(socket, bucket, shared):
+        message = parse(raw)
         if isinstance(message, Hello):
             raise Refusal(Close.MALFORMED, "hello may be sent only once")
         if isinstance(message, Say) and not pace.allows():
             link.send(_error("slow-down", "wait a moment before writing again"))
             continue
-        seat.handle(message, frame.data, {})
+        seat.handle(message, raw, {})
 
 
 def _error(code: str, detail: str) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from core.app_keys import redis_key, sessions_key, settings_key
 from core.errors import Forbidden, NotAuthenticated, NotFound
 from core.principal import Role, Viewer
 from core.request_keys import viewer_key
-from core.websockets import first_text, is_text, open_socket
+from core.websockets import first_text, open_socket, text_frames
 from identification.keys import client_identity
 from video.cluster import LocalRooms, RedisRooms, Seat
 from video.echo import MAX_TEST_SECONDS, ConnectionTests
@@ -201,11 +201,8 @@ async def _hello(socket: web.WebSocketResponse) -> Hello:
 
 async def _relay(socket: web.WebSocketResponse, seat: Seat) -> None:
     bucket = MessageBucket(MESSAGES_PER_SECOND, Close.FLOOD)
-    async for frame in socket:
-        if not is_text(frame):
-            return
-        bucket.take()
-        seat.handle(parse_message(frame.data), frame.data)
+    async for raw in text_frames(socket, bucket):
+        seat.handle(parse_message(raw), raw)
 
 
 async def _admit(request: web.Request, meeting_id: str, hello: Hello) -> Admission:
