@@ -33,9 +33,10 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import aiohttp
 
@@ -58,6 +59,7 @@ from bench.common import (
     wait_until_healthy,
 )
 
+T = TypeVar("T")
 HEADING = "## Advice chat (`bench/bench_chat.py`)"
 SLUG = "bench-chat"
 CAPACITY = 10
@@ -134,6 +136,32 @@ async def servers(
     finally:
         for _, process in started:
             stop_process(process)
+
+
+@contextlib.asynccontextmanager
+async def deployment(
+    count: int, seed: Callable[[str], Awaitable[T]]
+) -> AsyncIterator[tuple[T, list[tuple[str, int]], int | None]]:
+    """``count`` servers with ``seed``'s data: one on SQLite without Redis, or several on a fresh
+    PostgreSQL database sharing a ``redis-server`` of their own. Yields what ``seed`` returned,
+    the servers' (base URL, pid) and Redis's pid (None without)."""
+    with tempfile.TemporaryDirectory() as directory:
+        if count == 1:
+            database_url = f"sqlite+aiosqlite:///{directory}/bench.sqlite3"
+            seeded = await seed(database_url)
+            async with servers(database_url, 1, None) as instances:
+                yield seeded, instances, None
+            return
+        database_url = await fresh_postgres(postgres_base_url())
+        try:
+            seeded = await seed(database_url)
+            async with (
+                redis_server(Path(directory)) as (redis_url, redis_pid),
+                servers(database_url, count, redis_url) as instances,
+            ):
+                yield seeded, instances, redis_pid
+        finally:
+            await drop_postgres(database_url)
 
 
 class Console:
@@ -345,22 +373,12 @@ def main() -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
     async def go() -> Run:
-        with tempfile.TemporaryDirectory() as directory:
-            if args.instances == 1:
-                database_url = f"sqlite+aiosqlite:///{directory}/bench.sqlite3"
-                await seed(database_url, args.workers)
-                async with servers(database_url, 1, None) as instances:
-                    return await measure(instances, None, args)
-            database_url = await fresh_postgres(postgres_base_url())
-            try:
-                await seed(database_url, args.workers)
-                async with (
-                    redis_server(Path(directory)) as (redis_url, redis_pid),
-                    servers(database_url, args.instances, redis_url) as instances,
-                ):
-                    return await measure(instances, redis_pid, args)
-            finally:
-                await drop_postgres(database_url)
+        async with deployment(args.instances, lambda url: seed(url, args.workers)) as (
+            _,
+            instances,
+            redis_pid,
+        ):
+            return await measure(instances, redis_pid, args)
 
     run = asyncio.run(go())
     lines = report(run, args)

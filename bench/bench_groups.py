@@ -22,7 +22,6 @@ import json
 import platform
 import resource
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -32,16 +31,12 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.bench_chat import rss_kib, servers
+from bench.bench_chat import deployment, rss_kib
 from bench.common import (
     PASSWORD,
     bench_unit,
-    drop_postgres,
-    fresh_postgres,
     percentile,
-    postgres_base_url,
     process_seconds,
-    redis_server,
     replace_section,
 )
 
@@ -223,22 +218,12 @@ def main() -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
     async def go() -> Run:
-        with tempfile.TemporaryDirectory() as directory:
-            if args.instances == 1:
-                database_url = f"sqlite+aiosqlite:///{directory}/bench.sqlite3"
-                session_id = await seed(database_url, args.participants)
-                async with servers(database_url, 1, None) as instances:
-                    return await measure(instances, session_id, args)
-            database_url = await fresh_postgres(postgres_base_url())
-            try:
-                session_id = await seed(database_url, args.participants)
-                async with (
-                    redis_server(Path(directory)) as (redis_url, _),
-                    servers(database_url, args.instances, redis_url) as instances,
-                ):
-                    return await measure(instances, session_id, args)
-            finally:
-                await drop_postgres(database_url)
+        async with deployment(args.instances, lambda url: seed(url, args.participants)) as (
+            session_id,
+            instances,
+            _,
+        ):
+            return await measure(instances, session_id, args)
 
     run = asyncio.run(go())
     lines = report(run, args)
