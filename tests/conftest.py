@@ -23,6 +23,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 from argon2 import PasswordHasher
+from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -265,6 +266,14 @@ def redis_url(redis_server: str) -> Iterator[str]:
     with socket.create_connection(("127.0.0.1", port), timeout=5) as connection:
         connection.sendall(b"FLUSHALL\r\n")
         connection.recv(16)
+
+
+@pytest.fixture
+async def redis(redis_url: str) -> AsyncIterator[Redis]:
+    """A client of the session's Redis, to read what the instances keep there."""
+    client = Redis.from_url(redis_url, decode_responses=True)
+    yield client
+    await client.aclose()
 
 
 @pytest.fixture(scope="session")

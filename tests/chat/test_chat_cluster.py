@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -37,13 +36,6 @@ async def other(aiohttp_client: Any, settings: Settings) -> TestClient[Any, Any]
     b: TestClient[Any, Any] = await aiohttp_client(create_app(settings))
     set_clock(b, lambda: WEDNESDAY)
     return b
-
-
-@pytest.fixture
-async def redis(redis_url: str) -> AsyncIterator[Redis]:
-    client = Redis.from_url(redis_url, decode_responses=True)
-    yield client
-    await client.aclose()
 
 
 def on(world: ChatWorld, instance: TestClient[Any, Any]) -> ChatWorld:

@@ -38,13 +38,6 @@ async def other(aiohttp_client: Any, settings: Settings) -> TestClient[Any, Any]
     return b
 
 
-@pytest.fixture
-async def redis(redis_url: str) -> AsyncIterator[Redis]:
-    client = Redis.from_url(redis_url, decode_responses=True)
-    yield client
-    await client.aclose()
-
-
 def on(world: GroupWorld, instance: TestClient[Any, Any]) -> GroupWorld:
     return dataclasses.replace(world, client=instance)
 
