@@ -162,11 +162,6 @@ class Relay:
                 return str(holder), False
         return None, False
 
-    def release(self, key: str) -> None:
-        if key in self.claims:
-            self.claims.discard(key)
-            self.write(lambda pipe: pipe.eval(_RELEASE, 1, key, self.node))
-
     # ---- writing -------------------------------------------------------------------------------
 
     def tell(self, node: str, message: dict[str, Any]) -> None:
