@@ -12,7 +12,7 @@ import hmac
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.organisation import UnitInfo
@@ -37,6 +37,9 @@ from core.db import Sessions
 from core.errors import Forbidden, NotFound
 from core.lookup import PersonHasher
 from core.principal import Role
+
+# The first key of the advisory locks that queue the writers of one caseworker's calendar.
+CASEWORKER_LOCK_SPACE = 0x4B4F4341  # "KOCA"
 
 
 def present(
@@ -191,6 +194,20 @@ class BookingRecords:
 
     @staticmethod
     async def overlaps(session: AsyncSession, row: Booking) -> bool:
+        """Whether ``row`` would overlap a live booking of its caseworker.
+
+        On PostgreSQL the writers of one caseworker's calendar first queue on an advisory lock
+        held to the end of the transaction, so the check sees every booking committed before
+        it. The exclusion constraint alone would still refuse an overlap, but two transactions
+        inserting overlapping rows at the same moment each wait for the other there, and
+        PostgreSQL breaks that deadlock by failing one of them with an error instead of a
+        refusal.
+        """
+        if session.get_bind().dialect.name == "postgresql":
+            await session.execute(
+                text("SELECT pg_advisory_xact_lock(:space, hashtext(:caseworker))"),
+                {"space": CASEWORKER_LOCK_SPACE, "caseworker": row.caseworker_id},
+            )
         query = select(Booking.id).where(
             Booking.caseworker_id == row.caseworker_id,
             Booking.status != CANCELLED,

@@ -25,6 +25,7 @@ from tests.booking.conftest import booking_body
 from tests.notifications.conftest import Inbox, SmtpServer
 from tests.servers import (
     LEADING,
+    Instance,
     book_with_a_reminder_due_soon,
     instances,
     log_in,
@@ -56,7 +57,17 @@ async def wait_until(condition: Callable[[], Any], seconds: float, what: str) ->
         pytest.fail(f"waited {seconds} s in vain for {what}")
 
 
-RACERS = 20
+RACERS = 40
+
+
+def errors_logged(servers: list[Instance]) -> list[str]:
+    """What the instances logged at ERROR, to say why a request failed."""
+    return [
+        line
+        for instance in servers
+        for line in instance.log.read_text(encoding="utf-8", errors="replace").splitlines()
+        if '"level": "ERROR"' in line
+    ]
 
 
 async def test_a_booking_race_split_across_two_instances_books_once(
@@ -85,7 +96,7 @@ async def test_a_booking_race_split_across_two_instances_books_once(
             results = await asyncio.gather(*(attempt(number) for number in range(RACERS)))
 
         statuses = Counter(status for _, status, _ in results)
-        assert statuses == {201: 1, 409: RACERS - 1}, results
+        assert statuses == {201: 1, 409: RACERS - 1}, (results, errors_logged(servers))
         assert Counter(port for port, _, _ in results) == {
             servers[0].port: RACERS // 2,
             servers[1].port: RACERS // 2,
