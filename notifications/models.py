@@ -5,16 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
-    Column,
-    Float,
     ForeignKey,
     Index,
     Integer,
-    LargeBinary,
     String,
-    Table,
     Text,
-    Unicode,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -60,15 +55,3 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
-
-
-# Where APScheduler's SQLAlchemy job store kept its jobs, until the leader's jobs moved to memory
-# (notifications/leader_jobs.py). Unused; declared so that the schema still matches the
-# migrations until one drops it.
-scheduler_jobs = Table(
-    "apscheduler_jobs",
-    Base.metadata,
-    Column("id", Unicode(191), primary_key=True),
-    Column("next_run_time", Float(25), index=True),
-    Column("job_state", LargeBinary, nullable=False),
-)
