@@ -22,6 +22,7 @@ COPY calendars calendars
 COPY audit audit
 COPY booking booking
 COPY notifications notifications
+COPY sfu sfu
 COPY video video
 COPY assessments assessments
 COPY reports reports

@@ -196,8 +196,9 @@ def _forget_vobject_time_zones() -> None:
 
 
 def loopback_only() -> bool:
-    """True inside a network namespace whose only interface is loopback (see tests/run-fenced)."""
-    return all(name == "lo" for _, name in socket.if_nameindex())
+    """True inside a network namespace whose only interface is loopback (see tests/run-fenced),
+    or a portless bridge a test made there for Janus (tests/janus_gateway.py): no way out."""
+    return all(name in ("lo", "kfence0") for _, name in socket.if_nameindex())
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # of one layer do not import each other.
 LAYERS: list[set[str]] = [
     {"core"},
+    {"sfu"},
     {"accounts"},
     {"audit"},
     {"identification"},
