@@ -148,6 +148,49 @@ def free_slots_for_unit(
     return slots
 
 
+def free_times_for_unit(
+    availabilities: Iterable[Availability],
+    rules: SlotRules,
+    first_day: date,
+    last_day: date,
+    now: datetime,
+) -> list[Slot]:
+    """Each free start of the unit once, with the first caseworker (by id) free then.
+
+    The same as keeping, of ``free_slots_for_unit``, the first slot of every start, but a
+    caseworker is only asked about the starts nobody before them had free: in a unit whose
+    people keep the same hours, the first few free caseworkers answer for the rest, so the
+    cost follows the unit's free times rather than its size.
+    """
+    _require_aware(now, "now")
+    earliest, latest = _earliest_and_latest(rules, now)
+    readings: _Readings = {}
+    taken: dict[datetime, str] = {}
+    # Per schedule (zone and hours): its starts nobody has had free yet, and how many starts
+    # were taken when that list was last filtered.
+    open_starts: dict[tuple[object, ...], tuple[list[datetime], int]] = {}
+    for availability in sorted(availabilities, key=attrgetter("caseworker_id")):
+        schedule = _schedule_of(availability, first_day, last_day)
+        if schedule not in open_starts:
+            starts = _candidate_starts(
+                availability, rules, first_day, last_day, earliest, latest, readings
+            )
+            open_starts[schedule] = (starts, 0)
+        pending, taken_then = open_starts[schedule]
+        if taken_then != len(taken):  # others have given some of these starts meanwhile
+            pending = [start for start in pending if start not in taken]
+        if pending:
+            free = _unblocked(pending, availability.blocked, rules)
+            if free:
+                for start in free:
+                    taken[start] = availability.caseworker_id
+                given = set(free)
+                pending = [start for start in pending if start not in given]
+        open_starts[schedule] = (pending, len(taken))
+    duration = rules.duration
+    return [Slot(start, start + duration, taken[start]) for start in sorted(taken)]
+
+
 def _free_slots(
     availability: Availability,
     rules: SlotRules,
@@ -157,45 +200,86 @@ def _free_slots(
     readings: _Readings,
 ) -> list[Slot]:
     _require_aware(now, "now")
-    earliest = now.astimezone(UTC) + rules.minimum_notice
-    latest = now.astimezone(UTC) + rules.horizon
+    earliest, latest = _earliest_and_latest(rules, now)
+    starts = _candidate_starts(availability, rules, first_day, last_day, earliest, latest, readings)
+    caseworker_id, duration = availability.caseworker_id, rules.duration
+    return [
+        Slot(start, start + duration, caseworker_id)
+        for start in _unblocked(starts, availability.blocked, rules)
+    ]
+
+
+def _earliest_and_latest(rules: SlotRules, now: datetime) -> tuple[datetime, datetime]:
+    now = now.astimezone(UTC)
+    return now + rules.minimum_notice, now + rules.horizon
+
+
+def _schedule_of(availability: Availability, first_day: date, last_day: date) -> tuple[object, ...]:
+    """What decides a caseworker's candidate starts: two with equal schedules have the same."""
+    overrides = tuple(
+        sorted(
+            (day, tuple(sorted(hours)))
+            for day, hours in availability.overrides.items()
+            if first_day - _DAY <= day <= last_day + _DAY
+        )
+    )
+    return (availability.zone, tuple(sorted(availability.weekly, key=_opening_order)), overrides)
+
+
+def _opening_order(opening: Opening) -> tuple[int, time, time]:
+    return opening.weekday, opening.starts_at, opening.ends_at
+
+
+def _candidate_starts(
+    availability: Availability,
+    rules: SlotRules,
+    first_day: date,
+    last_day: date,
+    earliest: datetime,
+    latest: datetime,
+    readings: _Readings,
+) -> list[datetime]:
+    """Every start the hours, step, notice and horizon allow on the days, sorted, each once."""
     zone = availability.zone
     # A day holds only instants whose wall-clock date it is; a day of margin covers zones
     # whose clocks go back across midnight.
     first_day = max(first_day, earliest.astimezone(zone).date() - _DAY)
     last_day = min(last_day, latest.astimezone(zone).date() + _DAY)
-    # Every candidate starts in here (UTC offsets stay within a day), so only blocked intervals
-    # reaching into it are sorted.
-    lowest = max(earliest, datetime.combine(first_day - _DAY, _MIDNIGHT, tzinfo=UTC))
-    highest = min(latest, datetime.combine(last_day + 2 * _DAY, _MIDNIGHT, tzinfo=UTC))
-    block_starts, block_ends = _merged(
-        availability.blocked,
-        lowest - rules.buffer_before,
-        highest + rules.duration + rules.buffer_after,
-    )
     weekly = _weekly_by_weekday(availability.weekly)
-    caseworker_id = availability.caseworker_id
-    duration, before, after = rules.duration, rules.buffer_before, rules.buffer_after
-    blocks = len(block_ends)
-    slots: list[Slot] = []
+    starts: list[datetime] = []
     day = first_day
     while day <= last_day:
         for opening_start, opening_end in _real_openings(availability, weekly, day, readings):
-            # Candidates come in time order, so one pointer sweeps the sorted blocked list.
-            index = bisect_right(block_ends, opening_start - before)
-            for start in _starts(opening_start, opening_end, day, zone, rules, earliest, latest):
-                end = start + duration
-                low = start - before
-                while index < blocks and block_ends[index] <= low:
-                    index += 1
-                if index == blocks or block_starts[index] >= end + after:
-                    slots.append(Slot(start, end, caseworker_id))
+            starts.extend(_starts(opening_start, opening_end, day, zone, rules, earliest, latest))
         day += _DAY
-    if any(later.start <= earlier.start for earlier, later in pairwise(slots)):
-        # Only overlapping overrides get here; a slot they share counts once.
-        slots = list({slot.start: slot for slot in slots}.values())
-        slots.sort(key=_by_start)
-    return slots
+    if any(later <= earlier for earlier, later in pairwise(starts)):
+        # Only overlapping overrides get here; a start they share counts once.
+        starts = sorted(set(starts))
+    return starts
+
+
+def _unblocked(
+    starts: Sequence[datetime], blocked: Iterable[Interval], rules: SlotRules
+) -> list[datetime]:
+    """The sorted starts whose buffered range overlaps nothing blocked."""
+    if not starts:
+        return []
+    duration, before, after = rules.duration, rules.buffer_before, rules.buffer_after
+    # Only blocked intervals reaching into some candidate's buffered range are sorted.
+    block_starts, block_ends = _merged(blocked, starts[0] - before, starts[-1] + duration + after)
+    blocks = len(block_ends)
+    if not blocks:
+        return list(starts)
+    free = []
+    # Candidates come in time order, so one pointer sweeps the sorted blocked list.
+    index = bisect_right(block_ends, starts[0] - before)
+    for start in starts:
+        low = start - before
+        while index < blocks and block_ends[index] <= low:
+            index += 1
+        if index == blocks or block_starts[index] >= start + duration + after:
+            free.append(start)
+    return free
 
 
 def is_bookable(

@@ -31,6 +31,7 @@ from availability.slots import (
     buffered,
     free_slots,
     free_slots_for_unit,
+    free_times_for_unit,
 )
 
 ZONES = (ZoneInfo("Europe/Helsinki"), ZoneInfo("Europe/Stockholm"))
@@ -129,6 +130,10 @@ def main() -> None:
         (
             "Unit of 200 caseworkers, 2 weeks, 30 bookings and 260 busy intervals each",
             lambda: free_slots_for_unit(unit, RULES, FIRST_DAY, two_weeks, NOW),
+        ),
+        (
+            "The same unit's free times, each once (what a unit search answers)",
+            lambda: free_times_for_unit(unit, RULES, FIRST_DAY, two_weeks, NOW),
         ),
     ]
     print(
