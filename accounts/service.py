@@ -287,15 +287,18 @@ class AccountService:
     ) -> list[StaffMember]:
         """Active caseworkers, of one unit or with the given ids."""
         async with self._sessions() as session:
-            query = select(User).where(User.role == Role.CASEWORKER.value, User.is_active.is_(True))
+            # Columns, not User objects: a unit's slot search reads hundreds of these.
+            query = select(User.id, User.name, User.email, User.unit_id).where(
+                User.role == Role.CASEWORKER.value, User.is_active.is_(True)
+            )
             if unit_id is not None:
                 query = query.where(User.unit_id == unit_id)
             if caseworker_ids is not None:
                 query = query.where(User.id.in_(caseworker_ids))
-            rows = await session.scalars(query.order_by(User.name))
+            rows = await session.execute(query.order_by(User.name))
             return [
-                StaffMember(row.id, row.name, row.email, row.unit_id, Role(row.role))
-                for row in rows
+                StaffMember(user_id, name, email, user_unit_id, Role.CASEWORKER)
+                for user_id, name, email, user_unit_id in rows
             ]
 
     async def unit_staff(self, unit_id: str | None = None) -> list[StaffMember]:

@@ -23,7 +23,7 @@ from booking.person_data import BookingErasure, OwnBooking, PersonBookings
 from booking.records import BookingRecords
 from booking.rescheduling import Rescheduling
 from booking.retention import BATCH, BookingRemovalListener, BookingRetention
-from booking.slot_search import SlotSearch
+from booking.slot_search import FreeTimes, SlotSearch
 from booking.types import (
     Access,
     BookingChangeListener,
@@ -103,6 +103,23 @@ class BookingService:
             first_day=first_day,
             last_day=last_day,
             ignore_booking=ignore_booking,
+        )
+
+    async def free_times(
+        self,
+        meeting_type_id: str,
+        *,
+        caseworker_id: str | None = None,
+        unit_id: str | None = None,
+        first_day: date,
+        last_day: date,
+    ) -> FreeTimes:
+        return await self._slots.free_times(
+            meeting_type_id,
+            caseworker_id=caseworker_id,
+            unit_id=unit_id,
+            first_day=first_day,
+            last_day=last_day,
         )
 
     async def book(self, request: BookingRequest) -> BookingCreated:

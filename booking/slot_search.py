@@ -6,11 +6,20 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from accounts.service import StaffMember
-from availability.slots import Availability, Interval, Slot, SlotRules, free_slots, nearest_free
+from availability.slots import (
+    Availability,
+    Interval,
+    Slot,
+    SlotRules,
+    free_slots,
+    free_times_for_unit,
+    nearest_free,
+)
 from booking.models import CANCELLED, Booking
 from booking.records import BookingRecords
 from calendars.meeting_types import MeetingTypeInfo
@@ -32,6 +41,14 @@ def rules_of(meeting_type: MeetingTypeInfo) -> SlotRules:
     )
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class FreeTimes:
+    """A search's free slots, and the zone of each caseworker searched (to show them in)."""
+
+    slots: list[Slot]
+    zones: dict[str, ZoneInfo]
+
+
 class SlotSearch:
     def __init__(self, records: BookingRecords) -> None:
         self._records = records
@@ -43,6 +60,23 @@ class SlotSearch:
         accounts, calendars = self._records.accounts, self._records.calendars
         if (caseworker_id is None) == (unit_id is None):
             raise ValidationFailed({"caseworker_id": N_("Choose a caseworker or a unit.")})
+        people = await accounts.caseworkers(
+            caseworker_ids=None if caseworker_id is None else [caseworker_id], unit_id=unit_id
+        )
+        if people:
+            # The usual case in two queries: the meeting type is among those the people offer.
+            offered = await calendars.meeting_types_for(
+                [(person.id, person.unit_id) for person in people]
+            )
+            offering = [
+                (person, item)
+                for person in people
+                for item in offered[person.id]
+                if item.id == meeting_type_id
+            ]
+            if offering:
+                return offering[0][1], [person for person, _ in offering]
+        # Otherwise find out which choice was wrong, in the order the fields are checked.
         try:
             meeting_type = await calendars.meeting_type(meeting_type_id)
         except NotFound:
@@ -83,7 +117,33 @@ class SlotSearch:
         last_day: date,
         ignore_booking: str | None = None,
     ) -> list[Slot]:
-        """Free slots on these local days; ``ignore_booking`` frees the time of a booking being moved."""
+        """The free slots of ``free_times``."""
+        found = await self.free_times(
+            meeting_type_id,
+            caseworker_id=caseworker_id,
+            unit_id=unit_id,
+            first_day=first_day,
+            last_day=last_day,
+            ignore_booking=ignore_booking,
+        )
+        return found.slots
+
+    async def free_times(
+        self,
+        meeting_type_id: str,
+        *,
+        caseworker_id: str | None = None,
+        unit_id: str | None = None,
+        first_day: date,
+        last_day: date,
+        ignore_booking: str | None = None,
+    ) -> FreeTimes:
+        """Free slots on these local days; ``ignore_booking`` frees the time of a booking being moved.
+
+        For a caseworker, all their free slots; for a unit, each free time once, with the first
+        caseworker (by id) free then: booking it with the unit gives it to the fairest of those
+        free at that time.
+        """
         if last_day < first_day:
             raise ValidationFailed({"to": N_("The end date must not be before the start date.")})
         if (last_day - first_day).days + 1 > MAX_SEARCH_DAYS:
@@ -101,11 +161,13 @@ class SlotSearch:
         )
         rules = rules_of(meeting_type)
         now = self._records.clock()
-        found: list[Slot] = []
-        for availability in availabilities.values():
-            found.extend(free_slots(availability, rules, first_day, last_day, now))
-        found.sort(key=lambda slot: (slot.start, slot.caseworker_id))
-        return found
+        zones = {person: availability.zone for person, availability in availabilities.items()}
+        if caseworker_id is not None:
+            found = free_slots(availabilities[caseworker_id], rules, first_day, last_day, now)
+        else:
+            # A client choosing a unit chooses a time, and booking it picks the caseworker.
+            found = free_times_for_unit(availabilities.values(), rules, first_day, last_day, now)
+        return FreeTimes(found, zones)
 
     async def with_bookings(
         self,
@@ -150,12 +212,6 @@ class SlotSearch:
         rules = rules_of(meeting_type)
         now = self._records.clock()
         first_day, last_day = window_start.date(), window_end.date()
-        candidates = sorted(
-            (
-                slot
-                for availability in availabilities.values()
-                for slot in free_slots(availability, rules, first_day, last_day, now)
-            ),
-            key=lambda slot: (slot.start, slot.caseworker_id),
-        )
+        # Each free time once: whoever books one of them gets a caseworker free then.
+        candidates = free_times_for_unit(availabilities.values(), rules, first_day, last_day, now)
         return nearest_free(candidates, wanted)
