@@ -92,6 +92,12 @@ class Settings:
     # Frames a second from all of one address's chat and group sockets together.
     chat_frames_per_address: int = 30
     video_heartbeat_seconds: int = 10
+    # Janus gateways (their WebSocket API, on a private address) for network meetings: empty
+    # means none, and rooms stay a mesh of at most 6. The API secret is Janus's ``api_secret``;
+    # the admin key its VideoRoom ``admin_key``, which creating a room needs.
+    janus_urls: tuple[str, ...] = ()
+    janus_api_secret: str = ""
+    janus_admin_key: str = ""
     # Proxies (nginx) whose X-Forwarded-For is believed: rate limits count the real client.
     trusted_proxies: tuple[str, ...] = ()
     # Several instances share live meeting rooms through Redis; empty: rooms live in one process.
@@ -195,6 +201,9 @@ class Settings:
             mail_from=reader.text("MAIL_FROM", "kohtaamo@localhost"),
             turn_urls=reader.turn_urls("TURN_URLS"),
             turn_secret=reader.text("TURN_SECRET", ""),
+            janus_urls=reader.janus_urls("JANUS_URLS"),
+            janus_api_secret=reader.text("JANUS_API_SECRET", ""),
+            janus_admin_key=reader.text("JANUS_ADMIN_KEY", ""),
             log_level=reader.choice("LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO"),
             booking_rate_limit=reader.integer(
                 "BOOKING_RATE_LIMIT", 60, minimum=0, maximum=1_000_000
@@ -265,6 +274,11 @@ class Settings:
             )
         if settings.turn_urls and not settings.turn_secret:
             raise SettingsError("TURN_SECRET", "is required when KOHTAAMO_TURN_URLS is set")
+        if settings.janus_urls and not (settings.janus_api_secret and settings.janus_admin_key):
+            raise SettingsError(
+                "JANUS_API_SECRET",
+                "and KOHTAAMO_JANUS_ADMIN_KEY are required when KOHTAAMO_JANUS_URLS is set",
+            )
         if environment == "production" and not settings.data_keys:
             raise SettingsError(
                 "DATA_KEYS", "is required in production (make one with `server.py new-data-key`)"
@@ -419,5 +433,14 @@ class _Reader:
             if not url.startswith(("turn:", "turns:", "stun:")):
                 raise SettingsError(
                     name, f"each URL must start with turn:, turns: or stun:, got {url!r}"
+                )
+        return urls
+
+    def janus_urls(self, name: str) -> tuple[str, ...]:
+        urls = tuple(u.strip() for u in self.text(name, "").split(",") if u.strip())
+        for url in urls:
+            if not url.startswith(("ws://", "wss://")):
+                raise SettingsError(
+                    name, f"each URL must be Janus's WebSocket API (ws:// or wss://), got {url!r}"
                 )
         return urls

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import re
 import secrets
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -24,6 +25,12 @@ log = logging.getLogger("kohtaamo.sfu")
 VIDEOROOM = "janus.plugin.videoroom"
 # Janus's VideoRoom error for a room id already taken.
 ROOM_EXISTS = 427
+_SESSION_NAME = re.compile(r"^s=.*$", re.MULTILINE)
+
+
+def without_room_name(jsep: Message) -> Message:
+    """Janus names the room in its SDP's session name; a browser has no need to know it."""
+    return {"type": jsep["type"], "sdp": _SESSION_NAME.sub("s=-", str(jsep["sdp"]), count=1)}
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -179,7 +186,7 @@ class Seat:
             )
         if answer.jsep is None:
             raise JanusError("no answer to the publish offer")
-        return answer.jsep
+        return without_room_name(answer.jsep)
 
     async def trickle(self, which: str, candidate: Message | None) -> None:
         handle = self._publisher if which == "publish" else self._subscriber
@@ -261,7 +268,7 @@ class Seat:
         self._tell(
             {
                 "type": "sfu-offer",
-                "description": {"type": "offer", "sdp": jsep["sdp"]},
+                "description": without_room_name(jsep),
                 "streams": [
                     {"mid": s["mid"], "feed": str(s.get("feed_id")), "kind": s.get("type")}
                     for s in self.streams

@@ -147,6 +147,8 @@ def admission_to_json(admission: Admission) -> dict[str, Any]:
         "role": admission.role,
         "name": admission.name,
         "seat": admission.seat,
+        "identity": admission.identity,
+        "protocol": admission.protocol,
     }
 
 
@@ -156,7 +158,12 @@ def admission_from_json(data: dict[str, Any]) -> Admission:
         if field.name.endswith("_at"):
             fields[field.name] = datetime.fromisoformat(fields[field.name])
     return Admission(
-        meeting=Meeting(**fields), role=data["role"], name=data["name"], seat=data["seat"]
+        meeting=Meeting(**fields),
+        role=data["role"],
+        name=data["name"],
+        seat=data["seat"],
+        identity=data.get("identity"),
+        protocol=data.get("protocol", 2),
     )
 
 

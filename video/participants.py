@@ -44,6 +44,8 @@ class Participant:
     # An identified client's identity as the host sees it (video.service.Admission.identity).
     identity: dict[str, Any] | None = None
     away: asyncio.TimerHandle | None = None
+    # The signaling protocol version of the page (1: peer-to-peer only).
+    protocol: int = 2
 
     def public(self) -> dict[str, Any]:
         return {
@@ -65,6 +67,7 @@ class Participant:
             "admitted": self.admitted,
             "connected": self.link is not None,
             "in_room_seconds": in_room,
+            "protocol": self.protocol,
         }
 
     @classmethod
@@ -84,6 +87,7 @@ class Participant:
             device_check=saved.get("device_check"),
             admitted_at=None if in_room is None else time.monotonic() - in_room,
             identity=saved.get("identity"),
+            protocol=saved.get("protocol", 2),
         )
 
     def send(self, message: dict[str, Any]) -> None:
@@ -98,6 +102,8 @@ class Room:
         self.closing: asyncio.TimerHandle | None = None
         self.assessment: LiveAssessment | None = None
         self.plan: LivePlan | None = None
+        # "mesh": browser to browser; "sfu": everyone through Janus, for the rest of the meeting.
+        self.path = "mesh"
 
     @property
     def host(self) -> Participant | None:
@@ -114,6 +120,7 @@ class Room:
             "participants": [p.snapshot() for p in self.participants.values()],
             "assessment": None if self.assessment is None else self.assessment.snapshot(),
             "plan": None if self.plan is None else self.plan.snapshot(),
+            "path": self.path,
         }
 
     def respondent(self) -> Participant | None:

@@ -26,6 +26,7 @@ from video.live_plan import PlanDesk
 from video.live_state import LiveAssessments, LivePlans
 from video.participants import Link, Participant, Room, error_message, iso
 from video.service import Admission, Meeting
+from video.sfu_path import SFU_CAPACITY, SfuMessage, SfuPath
 from video.signaling import (
     Admit,
     AssessmentAnswer,
@@ -48,13 +49,20 @@ from video.signaling import (
     Refusal,
     Remove,
     RoomMessage,
+    SfuCandidate,
+    SfuPublish,
+    SfuReceive,
+    SfuSubscribed,
     Signal,
 )
 
 log = logging.getLogger("kohtaamo.video")
 
+# A mesh (every camera sent to every other participant) holds 6; through the SFU, more.
 ROOM_CAPACITY = 6
 RESUME_GRACE_SECONDS = 60.0
+# The third admitted participant moves a room to the SFU, when there is one.
+SFU_FROM = 3
 
 
 class EventSink(Protocol):
@@ -91,8 +99,10 @@ class RoomRegistry:
         clock: Callable[[], datetime] = utcnow,
         assessments: LiveAssessments | None = None,
         plans: LivePlans | None = None,
+        sfu: SfuPath | None = None,
     ) -> None:
         self._events = events
+        self._sfu = sfu if sfu is not None and sfu.available else None
         self._on_change: Callable[[str], None] = lambda _meeting_id: None
         self._assessments = AssessmentDesk(assessments, self._background, self._changed)
         self._plans = PlanDesk(plans, self._background, self._changed)
@@ -131,6 +141,11 @@ class RoomRegistry:
     def has_ended(self, meeting_id: str) -> bool:
         return meeting_id in self._ended
 
+    @property
+    def capacity(self) -> int:
+        """How many a room holds: a mesh's 6, or the SFU's more."""
+        return SFU_CAPACITY if self._sfu is not None else ROOM_CAPACITY
+
     # ---- another instance's room, taken over ---------------------------------------------------
 
     def restore(self, meeting: Meeting, snapshot: Mapping[str, Any]) -> None:
@@ -139,6 +154,7 @@ class RoomRegistry:
         if meeting.id in self._rooms:
             return
         room = self._room_for(meeting)
+        room.path = snapshot.get("path", "mesh")
         for saved in snapshot.get("participants", []):
             participant = Participant.restored(meeting.id, saved)
             room.participants[participant.id] = participant
@@ -166,14 +182,18 @@ class RoomRegistry:
         room = self._room_for(admission.meeting)
         returning = self._resumable(room, admission, resume)
         if returning is not None:
-            self._resume(room, returning, link)
+            if admission.protocol < 2 and room.path == "sfu":
+                raise Refusal(Close.OUTDATED, "this meeting needs a newer page: reload it")
+            self._resume(room, returning, link, admission)
             return returning
         if admission.role == "guest" and resume is not None:
             # A guest link works once; coming back needs the seat it was used for.
             raise Refusal(Close.NOT_AUTHENTICATED, "invitation already used")
+        if admission.protocol < 2 and room.path == "sfu":
+            raise Refusal(Close.OUTDATED, "this meeting needs a newer page: reload it")
         for older in [p for p in room.participants.values() if p.seat == admission.seat]:
             self._depart(room, older, reason="left", close=(Close.REPLACED, "replaced"))
-        if len(room.participants) >= ROOM_CAPACITY:
+        if len(room.participants) >= self.capacity:
             raise Refusal(Close.FORBIDDEN, "full")
         participant = Participant(
             id=secrets.token_urlsafe(9),
@@ -185,6 +205,7 @@ class RoomRegistry:
             admitted=admission.role == "host",
             link=link,
             identity=admission.identity,
+            protocol=admission.protocol,
         )
         room.participants[participant.id] = participant
         self._record(room, "joined", participant)
@@ -218,13 +239,16 @@ class RoomRegistry:
                 return participant
         return None
 
-    def _resume(self, room: Room, participant: Participant, link: Link) -> None:
+    def _resume(
+        self, room: Room, participant: Participant, link: Link, admission: Admission
+    ) -> None:
         if participant.away is not None:
             participant.away.cancel()
             participant.away = None
         if participant.link is not None:
             participant.link.close(Close.REPLACED, "replaced")
         participant.link = link
+        participant.protocol = admission.protocol
         self._welcome(room, participant)
         if participant.admitted:
             self._seat_in_room(room, participant)
@@ -237,7 +261,7 @@ class RoomRegistry:
         participant.send(
             {
                 "type": "welcome",
-                "v": 1,
+                "v": participant.protocol,
                 "you": participant.public(),
                 "resume": resume,
                 "state": "admitted" if participant.admitted else "lobby",
@@ -255,16 +279,37 @@ class RoomRegistry:
         """Tell an admitted participant who is there (it makes the offers) and the rest of it."""
         if participant.admitted_at is None:
             participant.admitted_at = time.monotonic()
+        if room.path == "mesh" and self._sfu is not None and len(room.admitted()) >= SFU_FROM:
+            self._move_to_sfu(room, besides=participant)
         # Only the connected: one away since a drop makes the offers itself when it comes back
         # (two seats restored together would otherwise both offer, and collide).
         peers = [p for p in room.admitted(besides=participant) if p.link is not None]
-        participant.send({"type": "admitted", "peers": [p.public() for p in peers]})
+        admitted: dict[str, Any] = {"type": "admitted", "peers": [p.public() for p in peers]}
+        if participant.protocol >= 2:
+            admitted["path"] = room.path
+        participant.send(admitted)
         for peer in peers:
             peer.send({"type": "peer-joined", "peer": participant.public()})
+        if room.path == "sfu" and self._sfu is not None:
+            self._sfu.join(room, participant)
         if participant in room.assessment_audience():
             for live in (room.assessment, room.plan):
                 if live is not None:
                     participant.send(live.state())
+
+    def _move_to_sfu(self, room: Room, *, besides: Participant) -> None:
+        """From now on everyone's media goes through the SFU; the pages renegotiate by
+        themselves. A version 1 page cannot, and is asked to reload."""
+        assert self._sfu is not None
+        room.path = "sfu"
+        for participant in room.admitted(besides=besides):
+            if participant.link is None:
+                continue  # away: joins the SFU when it comes back
+            if participant.protocol < 2:
+                participant.link.close(Close.OUTDATED, "this meeting needs a newer page: reload it")
+                continue
+            participant.send({"type": "media-path", "path": "sfu"})
+            self._sfu.join(room, participant)
 
     # ---- messages ------------------------------------------------------------------------------
 
@@ -276,7 +321,7 @@ class RoomRegistry:
             self._handle(room, participant, message)
         finally:
             if not isinstance(
-                message, Signal | Chat | Ping
+                message, Signal | Chat | Ping | SfuMessage
             ):  # these pass through, changing nothing
                 self._on_change(participant.meeting_id)
 
@@ -293,6 +338,8 @@ class RoomRegistry:
                 self._host_action(room, participant, message)
             case Signal() | Chat() | Media():
                 self._in_room(room, participant, message)
+            case SfuPublish() | SfuSubscribed() | SfuCandidate() | SfuReceive():
+                self._through_sfu(room, participant, message)
             case AssessmentStart() | AssessmentAnswer() | AssessmentSubmit() | AssessmentCancel():
                 self._assessments.handle(room, participant, message)
             case PlanOpen() | PlanChange() | PlanSave() | PlanClose():
@@ -360,6 +407,14 @@ class RoomRegistry:
                 for peer in room.admitted(besides=sender):
                     peer.send({"type": "media", "from": sender.id, **sender.media})
 
+    def _through_sfu(self, room: Room, sender: Participant, message: SfuMessage) -> None:
+        if not sender.admitted:
+            raise Refusal(Close.FORBIDDEN, f"{message.type} needs admission")
+        if room.path != "sfu" or self._sfu is None:
+            sender.send(error_message("sfu-not-joined", "this room is peer-to-peer"))
+            return
+        self._sfu.handle(sender, message)
+
     # ---- leaving -------------------------------------------------------------------------------
 
     def disconnected(self, participant: Participant, link: Link) -> None:
@@ -370,6 +425,8 @@ class RoomRegistry:
         if participant.link is not link:
             return  # replaced by a newer connection
         participant.link = None
+        if self._sfu is not None:
+            self._sfu.leave(participant)
         if participant.admitted:
             for peer in room.admitted(besides=participant):
                 peer.send({"type": "peer-away", "id": participant.id})
@@ -407,7 +464,11 @@ class RoomRegistry:
         room.participants.pop(participant.id, None)
         if participant.away is not None:
             participant.away.cancel()
+        if self._sfu is not None:
+            self._sfu.leave(participant)
         if not room.participants:
+            if room.path == "sfu" and self._sfu is not None:
+                self._sfu.close_room(room.meeting.id, [])
             self._drop_room(room)
 
     def _close_room(
@@ -427,6 +488,8 @@ class RoomRegistry:
                 participant.away.cancel()
             if participant.link is not None:
                 participant.link.close(Close.ENDED, reason)
+        if room.path == "sfu" and self._sfu is not None:
+            self._sfu.close_room(meeting_id, list(room.participants.values()))
         room.participants.clear()
         self._drop_room(room)
         self._on_change(meeting_id)
@@ -452,6 +515,8 @@ class RoomRegistry:
                 participant.away.cancel()
             if participant.link is not None:
                 participant.link.close(code, reason)
+            if self._sfu is not None:
+                self._sfu.leave(participant)  # the new home seats them again when they resume
         room.participants.clear()
         self._drop_room(room)
 

@@ -6,22 +6,34 @@ The protocol is docs/signaling.md; its messages are checked in ``video.signaling
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import dataclasses
 import logging
 import secrets
 from collections.abc import AsyncIterator
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 
 from accounts.keys import current_viewer
 from booking.keys import booking_service_key, limit_public, listen_to_removals
 from core.api import ApiRoutes, json_response, parse_body
-from core.app_keys import redis_key, sessions_key, settings_key
+from core.app_keys import (
+    HealthCheck,
+    health_checks_key,
+    metrics_key,
+    redis_key,
+    sessions_key,
+    settings_key,
+)
 from core.errors import Forbidden, NotAuthenticated, NotFound
 from core.principal import Role, Viewer
 from core.request_keys import viewer_key
 from core.websockets import first_text, open_socket, text_frames
 from identification.keys import client_identity
+from sfu.gateways import Gateways
 from video.cluster import LocalRooms, RedisRooms, Seat
 from video.echo import MAX_TEST_SECONDS, ConnectionTests
 from video.keys import (
@@ -65,6 +77,7 @@ from video.service import (
     NotAVideoMeeting,
     RoomNotOpen,
 )
+from video.sfu_path import SfuLoads, SfuPath
 from video.signaling import (
     HELLO_TIMEOUT_SECONDS,
     MAX_MESSAGE_BYTES,
@@ -88,29 +101,68 @@ async def video_context(app: web.Application) -> AsyncIterator[None]:
     settings = app[settings_key]
     service = MeetingService(app[sessions_key], settings, app[booking_service_key])
     app[meeting_service_key] = service
-    registry = RoomRegistry(
-        service,
-        service.ice_configuration,
-        assessments=_AssessmentsOf(app),
-        plans=_PlansOf(app),
-    )
-    app[room_registry_key] = registry
-    app[connection_tests_key] = ConnectionTests(settings.video_test_limit)
-    redis = app.get(redis_key)
-    if redis is None:
-        app[rooms_key] = LocalRooms(registry)
-    else:
-        shared = RedisRooms(registry, redis)
-        await shared.start()
-        app[rooms_key] = shared
-    yield
-    await app[connection_tests_key].close_all()
-    await app[rooms_key].stop()
+    async with sfu_gateways(app) as sfu:
+        registry = RoomRegistry(
+            service,
+            service.ice_configuration,
+            assessments=_AssessmentsOf(app),
+            plans=_PlansOf(app),
+            sfu=sfu,
+        )
+        app[room_registry_key] = registry
+        app[connection_tests_key] = ConnectionTests(settings.video_test_limit)
+        redis = app.get(redis_key)
+        if redis is None:
+            app[rooms_key] = LocalRooms(registry)
+        else:
+            shared = RedisRooms(registry, redis)
+            await shared.start()
+            app[rooms_key] = shared
+        yield
+        await app[connection_tests_key].close_all()
+        await app[rooms_key].stop()
+
+
+@contextlib.asynccontextmanager
+async def sfu_gateways(app: web.Application) -> AsyncIterator[SfuPath | None]:
+    """The Janus gateways, when configured: connected at start (one that cannot be reached is
+    retried, and meetings stay peer-to-peer meanwhile), reported in /healthz and /metrics."""
+    settings = app[settings_key]
+    if not settings.janus_urls:
+        yield None
+        return
+    async with aiohttp.ClientSession() as http:
+        gateways = Gateways(
+            settings.janus_urls,
+            settings.janus_api_secret,
+            settings.janus_admin_key,
+            http,
+            shared=app.get(redis_key),
+        )
+        await gateways.start()
+        path = SfuPath(gateways)
+        app[health_checks_key].append(_sfu_health(gateways))
+        loads = SfuLoads(app[metrics_key].registry, gateways)
+        watching = asyncio.create_task(loads.watch())
+        try:
+            yield path
+        finally:
+            watching.cancel()
+            await path.close()
+            await gateways.close()
 
 
 async def _tell_rooms_to_move(app: web.Application) -> None:
     """On shutdown, before the server stops: every participant reconnects elsewhere (4503)."""
     await app[rooms_key].close_all(Close.RESTARTING, "restarting")
+
+
+def _sfu_health(gateways: Gateways) -> HealthCheck:
+    async def check(_app: web.Application) -> dict[str, Any]:
+        # Reported, never unhealthy: without Janus, meetings fall back to peer-to-peer.
+        return {"sfu": await gateways.health()}
+
+    return check
 
 
 class _AssessmentsOf:
@@ -232,7 +284,7 @@ async def _admit(request: web.Request, meeting_id: str, hello: Hello) -> Admissi
         raise Refusal(Close.NOT_OPEN, f"opens {opens}") from None
     except MeetingOver:
         raise Refusal(Close.ENDED, "ended") from None
-    return admission
+    return dataclasses.replace(admission, protocol=hello.v)
 
 
 async def _admission(

@@ -37,7 +37,14 @@ Role_ = Literal["host", "client", "guest"]
 CLOSE_AFTER_END = timedelta(minutes=30)
 # TURN credentials outlive the room by this much, so a late meeting does not lose its relay.
 TURN_MARGIN = timedelta(hours=1)
+# Invited guests besides the host and the client: a mesh of 6, or a network meeting of 16
+# through the SFU.
 MAX_GUESTS = 4
+MAX_GUESTS_WITH_SFU = 14
+TOO_MANY_GUESTS = {
+    MAX_GUESTS: N_("A meeting can have at most 4 invited participants."),
+    MAX_GUESTS_WITH_SFU: N_("A meeting can have at most 14 invited participants."),
+}
 MAX_NAME_LENGTH = 80
 EVENT_KINDS = ("joined", "admitted", "declined", "left", "removed", "ended")
 
@@ -117,6 +124,8 @@ class Admission:
     seat: str
     # For an identified client: what the host's lobby shows (JoinIdentity.public()).
     identity: dict[str, Any] | None = None
+    # The version of the signaling protocol the page speaks (version 1 cannot use the SFU).
+    protocol: int = 2
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -163,6 +172,7 @@ class MeetingService:
         self._settings = settings
         self._bookings = bookings
         self._clock = clock
+        self.max_guests = MAX_GUESTS_WITH_SFU if settings.janus_urls else MAX_GUESTS
 
     # ---- who may enter ---------------------------------------------------------------------------
 
@@ -291,8 +301,8 @@ class MeetingService:
         token = secrets.token_urlsafe(32)
         async with self._sessions.begin() as session:
             invited = await self._live_guest_count(session, meeting_id)
-            if invited >= MAX_GUESTS:
-                raise Conflict(N_("A meeting can have at most 4 invited participants."))
+            if invited >= self.max_guests:
+                raise Conflict(TOO_MANY_GUESTS[self.max_guests])
             guest = MeetingGuest(
                 booking_id=meeting_id,
                 display_name=name,

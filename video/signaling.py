@@ -1,4 +1,4 @@
-"""The signaling protocol, version 1 (docs/signaling.md): messages, limits and close codes.
+"""The signaling protocol, version 2 (docs/signaling.md): messages, limits and close codes.
 
 Every message from a browser is checked here before the room sees it: shape (exact, unknown
 fields refused), size and rate. A violation is a ``Refusal``, which closes that one connection
@@ -15,7 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapte
 from core.websockets import MessageBucket as MessageBucket
 from core.websockets import Refusal as Refusal
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2
+# Version 1 pages (before the SFU) still work in a room that stays peer-to-peer.
+SUPPORTED_VERSIONS = (1, 2)
 MAX_MESSAGE_BYTES = 64 * 1024
 MESSAGES_PER_SECOND = 50
 HELLO_TIMEOUT_SECONDS = 10
@@ -35,6 +37,7 @@ class Close:
     REPLACED = 4409
     ENDED = 4410
     NOT_OPEN = 4423
+    OUTDATED = 4426
     FLOOD = 4429
     RESTARTING = 4503
 
@@ -119,6 +122,34 @@ class Signal(_Message):
         return message
 
 
+class SfuPublish(_Message):
+    """The browser's offer for what it sends to the SFU."""
+
+    type: Literal["sfu-publish"]
+    description: Description
+
+
+class SfuSubscribed(_Message):
+    """The browser's answer to the SFU's offer of what it receives."""
+
+    type: Literal["sfu-subscribed"]
+    description: Description
+
+
+class SfuCandidate(_Message):
+    type: Literal["sfu-candidate"]
+    target: Literal["publish", "subscribe"]
+    candidate: Candidate | None
+
+
+class SfuReceive(_Message):
+    """Which quality of one participant's video to receive, or none (to save data)."""
+
+    type: Literal["sfu-receive"]
+    feed: ParticipantId
+    layer: Literal["high", "medium", "low", "off"]
+
+
 class Chat(_Message):
     type: Literal["chat"]
     text: Annotated[
@@ -201,6 +232,10 @@ RoomMessage = Annotated[
     | Remove
     | End
     | Signal
+    | SfuPublish
+    | SfuSubscribed
+    | SfuCandidate
+    | SfuReceive
     | Chat
     | Media
     | Ping
@@ -238,6 +273,10 @@ def parse_message(text: str) -> RoomMessage:
         "candidate" not in message.model_fields_set
     ):
         raise Refusal(Close.MALFORMED, "signal needs exactly one of description, candidate")
-    if isinstance(message, Hello) and message.v != PROTOCOL_VERSION:
+    if isinstance(message, Hello) and message.v not in SUPPORTED_VERSIONS:
         raise Refusal(Close.MALFORMED, f"unsupported protocol version {message.v}")
+    if isinstance(message, SfuSubscribed) and message.description.type != "answer":
+        raise Refusal(Close.MALFORMED, "sfu-subscribed carries an answer")
+    if isinstance(message, SfuPublish) and message.description.type != "offer":
+        raise Refusal(Close.MALFORMED, "sfu-publish carries an offer")
     return message

@@ -51,7 +51,7 @@ class VideoMeeting:
     def client_hello(self) -> dict[str, Any]:
         return {
             "type": "hello",
-            "v": 1,
+            "v": 2,
             "credential": {"kind": "client", "token": self.manage_token},
         }
 

@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
-import fractions
 import functools
 import json
 import time
@@ -26,7 +24,6 @@ from collections.abc import Callable
 from typing import Any
 
 import aiohttp
-import numpy as np
 from aiortc import (
     MediaStreamTrack,
     RTCConfiguration,
@@ -35,19 +32,21 @@ from aiortc import (
     RTCPeerConnection,
     RTCSessionDescription,
 )
-from aiortc.mediastreams import MediaStreamError
 from aiortc.rtcconfiguration import RTCIceTransportPolicy
 from aiortc.sdp import candidate_from_sdp
-from av import AudioFrame, VideoFrame
+
+from tests.video.sfu_peers import SfuMedia
+from tests.video.synthetic import BLUE as BLUE  # the synthetic media, for the tests' imports
+from tests.video.synthetic import GREEN as GREEN
+from tests.video.synthetic import RED as RED
+from tests.video.synthetic import ColourVideoTrack as ColourVideoTrack
+from tests.video.synthetic import Inbound as Inbound
+from tests.video.synthetic import ToneAudioTrack as ToneAudioTrack
+from tests.video.synthetic import close_colour as close_colour
+from tests.video.synthetic import consume as consume
+from tests.video.synthetic import until as until
 
 Message = dict[str, Any]
-
-VIDEO_CLOCK_RATE = 90_000
-AUDIO_RATE = 48_000
-AUDIO_SAMPLES = 960  # 20 ms
-RED = (220, 40, 40)
-GREEN = (40, 200, 60)
-BLUE = (40, 60, 220)
 
 
 # ---- configuration ---------------------------------------------------------------------------
@@ -92,113 +91,6 @@ def sdp_candidate_types(sdp: str) -> set[str]:
             bits = line.split()
             types.add(bits[bits.index("typ") + 1])
     return types
-
-
-async def until(condition: Callable[[], bool], *, within: float, what: str) -> None:
-    """Poll ``condition`` (media counters have no event to wait on) for at most ``within`` s."""
-    deadline = time.monotonic() + within
-    while True:
-        if condition():
-            return
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"no {what} within {within} s")
-        await asyncio.sleep(0.02)
-
-
-# ---- synthetic media -------------------------------------------------------------------------
-
-
-class ColourVideoTrack(MediaStreamTrack):
-    """A camera that films one solid colour at a steady frame rate."""
-
-    kind = "video"
-
-    def __init__(
-        self, colour: tuple[int, int, int], *, width: int = 320, height: int = 240, fps: int = 30
-    ) -> None:
-        super().__init__()
-        self._image = np.full((height, width, 3), colour, dtype=np.uint8)
-        self._step = VIDEO_CLOCK_RATE // fps
-        self._start = 0.0
-        self._pts = -1
-
-    async def recv(self) -> VideoFrame:
-        if self.readyState != "live":
-            raise MediaStreamError
-        if self._pts < 0:
-            self._start = time.monotonic()
-            self._pts = 0
-        else:
-            self._pts += self._step
-            await asyncio.sleep(
-                max(0.0, self._start + self._pts / VIDEO_CLOCK_RATE - time.monotonic())
-            )
-        frame = VideoFrame.from_ndarray(self._image, format="rgb24")
-        frame.pts = self._pts
-        frame.time_base = fractions.Fraction(1, VIDEO_CLOCK_RATE)
-        return frame
-
-
-class ToneAudioTrack(MediaStreamTrack):
-    """A microphone that hears a steady tone (a frequency dividing 48 kHz into whole frames)."""
-
-    kind = "audio"
-
-    def __init__(self, hertz: int = 400) -> None:
-        super().__init__()
-        sample = np.arange(AUDIO_SAMPLES)
-        wave = 8000 * np.sin(2 * np.pi * hertz * sample / AUDIO_RATE)
-        self._samples = wave.astype(np.int16).reshape(1, -1)
-        self._start = 0.0
-        self._pts = -1
-
-    async def recv(self) -> AudioFrame:
-        if self.readyState != "live":
-            raise MediaStreamError
-        if self._pts < 0:
-            self._start = time.monotonic()
-            self._pts = 0
-        else:
-            self._pts += AUDIO_SAMPLES
-            await asyncio.sleep(max(0.0, self._start + self._pts / AUDIO_RATE - time.monotonic()))
-        frame = AudioFrame.from_ndarray(self._samples, format="s16", layout="mono")
-        frame.pts = self._pts
-        frame.sample_rate = AUDIO_RATE
-        frame.time_base = fractions.Fraction(1, AUDIO_RATE)
-        return frame
-
-
-@dataclasses.dataclass
-class Inbound:
-    """What arrived on one received track."""
-
-    kind: str
-    frames: int = 0
-    first_at: float | None = None  # time.monotonic() of the first frame
-    colour: tuple[int, int, int] | None = None  # mean RGB of a recent video frame
-    loud_frames: int = 0  # audio frames that carry sound, not silence
-
-
-async def consume(track: MediaStreamTrack, inbound: Inbound) -> None:
-    """Read a received track to its end: unread frames would pile up in memory."""
-    with contextlib.suppress(MediaStreamError):
-        while True:
-            frame = await track.recv()
-            if inbound.first_at is None:
-                inbound.first_at = time.monotonic()
-            inbound.frames += 1
-            if isinstance(frame, VideoFrame) and inbound.frames % 15 == 1:
-                mean = frame.to_ndarray(format="rgb24").reshape(-1, 3).mean(axis=0)
-                inbound.colour = (int(mean[0]), int(mean[1]), int(mean[2]))
-            elif isinstance(frame, AudioFrame):
-                samples = frame.to_ndarray().astype(np.float64)
-                if float(np.sqrt(np.mean(samples**2))) > 500:
-                    inbound.loud_frames += 1
-
-
-def close_colour(seen: tuple[int, int, int] | None, sent: tuple[int, int, int]) -> bool:
-    """Whether a decoded frame's mean colour is the sent one (VP8 and YUV shift it a little)."""
-    return seen is not None and all(abs(a - b) <= 40 for a, b in zip(seen, sent, strict=True))
 
 
 class MediaEndpoint:
@@ -315,6 +207,8 @@ class Participant:
         fps: int = 30,
         auto_admit: bool = False,
         label: str = "",
+        protocol: int = 2,
+        camera: bool = True,
     ) -> None:
         self.http = http
         self.url = url
@@ -339,6 +233,11 @@ class Participant:
         self._jobs: asyncio.Queue[Callable[[], Any]] = asyncio.Queue()
         self._worker = asyncio.create_task(self._work())
         self._pending_candidates: dict[str, list[Message | None]] = {}
+        self.protocol = protocol
+        self.camera = camera
+        # "mesh" until the room moves to the SFU; then one SfuMedia instead of the peers.
+        self.path = "mesh"
+        self.sfu: SfuMedia | None = None
 
     # -- identity ------------------------------------------------------------------------------
 
@@ -363,7 +262,7 @@ class Participant:
         mark = self.mark()
         self._ws = await self.http.ws_connect(self.url, timeout=aiohttp.ClientWSTimeout(ws_close=5))
         self._reader = asyncio.create_task(self._read(self._ws))
-        hello: Message = {"type": "hello", "v": 1}
+        hello: Message = {"type": "hello", "v": self.protocol}
         if self.credential is not None:
             hello["credential"] = self.credential
         if resume is not None:
@@ -462,9 +361,15 @@ class Participant:
 
     def _dispatch(self, message: Message) -> None:
         kind = message["type"]
-        if kind == "admitted":
+        if kind.startswith("sfu-") or kind == "media-path":
+            self._dispatch_sfu(message)
+        elif kind == "admitted" and message.get("path") == "sfu":
+            self.path = "sfu"
+        elif kind == "admitted":
             for peer in message["peers"]:
                 self._jobs.put_nowait(functools.partial(self._offer_to, peer["id"]))
+        elif kind in ("peer-joined", "peer-left", "signal") and self.path == "sfu":
+            return
         elif kind == "peer-joined":
             # The newcomer (or a resumed peer) will offer: drop any old connection to it.
             self._jobs.put_nowait(functools.partial(self._forget, message["peer"]["id"]))
@@ -475,6 +380,49 @@ class Participant:
         elif kind == "lobby" and self.auto_admit:
             for waiting in message["waiting"]:
                 self._jobs.put_nowait(functools.partial(self.admit, waiting["id"]))
+
+    def _dispatch_sfu(self, message: Message) -> None:
+        kind = message["type"]
+        if kind == "media-path":
+            self.path = message["path"]
+            self._jobs.put_nowait(self._drop_mesh)
+        elif kind == "sfu-ready":
+            self._jobs.put_nowait(self._publish)
+        elif kind == "sfu-published":
+            self._jobs.put_nowait(functools.partial(self._published, message["description"]))
+        elif kind == "sfu-offer":
+            self._jobs.put_nowait(functools.partial(self._subscribe, message))
+
+    async def _drop_mesh(self) -> None:
+        for peer_id in list(self.peers):
+            await self._forget(peer_id)
+
+    async def _publish(self) -> None:
+        if self.sfu is not None:
+            await self.sfu.close()
+        width, height, fps = self.video
+        self.sfu = SfuMedia(
+            rtc_configuration(self.ice),
+            colour=self.colour,
+            hertz=self.hertz,
+            width=width,
+            height=height,
+            fps=fps,
+            video=self.camera,
+        )
+        await self.send({"type": "sfu-publish", "description": await self.sfu.publish_offer()})
+        # aiortc puts every candidate in its description: there is nothing to trickle.
+        await self.send({"type": "sfu-candidate", "target": "publish", "candidate": None})
+
+    async def _published(self, answer: Message) -> None:
+        assert self.sfu is not None
+        await self.sfu.published(answer)
+
+    async def _subscribe(self, offer: Message) -> None:
+        assert self.sfu is not None, "an offer to receive before publishing"
+        answer = await self.sfu.subscription_answer(offer["description"], offer["streams"])
+        await self.send({"type": "sfu-subscribed", "description": answer})
+        await self.send({"type": "sfu-candidate", "target": "subscribe", "candidate": None})
 
     async def _work(self) -> None:
         """Signaling jobs one at a time, in arrival order (an offer before its candidates)."""
@@ -594,6 +542,8 @@ class Participant:
                     await idle.wait()
         for peer_id in list(self.peers):
             await self._forget(peer_id)
+        if self.sfu is not None:
+            await self.sfu.close()
         if self._ws is not None and not self._ws.closed:
             with contextlib.suppress(Exception):
                 await self._ws.close()

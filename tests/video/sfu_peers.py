@@ -15,7 +15,7 @@ from typing import Any
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamTrack
 
-from tests.video.peers import ColourVideoTrack, Inbound, ToneAudioTrack, consume, until
+from tests.video.synthetic import ColourVideoTrack, Inbound, ToneAudioTrack, consume, until
 
 Message = dict[str, Any]
 

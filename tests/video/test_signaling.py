@@ -68,7 +68,7 @@ async def test_the_client_waits_until_the_caseworker_admits_them(
     meeting: VideoMeeting, host_session: aiohttp.ClientSession, anonymous: aiohttp.ClientSession
 ) -> None:
     client_socket, welcome = await join_as_client(anonymous, meeting)
-    assert welcome["v"] == 1
+    assert welcome["v"] == 2
     assert welcome["state"] == "lobby"
     assert welcome["you"]["name"] == CLIENT_NAME
     assert welcome["ice"] == {"iceServers": [], "iceTransportPolicy": "all"}
@@ -261,13 +261,16 @@ async def test_tokens_are_checked(
     assert await expect(host, "pong") == {"type": "pong"}
 
 
+OFFER = {"type": "offer", "sdp": "v=0\r\na=ice-ufrag:abcd\r\n"}
+
+
 @pytest.mark.parametrize(
     ("frames", "code"),
     [
         (["not json"], 4400),
         (["[1, 2]"], 4400),
         ([{"type": "chat", "text": "hi"}], 4400),  # the first message must be hello
-        ([{"type": "hello", "v": 2}], 4400),
+        ([{"type": "hello", "v": 3}], 4400),
         ([{"type": "hello", "v": 1, "extra": True}], 4400),
         (["HELLO", {"type": "nonsense"}], 4400),
         (["HELLO", {"type": "hello", "v": 1}], 4400),
@@ -277,6 +280,14 @@ async def test_tokens_are_checked(
         (["HELLO", {"type": "chat", "text": "x" * 2001}], 4400),
         (["HELLO", {"type": "device-check", "passed": "yes"}], 4400),
         (["HELLO", b"binary"], 4400),
+        # What a page might try to make Janus do: nothing but the protocol's own messages passes.
+        (["HELLO", {"type": "janus", "janus": "message", "body": {"request": "list"}}], 4400),
+        (["HELLO", {"type": "sfu-publish", "description": OFFER, "room": "other"}], 4400),
+        (["HELLO", {"type": "sfu-publish", "description": OFFER | {"type": "answer"}}], 4400),
+        (["HELLO", {"type": "sfu-subscribed", "description": OFFER}], 4400),
+        (["HELLO", {"type": "sfu-candidate", "target": "admin", "candidate": None}], 4400),
+        (["HELLO", {"type": "sfu-receive", "feed": "x", "layer": "ultra"}], 4400),
+        (["HELLO", {"type": "sfu-publish", "description": OFFER}], 4403),  # from the lobby
         (["HELLO", "x" * (64 * 1024 + 1)], 1009),
     ],
 )

@@ -1,0 +1,136 @@
+"""Network meetings through a real Janus: the third admission moves the room to the SFU, and
+everyone keeps seeing everyone; a removed participant's media stops; old pages are refused
+clearly; the browsers never learn Janus's room, secret or PIN."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from core.settings import Settings
+from tests.conftest import make_settings
+from tests.janus_gateway import JanusGateway
+from tests.janus_gateway import janus as janus
+from tests.janus_gateway import sfu_ice as sfu_ice
+from tests.video.conftest import People, VideoMeeting, invite_guest
+from tests.video.peers import BLUE, GREEN, RED, Participant, close_colour, until
+
+pytestmark = pytest.mark.fenced
+
+
+@pytest.fixture
+def settings(database_url: str, janus: JanusGateway) -> Settings:
+    return make_settings(
+        database_url,
+        janus_urls=janus.url,
+        janus_api_secret=janus.api_secret,
+        janus_admin_key=janus.admin_key,
+    )
+
+
+@pytest.fixture
+async def sfu_people(client: TestClient[Any, Any], sfu_ice: None) -> AsyncIterator[People]:
+    made = People(client)
+    try:
+        yield made
+    finally:
+        await made.close()
+
+
+async def admitted(host: Participant, newcomer: Participant) -> None:
+    await newcomer.join()
+    await host.wait_for("lobby", where=lambda m: newcomer.id in [w["id"] for w in m["waiting"]])
+    mark = newcomer.mark()
+    await host.admit(newcomer.id)
+    await newcomer.wait_for("admitted", after=mark)
+
+
+async def sees(viewer: Participant, other: Participant, within: float = 20) -> None:
+    """``viewer`` decodes ``other``'s camera through the SFU (its colour, 10 frames)."""
+
+    def decoded() -> bool:
+        media = viewer.sfu
+        return (
+            media is not None
+            and media.frames(other.id) >= 10
+            and close_colour(media.colour(other.id), other.colour)
+        )
+
+    await until(decoded, within=within, what=f"{viewer.label} seeing {other.label}")
+
+
+async def test_the_third_admission_moves_the_room_to_the_sfu_and_everyone_sees_everyone(
+    meeting: VideoMeeting, sfu_people: People, client: TestClient[Any, Any], janus: JanusGateway
+) -> None:
+    host = await sfu_people.host(meeting, colour=RED)
+    await host.join()
+    caller = sfu_people.client_of(meeting, colour=GREEN)
+    await admitted(host, caller)
+    # Two people: browser to browser, as before.
+    await caller.wait_for_media_from(host.id)
+    assert host.path == caller.path == "mesh"
+
+    token = await invite_guest(client, meeting, "Tulkki Tuula")
+    guest = sfu_people.guest(meeting, token, colour=BLUE, label="guest")
+    await admitted(host, guest)
+    assert guest.messages[-1]["path"] == "sfu" or guest.path == "sfu"
+    await host.wait_for("media-path", where=lambda m: m["path"] == "sfu")
+    await caller.wait_for("media-path", where=lambda m: m["path"] == "sfu")
+
+    people = (host, caller, guest)
+    for viewer in people:
+        for other in people:
+            if other is not viewer:
+                await sees(viewer, other)
+    # The pages renegotiated with the SFU by themselves: nobody joined again.
+    assert [m["type"] for m in host.messages].count("welcome") == 1
+    assert [m["type"] for m in caller.messages].count("welcome") == 1
+
+    # /healthz counts them in Janus; nothing of Janus's reached a page but its media address.
+    async with client.get("/healthz") as answer:
+        health = await answer.json()
+    assert health["sfu"] == {"janus-1": {"status": "ok", "rooms": 1, "participants": 3}}
+    said = json.dumps([p.messages for p in people])
+    assert meeting.id + "-" not in said
+    assert janus.api_secret not in said and janus.admin_key not in said
+
+    # Removing the guest stops their media within a second.
+    await host.send({"type": "remove", "participant": guest.id})
+    assert await guest.wait_closed() == 4403
+    await asyncio.sleep(1.0)
+    assert host.sfu is not None and caller.sfu is not None
+    before = host.sfu.frames(guest.id), caller.sfu.frames(guest.id)
+    await asyncio.sleep(1.0)
+    assert (host.sfu.frames(guest.id), caller.sfu.frames(guest.id)) == before
+    start = host.sfu.frames(caller.id)
+    await until(lambda: host.sfu.frames(caller.id) > start + 5, within=3, what="caller still")
+
+
+async def test_an_old_page_is_asked_to_reload_when_the_room_moves_and_after(
+    meeting: VideoMeeting, sfu_people: People, client: TestClient[Any, Any]
+) -> None:
+    host = await sfu_people.host(meeting)
+    await host.join()
+    old = sfu_people.client_of(meeting, protocol=1, label="old page")
+    welcome = await old.join()
+    assert welcome["v"] == 1
+    await host.wait_for("lobby", where=lambda m: old.id in [w["id"] for w in m["waiting"]])
+    await host.admit(old.id)
+    await old.wait_for("admitted")
+    await old.wait_for_media_from(host.id)  # a 1:1 meeting works for a version 1 page
+
+    token = await invite_guest(client, meeting, "Kuraattori Kalle")
+    guest = sfu_people.guest(meeting, token, label="guest")
+    await admitted(host, guest)
+    assert await old.wait_closed() == 4426
+    assert "reload" in old.close_reason
+
+    again = sfu_people.client_of(meeting, protocol=1, label="old page again")
+    with pytest.raises(AssertionError):
+        await again.join(within=3)
+    assert again.close_code == 4426
