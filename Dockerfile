@@ -35,6 +35,7 @@ COPY messaging messaging
 COPY mypages mypages
 COPY chat chat
 COPY discussions discussions
+COPY publicinfo publicinfo
 COPY identification identification
 COPY migrations migrations
 COPY web web

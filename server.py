@@ -50,6 +50,10 @@ import plans.pages
 import plans.routes
 import privacy.pages
 import privacy.routes
+import publicinfo.admin_pages
+import publicinfo.lost_link_pages
+import publicinfo.pages
+import publicinfo.routes
 import reports.routes
 import video.pages
 import video.routes
@@ -138,6 +142,10 @@ def create_app(settings: Settings) -> web.Application:
     assessments.routes.setup(app)
     reports.routes.setup(app)
     audit.routes.setup(app)
+    publicinfo.routes.setup(app)
+    publicinfo.pages.setup(app)
+    publicinfo.lost_link_pages.setup(app)
+    publicinfo.admin_pages.setup(app)
     # The identified client's features, then what reads across them (in their layers' order).
     messaging.routes.setup(app)
     messaging.admin_pages.setup(app)

@@ -17,6 +17,7 @@ from availability.slots import Slot
 from booking.caseworker_bookings import CaseworkerBookings
 from booking.invitation import Invitation
 from booking.links import BookingLinks
+from booking.lost_links import Channel, LinkDelivery, LostLinks
 from booking.models import Booking
 from booking.new_bookings import NewBookings
 from booking.person_data import BookingErasure, OwnBooking, PersonBookings
@@ -76,6 +77,7 @@ class BookingService:
             self._records, settings.booking_retention_days, removal_listeners
         )
         self._person_bookings = PersonBookings(self._records, self._retention)
+        self._lost_links = LostLinks(self._records)
 
     # ---- free slots and booking ------------------------------------------------------------------
 
@@ -213,6 +215,13 @@ class BookingService:
         return await self._person_bookings.erase(viewer, booking_ids, reason)
 
     # ---- links and calendar entries ----------------------------------------------------------------
+
+    async def reissue_manage_links(
+        self, channel: Channel, contact: str, deliver: LinkDelivery
+    ) -> None:
+        """New manage links for the upcoming bookings booked with ``contact``, handed to
+        ``deliver`` in the transaction that replaces the old ones (booking.lost_links)."""
+        await self._lost_links.reissue(channel, contact, deliver)
 
     def manage_url(self, token: str) -> str:
         return self._links.manage_url(token)

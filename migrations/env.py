@@ -23,6 +23,7 @@ import identification.models  # noqa: F401
 import messaging.models  # noqa: F401
 import notifications.models  # noqa: F401
 import plans.models  # noqa: F401
+import publicinfo.models  # noqa: F401
 import reports.models  # noqa: F401
 import video.models  # noqa: F401
 from core.db import Base, create_engine

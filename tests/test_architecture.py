@@ -27,6 +27,7 @@ LAYERS: list[set[str]] = [
     {"booking"},
     {"reports"},
     {"video", "notifications"},
+    {"publicinfo"},
     {"assessments"},
     {"agenda"},
     {"messaging", "documents", "consents", "plans"},

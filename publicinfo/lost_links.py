@@ -1,0 +1,140 @@
+""" "Did you lose your link?": new manage links of a client's upcoming bookings, sent through the
+outbox to the address or number the bookings were made with, never to anything else.
+
+The page answers the same whether anything was found, and so does this: ``request`` returns
+nothing. A recipient gets at most ``PER_RECIPIENT`` such messages a day, whoever asks (counted by a
+keyed hash of what was typed, kept a day); the per-address limit is the page's.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from babel.dates import format_date, format_time
+from babel.support import Translations
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from booking.lost_links import Channel, ReissuedLinks
+from booking.service import BookingService
+from core import validators
+from core.db import Sessions, utcnow
+from core.errors import ValidationFailed
+from core.i18n import N_
+from core.lookup import PersonHasher
+from core.settings import Settings
+from notifications import outbox
+from notifications.models import OutboxMessage
+from publicinfo.models import LostLinkRequest
+
+PER_RECIPIENT = 3
+WINDOW = timedelta(days=1)
+KIND = "lost-links"
+ENTER_CONTACT = N_(
+    "Enter the email address or phone number you booked with, like name@example.com or "
+    "040 123 4567."
+)
+
+
+class LostLinkRequests:
+    def __init__(
+        self,
+        sessions: Sessions,
+        settings: Settings,
+        bookings: BookingService,
+        hasher: PersonHasher,
+        catalogs: dict[str, Translations],
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._sessions = sessions
+        self._country = settings.jurisdiction
+        self._bookings = bookings
+        self._hasher = hasher
+        self._catalogs = catalogs
+        self._clock = clock
+
+    def parse(self, typed: str) -> tuple[Channel, str]:
+        """What was typed as a channel and a normal value; ValidationFailed when it is neither."""
+        typed = typed.strip()
+        try:
+            if "@" in typed:
+                return "email", validators.email_address(typed)
+            return "sms", validators.phone_number(typed, self._country)
+        except validators.InvalidValue:
+            raise ValidationFailed({"contact": ENTER_CONTACT}) from None
+
+    async def request(self, typed: str, language: str) -> None:
+        channel, contact = self.parse(typed)
+        recipient_hash = self._hasher.contact(channel, contact) or ""
+        now = self._clock()
+        async with self._sessions.begin() as session:
+            await session.execute(
+                delete(LostLinkRequest).where(LostLinkRequest.requested_at < now - WINDOW)
+            )
+            earlier = await session.scalar(
+                select(func.count())
+                .select_from(LostLinkRequest)
+                .where(LostLinkRequest.recipient_hash == recipient_hash)
+            )
+            session.add(LostLinkRequest(recipient_hash=recipient_hash, requested_at=now))
+        if (earlier or 0) >= PER_RECIPIENT:
+            return
+
+        async def deliver(session: AsyncSession, reissued: ReissuedLinks) -> None:
+            await outbox.add(session, [self._message(reissued, language)], self._hasher)
+
+        await self._bookings.reissue_manage_links(channel, contact, deliver)
+
+    def _message(self, reissued: ReissuedLinks, language: str) -> OutboxMessage:
+        translations = self._catalogs[language]
+        _ = translations.gettext
+        lines = []
+        for link in reissued.links:
+            view = link.booking
+            local = view.start.astimezone(view.zone)
+            when = f"{format_date(local, 'full', locale=language)} {format_time(local, 'short', locale=language)}"
+            lines.append(f"{view.meeting_type.name_in(language)}, {when}")
+            lines.append(_("Manage the booking: %(url)s") % {"url": link.manage_url})
+            if link.join_url:
+                lines.append(_("Join the video meeting: %(url)s") % {"url": link.join_url})
+            lines.append("")
+        key = f"{KIND}:{secrets.token_hex(16)}"
+        if reissued.channel == "sms":
+            text = "\n".join([_("New links to your bookings:"), "", *lines]).strip()
+            return OutboxMessage(
+                idempotency_key=key,
+                kind=KIND,
+                channel="sms",
+                recipient=reissued.recipient,
+                language=language,
+                body_text=text,
+                send_after=self._clock(),
+            )
+        text = "\n".join(
+            [
+                _("Hello,"),
+                "",
+                _(
+                    "You asked for the links to your bookings. Here are new ones; the earlier "
+                    "links no longer work."
+                ),
+                "",
+                *lines,
+                _(
+                    "If you did not ask for this, you need not do anything: your bookings stay "
+                    "as they are."
+                ),
+            ]
+        )
+        return OutboxMessage(
+            idempotency_key=key,
+            kind=KIND,
+            channel="email",
+            recipient=reissued.recipient,
+            language=language,
+            subject=_("Links to your bookings"),
+            body_text=text,
+            send_after=self._clock(),
+        )
