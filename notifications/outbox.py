@@ -55,13 +55,23 @@ async def add(
     session: AsyncSession, messages: Iterable[OutboxMessage], hasher: PersonHasher
 ) -> None:
     """Store messages in the caller's transaction; a key already stored is left as it is."""
-    for message in messages:
-        message.recipient_hash = hasher.contact(message.channel, message.recipient)
-        existing = await session.scalar(
-            select(OutboxMessage.id).where(OutboxMessage.idempotency_key == message.idempotency_key)
+    messages = list(messages)
+    if not messages:
+        return
+    # One query for the whole batch (a booking queues four or more messages), not one each.
+    stored = set(
+        await session.scalars(
+            select(OutboxMessage.idempotency_key).where(
+                OutboxMessage.idempotency_key.in_([message.idempotency_key for message in messages])
+            )
         )
-        if existing is None:
-            session.add(message)
+    )
+    for message in messages:
+        if message.idempotency_key in stored:
+            continue
+        stored.add(message.idempotency_key)  # and the first of a key repeated in this batch
+        message.recipient_hash = hasher.contact(message.channel, message.recipient)
+        session.add(message)
 
 
 async def withdraw_pending(session: AsyncSession, booking_id: str, kind: str) -> None:
