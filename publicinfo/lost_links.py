@@ -1,13 +1,16 @@
 """ "Did you lose your link?": new manage links of a client's upcoming bookings, sent through the
 outbox to the address or number the bookings were made with, never to anything else.
 
-The page answers the same whether anything was found, and so does this: ``request`` returns
-nothing. A recipient gets at most ``PER_RECIPIENT`` such messages a day, whoever asks (counted by a
+The page answers the same whether anything was found, and so does this: ``request`` checks
+only that what was typed is an address or a number and returns, the same at once for any; the
+look-up and the sending go on without the page waiting (``settled`` waits for them), so that
+not even the time of the answer tells whether a booking was found. A recipient gets at most ``PER_RECIPIENT`` such messages a day, whoever asks (counted by a
 keyed hash of what was typed, kept a day); the per-address limit is the page's.
 """
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -20,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from booking.lost_links import Channel, ReissuedLinks
 from booking.service import BookingService
 from core import validators
+from core.background import Background
 from core.db import Sessions, utcnow
 from core.errors import ValidationFailed
 from core.i18n import N_
@@ -28,6 +32,8 @@ from core.settings import Settings
 from notifications import outbox
 from notifications.models import OutboxMessage
 from publicinfo.models import LostLinkRequest
+
+log = logging.getLogger("kohtaamo.publicinfo")
 
 PER_RECIPIENT = 3
 WINDOW = timedelta(days=1)
@@ -54,6 +60,7 @@ class LostLinkRequests:
         self._hasher = hasher
         self._catalogs = catalogs
         self._clock = clock
+        self._background = Background()
 
     def parse(self, typed: str) -> tuple[Channel, str]:
         """What was typed as a channel and a normal value; ValidationFailed when it is neither."""
@@ -67,6 +74,19 @@ class LostLinkRequests:
 
     async def request(self, typed: str, language: str) -> None:
         channel, contact = self.parse(typed)
+        self._background.start(self._send(channel, contact, language))
+
+    async def settled(self) -> None:
+        """Until every request made so far has been looked up and its message written."""
+        await self._background.flush()
+
+    async def _send(self, channel: Channel, contact: str, language: str) -> None:
+        try:
+            await self._reissue(channel, contact, language)
+        except Exception:
+            log.exception("lost links were not sent")
+
+    async def _reissue(self, channel: Channel, contact: str, language: str) -> None:
         recipient_hash = self._hasher.contact(channel, contact) or ""
         now = self._clock()
         async with self._sessions.begin() as session:

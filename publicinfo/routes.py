@@ -33,6 +33,7 @@ async def publicinfo_context(app: web.Application) -> AsyncIterator[None]:
         app[catalogs_key],
     )
     yield
+    await app[lost_link_requests_key].settled()
 
 
 async def _delete_answered_feedback(app: web.Application) -> int:

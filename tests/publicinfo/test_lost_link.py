@@ -14,6 +14,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from core.db import utcnow
 from notifications.keys import outbox_sender_key
+from publicinfo.keys import lost_link_requests_key
 from server import create_app
 from tests.booking.conftest import BookingWorld, booking_body, make_world
 from tests.conftest import make_settings
@@ -56,6 +57,7 @@ async def booked(
 
 
 async def drain(client: TestClient[Any, Any]) -> None:
+    await client.app[lost_link_requests_key].settled()
     sender = client.app[outbox_sender_key]
     sender._clock = lambda: utcnow() + timedelta(seconds=1)
     await sender.drain()
