@@ -7,7 +7,7 @@ import dataclasses
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, delete, or_, select
 
 from audit.service import AuditLog
 from core import validators
@@ -21,8 +21,9 @@ from publicinfo.texts import ANSWER_DAYS
 
 MAX_MESSAGE = 4000
 MAX_SHORT = 300
-# Answered feedback is kept this long, then deleted (the leader's daily retention run).
-KEEP_ANSWERED = timedelta(days=365)
+# Feedback is kept a year after it was answered, or received when it never is; then deleted.
+KEEP = timedelta(days=365)
+BATCH = 500
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -125,18 +126,39 @@ class AccessibilityFeedbackQueue:
                 row.answered_by = viewer.user_id
 
     async def delete_expired(self) -> int:
-        """Delete feedback answered more than a year ago (the leader's daily run)."""
-        async with self._sessions.begin() as session:
-            rows = (
-                await session.scalars(
-                    select(AccessibilityFeedback).where(
-                        AccessibilityFeedback.answered_at < self._clock() - KEEP_ANSWERED
-                    )
+        """Delete feedback answered more than ``KEEP`` ago, or received that long ago and never
+        answered (the leader's daily run), at most ``BATCH`` rows a transaction."""
+        cutoff = self._clock() - KEEP
+        expired = or_(
+            AccessibilityFeedback.answered_at < cutoff,
+            and_(
+                AccessibilityFeedback.answered_at.is_(None),
+                AccessibilityFeedback.received_at < cutoff,
+            ),
+        )
+        deleted = 0
+        while True:
+            async with self._sessions.begin() as session:
+                ids = list(
+                    (
+                        await session.scalars(
+                            select(AccessibilityFeedback.id).where(expired).limit(BATCH)
+                        )
+                    ).all()
                 )
-            ).all()
-            for row in rows:
-                await session.delete(row)
-        return len(rows)
+                if not ids:
+                    return deleted
+                await session.execute(
+                    delete(AccessibilityFeedback).where(AccessibilityFeedback.id.in_(ids))
+                )
+                AuditLog.add_system(
+                    session,
+                    "retention.deleted",
+                    "accessibility_feedback",
+                    [f"count:{len(ids)}"],
+                    "retention",
+                )
+            deleted += len(ids)
 
     def _view(self, row: AccessibilityFeedback) -> FeedbackView:
         days = self.answer_days

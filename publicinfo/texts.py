@@ -211,7 +211,10 @@ PRIVACY_DEFAULTS: dict[str, dict[str, str]] = {
             "A legal obligation (GDPR article 6(1)(c)), under the law on the accessibility "
             "of digital public services."
         ),
-        "retention": N_("Feedback is deleted a year after it was answered."),
+        "retention": N_(
+            "Feedback is deleted a year after it was answered, or a year after it arrived if "
+            "it is never answered."
+        ),
         "recipients": N_("The service's administrators. Nobody else."),
     },
 }

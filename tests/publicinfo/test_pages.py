@@ -5,6 +5,7 @@ accessibility feedback from the form to the admin's queue."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,9 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from booking.client_times import start_value
-from core.principal import Role
+from core.db import utcnow
+from core.principal import Role, Viewer
+from publicinfo.keys import accessibility_feedback_key
 from publicinfo.texts import COOKIES, PROCESSINGS
 from server import create_app
 from tests.conftest import create_user, log_in, make_settings
@@ -313,3 +316,29 @@ async def test_the_feedback_form_is_rate_limited_per_address(
         )
         statuses.append(response.status)
     assert statuses == [303, 303, 429]
+
+
+async def test_feedback_is_deleted_a_year_after_it_was_answered_or_arrived(
+    client: TestClient[Any, Any], admin: str
+) -> None:
+    queue = client.app[accessibility_feedback_key]
+    viewer = Viewer(admin, "Alma Admin", "admin@example.com", Role.ADMIN, "session")
+    long_ago = utcnow() - timedelta(days=400)
+    queue._clock = lambda: long_ago
+    answered = await queue.submit(
+        message="Old and answered.", page="", name="", contact="a@example.com", language="fi"
+    )
+    await queue.mark_answered(viewer, answered.id)
+    await queue.submit(message="Old, no answer asked.", page="", name="", contact="", language="fi")
+    queue._clock = lambda: utcnow() - timedelta(days=30)
+    recent = await queue.submit(
+        message="Answered a month ago.", page="", name="", contact="", language="fi"
+    )
+    await queue.mark_answered(viewer, recent.id)
+    queue._clock = utcnow
+    await queue.submit(message="New.", page="", name="", contact="", language="fi")
+    assert await queue.delete_expired() == 2
+    assert [item.message for item in await queue.queue(viewer)] == [
+        "New.",
+        "Answered a month ago.",
+    ]
