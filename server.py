@@ -186,6 +186,7 @@ def create_app(settings: Settings) -> web.Application:
             *booking.routes.api.operations,
             *video.routes.api.operations,
             *reports.routes.api.operations,
+            *publicinfo.routes.api.operations,
             *assessments.routes.api.operations,
             *privacy.routes.api.operations,
             *chat.routes.api.operations,

@@ -164,3 +164,22 @@ async def test_the_booking_pages_lead_to_the_lost_link_page(
     for path in ("/", "/book", "/manage/not-a-real-token"):
         page = await (await client.get(path)).text()
         assert 'href="/lost-link"' in page, path
+
+
+async def test_the_api_sends_the_links_the_same_way_and_refuses_bad_input_as_a_problem(
+    booked: Any,
+) -> None:
+    client, _world, inbox, _received, _bookings = booked
+    known = await client.post("/api/v1/lost-links", json={"contact": "liisa@example.com"})
+    unknown = await client.post("/api/v1/lost-links", json={"contact": "nobody@example.com"})
+    assert known.status == unknown.status == 202
+    assert await known.json() == await unknown.json()
+    bad = await client.post(
+        "/api/v1/lost-links", json={"contact": "liisa"}, headers={"Accept-Language": "sv"}
+    )
+    assert bad.status == 422
+    assert bad.content_type == "application/problem+json"
+    [error] = (await bad.json())["errors"]
+    assert error["field"] == "contact" and "Ange e-postadressen" in error["message"]
+    await drain(client)
+    assert [recipients for recipients, _message in inbox.messages] == [["liisa@example.com"]]

@@ -342,3 +342,20 @@ async def test_feedback_is_deleted_a_year_after_it_was_answered_or_arrived(
         "New.",
         "Answered a month ago.",
     ]
+
+
+async def test_the_api_takes_feedback_and_refuses_bad_input_as_a_problem(
+    client: TestClient[Any, Any],
+) -> None:
+    bad = await client.post(
+        "/api/v1/accessibility-feedback",
+        json={"message": "", "contact": "nope"},
+        headers={"Accept-Language": "fi"},
+    )
+    assert bad.status == 422 and bad.content_type == "application/problem+json"
+    fields = {error["field"]: error["message"] for error in (await bad.json())["errors"]}
+    assert fields["message"] == "Kerro, mikä ongelma on."
+    assert "contact" in fields
+    sent = await client.post("/api/v1/accessibility-feedback", json={"message": "Liian pieni."})
+    assert sent.status == 201
+    assert await sent.json() == {"answer_days": 14}
