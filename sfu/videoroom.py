@@ -153,6 +153,7 @@ class Seat:
         self.streams: list[dict[str, Any]] = []
         self.closed = False
         self._tasks: set[asyncio.Task[None]] = set()
+        self._receiving = False
 
     async def open(self, display: str) -> None:
         async with self._turn:
@@ -173,6 +174,10 @@ class Seat:
                 },
             )
             self._note_publishers(joined.data)
+
+    async def start_receiving(self) -> None:
+        """Subscribe to everyone publishing now; later publishers are added as they come."""
+        self._receiving = True
         await self._sync_subscription()
 
     async def publish(self, offer: Message) -> Message:
@@ -279,7 +284,7 @@ class Seat:
 
     async def _sync_subscription(self) -> None:
         async with self._turn:
-            if self.closed or self._offer_out:
+            if self.closed or self._offer_out or not self._receiving:
                 return
             wanted = set(self._publishing)
             added, removed = wanted - self._subscribed, self._subscribed - wanted

@@ -75,7 +75,9 @@ class SfuPath:
             seat = Seat(gateway.janus, keys, participant.id, participant.send)
             presence.seat = seat
             await seat.open(display=participant.id)
+            # Told first, so that the page is ready for the offers of what it receives.
             participant.send({"type": "sfu-ready"})
+            await seat.start_receiving()
 
         self._run(participant, presence, open_seat)
 

@@ -44,6 +44,7 @@ class Person:
 
     async def join(self) -> None:
         await self.seat.open(self.feed)
+        await self.seat.start_receiving()
         await self.media.published(await self.seat.publish(await self.media.publish_offer()))
         await self.seat.trickle("publish", None)
 

@@ -300,7 +300,13 @@ TURNSERVER = shutil.which("turnserver") or "/usr/sbin/turnserver"
 
 
 @pytest.fixture
-def coturn(fenced_network: None, tmp_path: Path) -> Iterator[Coturn]:
+def coturn_relay_ip() -> str:
+    """The address coturn relays from (the SFU tests relay from Janus's fenced interface)."""
+    return "127.0.0.1"
+
+
+@pytest.fixture
+def coturn(fenced_network: None, tmp_path: Path, coturn_relay_ip: str) -> Iterator[Coturn]:
     if not Path(TURNSERVER).exists():
         reason = "coturn's turnserver is not installed (apt-get install coturn)"
         if os.environ.get("KOHTAAMO_REQUIRE_BROWSER") == "1":
@@ -314,7 +320,7 @@ def coturn(fenced_network: None, tmp_path: Path) -> Iterator[Coturn]:
         TURNSERVER,
         "-n",
         "--listening-ip=127.0.0.1",
-        "--relay-ip=127.0.0.1",
+        f"--relay-ip={coturn_relay_ip}",
         f"--listening-port={port}",
         f"--min-port={relays}",
         f"--max-port={relays + 39}",

@@ -209,6 +209,7 @@ class Participant:
         label: str = "",
         protocol: int = 2,
         camera: bool = True,
+        microphone: bool = True,
     ) -> None:
         self.http = http
         self.url = url
@@ -235,6 +236,7 @@ class Participant:
         self._pending_candidates: dict[str, list[Message | None]] = {}
         self.protocol = protocol
         self.camera = camera
+        self.microphone = microphone
         # "mesh" until the room moves to the SFU; then one SfuMedia instead of the peers.
         self.path = "mesh"
         self.sfu: SfuMedia | None = None
@@ -409,6 +411,7 @@ class Participant:
             height=height,
             fps=fps,
             video=self.camera,
+            audio=self.microphone,
         )
         await self.send({"type": "sfu-publish", "description": await self.sfu.publish_offer()})
         # aiortc puts every candidate in its description: there is nothing to trickle.

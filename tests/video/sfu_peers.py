@@ -31,6 +31,7 @@ class SfuMedia:
         height: int = 120,
         fps: int = 15,
         video: bool = True,
+        audio: bool = True,
     ) -> None:
         self.publisher = RTCPeerConnection(configuration)
         self.subscriber = RTCPeerConnection(configuration)
@@ -42,7 +43,8 @@ class SfuMedia:
             self.publisher.addTransceiver(
                 ColourVideoTrack(colour, width=width, height=height, fps=fps), "sendonly"
             )
-        self.publisher.addTransceiver(ToneAudioTrack(hertz), "sendonly")
+        if audio:
+            self.publisher.addTransceiver(ToneAudioTrack(hertz), "sendonly")
         self.subscriber.on("track", self._on_track)
 
     async def publish_offer(self) -> Message:
