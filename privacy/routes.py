@@ -26,6 +26,7 @@ from privacy.client_records import IdentifiedClientRecords
 from privacy.keys import personal_data_service_key
 from privacy.schemas import ErasureIn, ErasureOut, PersonalDataOut, PersonQueryIn
 from privacy.service import PersonalDataService, PersonQuery
+from publicinfo.keys import accessibility_feedback_key
 from reports.keys import report_service_key
 from video.keys import meeting_service_key
 
@@ -44,6 +45,7 @@ async def privacy_context(app: web.Application) -> AsyncIterator[None]:
         app[person_messages_key],
         app[report_service_key],
         client_records(app),
+        feedback=app[accessibility_feedback_key],
     )
     yield
 

@@ -35,6 +35,7 @@ class PersonalDataOut(BaseModel):
     message_threads: list[dict[str, Any]] = []
     shared_documents: list[dict[str, Any]] = []
     consents: list[dict[str, Any]] = []
+    accessibility_feedback: list[dict[str, Any]] = []
     access_log: list[dict[str, Any]]
 
 
@@ -43,3 +44,4 @@ class ErasureOut(BaseModel):
     messages: int
     kept_upcoming_bookings: int
     kept_reports: int
+    feedback: int = 0

@@ -28,6 +28,7 @@ from core.i18n import N_
 from core.lookup import PersonHasher
 from core.principal import Role, Viewer, require_role
 from notifications.person_data import MessageRecord, PersonMessages
+from publicinfo.feedback import AccessibilityFeedbackQueue, FeedbackView
 from reports.person_data import PersonReport
 from reports.service import ConcernReportService
 from video.service import EventView, MeetingService
@@ -107,11 +108,18 @@ class PersonalData:
     threads: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     documents: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     consents: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    # Accessibility feedback whose contact is the email or phone searched.
+    feedback: list[FeedbackView] = dataclasses.field(default_factory=list)
 
     @property
     def empty(self) -> bool:
         return not (
-            self.bookings or self.messages or self.reports or self.threads or self.documents
+            self.bookings
+            or self.messages
+            or self.reports
+            or self.threads
+            or self.documents
+            or self.feedback
         )
 
     def as_json(self) -> dict[str, Any]:
@@ -134,6 +142,17 @@ class PersonalData:
             "message_threads": self.threads,
             "shared_documents": self.documents,
             "consents": self.consents,
+            "accessibility_feedback": [
+                {
+                    "received_at": item.received_at.isoformat(),
+                    "page": item.page,
+                    "message": item.message,
+                    "name": item.name,
+                    "contact": item.contact,
+                    "answered_at": item.answered_at.isoformat() if item.answered_at else None,
+                }
+                for item in self.feedback
+            ],
             "access_log": [
                 {
                     "at": read.record.at.isoformat(),
@@ -154,6 +173,7 @@ class Erasure:
     # What stays, and why (shown to the admin): upcoming meetings and concern reports.
     kept_upcoming_bookings: int
     kept_reports: int
+    feedback: int = 0
 
 
 class PersonalDataService:
@@ -169,6 +189,7 @@ class PersonalDataService:
         reports: ConcernReportService,
         client_records: ClientRecords | None = None,
         clock: Callable[[], datetime] = utcnow,
+        feedback: AccessibilityFeedbackQueue | None = None,
     ) -> None:
         self._hasher = hasher
         self._accounts = accounts
@@ -180,6 +201,7 @@ class PersonalDataService:
         self._reports = reports
         self._client_records = client_records
         self._clock = clock
+        self._feedback = feedback
 
     async def find(
         self, viewer: Viewer, query: PersonQuery, *, purpose: str = SEARCH_PURPOSE
@@ -199,6 +221,9 @@ class PersonalDataService:
         held = ClientHeld()
         if identity and self._client_records is not None:
             held = await self._client_records.held(viewer, identity, bookings, purpose)
+        feedback: list[FeedbackView] = []
+        if self._feedback is not None and (query.email or query.phone):
+            feedback = await self._feedback.of_person(viewer, query.email, query.phone, purpose)
         reads = await self._reads(
             viewer,
             {
@@ -208,6 +233,7 @@ class PersonalDataService:
                 "concern_report": [report.reference for report in reports],
                 "message_thread": [thread["id"] for thread in held.threads],
                 "shared_document": [document["id"] for document in held.documents],
+                "accessibility_feedback": [item.id for item in feedback],
             },
         )
         return PersonalData(
@@ -222,6 +248,7 @@ class PersonalDataService:
             held.threads,
             held.documents,
             held.consents,
+            feedback,
         )
 
     async def export(self, viewer: Viewer, query: PersonQuery) -> PersonalData:
@@ -249,11 +276,17 @@ class PersonalDataService:
             viewer, [view.id for view in found.bookings], reason
         )
         messages = await self._messages.erase(viewer, self._contact_hashes(query), reason)
+        feedback = 0
+        if self._feedback is not None and (query.email or query.phone):
+            feedback = await self._feedback.erase_of_person(
+                viewer, query.email, query.phone, reason
+            )
         return Erasure(
             bookings=len(erased.erased),
             messages=messages,
             kept_upcoming_bookings=len(erased.kept_upcoming),
             kept_reports=len(found.reports),
+            feedback=feedback,
         )
 
     def _contact_hashes(self, query: PersonQuery) -> list[str]:

@@ -4,7 +4,7 @@ time the law gives (publicinfo.texts.ANSWER_DAYS) and marks it answered."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, delete, or_, select
@@ -124,6 +124,65 @@ class AccessibilityFeedbackQueue:
             if row.answered_at is None:
                 row.answered_at = self._clock()
                 row.answered_by = viewer.user_id
+
+    # ---- the person's rights (privacy/) ---------------------------------------------------------
+
+    async def of_person(
+        self, viewer: Viewer, email: str, phone: str, purpose: str
+    ) -> list[FeedbackView]:
+        """The feedback whose contact is this email address or phone number (read, logged).
+
+        The contact is encrypted and the feedback of a year is a few dozen rows, so they are
+        opened and compared here rather than kept with a keyed hash.
+        """
+        require_role(viewer, Role.ADMIN)
+        async with self._sessions.begin() as session:
+            rows = self._matching(
+                (await session.scalars(select(AccessibilityFeedback))).all(), email, phone
+            )
+            AuditLog.add(
+                session,
+                viewer,
+                "accessibility_feedback.read",
+                "accessibility_feedback",
+                [row.id for row in rows],
+                purpose,
+            )
+        return [self._view(row) for row in sorted(rows, key=lambda row: row.received_at)]
+
+    async def erase_of_person(self, viewer: Viewer, email: str, phone: str, reason: str) -> int:
+        require_role(viewer, Role.ADMIN)
+        async with self._sessions.begin() as session:
+            rows = self._matching(
+                (await session.scalars(select(AccessibilityFeedback))).all(), email, phone
+            )
+            ids = [row.id for row in rows]
+            if ids:
+                await session.execute(
+                    delete(AccessibilityFeedback).where(AccessibilityFeedback.id.in_(ids))
+                )
+                AuditLog.add(
+                    session,
+                    viewer,
+                    "accessibility_feedback.erased",
+                    "accessibility_feedback",
+                    ids,
+                    reason,
+                )
+        return len(ids)
+
+    def _matching(
+        self, rows: Sequence[AccessibilityFeedback], email: str, phone: str
+    ) -> list[AccessibilityFeedback]:
+        wanted = set()
+        if email.strip():
+            wanted.add(email.strip().lower())
+        if phone.strip():
+            try:
+                wanted.add(validators.phone_number(phone, self._country))
+            except validators.InvalidValue:
+                wanted.add(phone.strip())
+        return [row for row in rows if row.contact and row.contact.lower() in wanted]
 
     async def delete_expired(self) -> int:
         """Delete feedback answered more than ``KEEP`` ago, or received that long ago and never

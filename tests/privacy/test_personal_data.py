@@ -202,6 +202,7 @@ async def test_erasure_removes_past_bookings_and_messages_and_keeps_upcoming_and
         "messages": 1,  # the report's receipt; the booking's messages went with the booking
         "kept_upcoming_bookings": 1,
         "kept_reports": 1,
+        "feedback": 0,
     }
     async with client.app[sessions_key]() as session:
         left = set((await session.scalars(select(Booking.id))).all())

@@ -359,3 +359,36 @@ async def test_the_api_takes_feedback_and_refuses_bad_input_as_a_problem(
     sent = await client.post("/api/v1/accessibility-feedback", json={"message": "Liian pieni."})
     assert sent.status == 201
     assert await sent.json() == {"answer_days": 14}
+
+
+async def test_the_persons_rights_search_finds_and_erases_their_accessibility_feedback(
+    client: TestClient[Any, Any], admin: str
+) -> None:
+    for body in (
+        {"message": "Kontrasti on heikko.", "contact": "Greta@Example.com"},
+        {"message": "Painike ei toimi.", "contact": "040 123 4567"},
+        {"message": "Joku muu.", "contact": "other@example.com"},
+    ):
+        assert (await client.post("/api/v1/accessibility-feedback", json=body)).status == 201
+    found = await client.post(
+        "/api/v1/personal-data/search", json={"email": "greta@example.com", "phone": "0401234567"}
+    )
+    data = await found.json()
+    assert sorted(item["message"] for item in data["accessibility_feedback"]) == [
+        "Kontrasti on heikko.",
+        "Painike ei toimi.",
+    ]
+    page = await (await client.get("/admin/personal-data")).text()
+    html = await client.post(
+        "/admin/personal-data",
+        data={"csrf_token": csrf_of(page), "email": "greta@example.com"},
+    )
+    assert "Kontrasti on heikko." in await html.text()
+    erased = await client.post(
+        "/api/v1/personal-data/erasure",
+        json={"email": "greta@example.com", "phone": "0401234567", "reason": "pyyntö 5.12."},
+    )
+    assert (await erased.json())["feedback"] == 2
+    viewer = Viewer(admin, "Alma Admin", "admin@example.com", Role.ADMIN, "session")
+    left = await client.app[accessibility_feedback_key].queue(viewer)
+    assert [item.message for item in left] == ["Joku muu."]
