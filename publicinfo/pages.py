@@ -9,6 +9,7 @@ from typing import Any
 from aiohttp import web
 from babel.dates import format_date
 
+from accounts.keys import account_service_key
 from booking.keys import limit_public
 from core.errors import ValidationFailed
 from core.request_keys import language_key
@@ -28,7 +29,14 @@ async def _page_context(request: web.Request, page: str) -> dict[str, Any]:
 
 @pages.get("/contact", name="contact_page")
 async def contact(request: web.Request) -> web.Response:
-    return render(request, "publicinfo/contact.html", await _page_context(request, "contact"))
+    context = await _page_context(request, "contact")
+    # The units and their phones, as the admin keeps them on the units' page.
+    units = await request.app[account_service_key].organisation.units()
+    language = request[language_key]
+    context["units"] = sorted(
+        ((unit.name_in(language), unit.phone) for unit in units), key=lambda unit: unit[0]
+    )
+    return render(request, "publicinfo/contact.html", context)
 
 
 @pages.get("/privacy", name="privacy_notices")

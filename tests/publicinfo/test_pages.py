@@ -392,3 +392,12 @@ async def test_the_persons_rights_search_finds_and_erases_their_accessibility_fe
     viewer = Viewer(admin, "Alma Admin", "admin@example.com", Role.ADMIN, "session")
     left = await client.app[accessibility_feedback_key].queue(viewer)
     assert [item.message for item in left] == ["Joku muu."]
+
+
+async def test_the_contact_page_lists_the_units_and_their_phones(
+    client: TestClient[Any, Any], world: Any
+) -> None:
+    _status, swedish = await page_in(client, "/contact", "sv")
+    assert "Familjetjänster" in swedish
+    _status, finnish = await page_in(client, "/contact", "fi")
+    assert "Perhepalvelut" in finnish
