@@ -71,6 +71,29 @@ async def test_every_public_page_links_to_the_service_information_in_its_footer(
             assert heading in footer, (path, heading)
 
 
+async def test_every_page_without_a_parameter_has_the_footer_links(
+    client: TestClient[Any, Any],
+) -> None:
+    """Not only the listed pages: every fixed address the router serves that answers a page."""
+    paths = {
+        resource.canonical
+        for resource in client.app.router.resources()
+        if "{" not in resource.canonical
+        and not resource.canonical.startswith(("/api/", "/static", "/healthz", "/metrics"))
+        and any(route.method == "GET" for route in resource)
+    }
+    checked = 0
+    for path in sorted(paths):
+        response = await client.get(path, allow_redirects=False)
+        if response.status != 200 or response.content_type != "text/html":
+            continue
+        footer = footer_of(await response.text())
+        for link in FOOTER_LINKS:
+            assert f'href="{link}"' in footer, (path, link)
+        checked += 1
+    assert checked >= 14
+
+
 @pytest.mark.parametrize("language", ["fi", "sv", "en"])
 async def test_the_service_information_pages_show_their_defaults_in_each_language(
     client: TestClient[Any, Any], language: str
