@@ -205,6 +205,10 @@ async def load_demo(
             premoderation=group.premoderation,
         )
     lines.append(f"  group discussions: {base_url}/groups (hosted at {base_url}/staff/groups)")
+    lines.append(
+        f"  service information: {base_url}/accessibility, {base_url}/privacy, "
+        f"{base_url}/lost-link (edited at {base_url}/admin/service-information)"
+    )
     return lines
 
 
