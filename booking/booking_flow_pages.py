@@ -46,6 +46,7 @@ from booking.confirmations import (
     SUBMISSION_PATTERN,
     Confirmations,
     fingerprint_of,
+    submission_key,
 )
 from booking.keys import booking_service_key, limit_public
 from booking.types import SlotTaken
@@ -276,8 +277,11 @@ async def book_confirm(request: web.Request) -> web.Response:
             if key is None:
                 created = await service.book(booking)
             else:
+                fingerprint = fingerprint_of(booking)
                 created = await request.app[confirmations_key].book_once(
-                    key, fingerprint_of(booking), lambda: service.book(booking)
+                    key,
+                    fingerprint,
+                    lambda: service.book(booking, submission=submission_key(key, fingerprint)),
                 )
         except SlotTaken as taken:
             draft.start = ""

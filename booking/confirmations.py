@@ -25,9 +25,11 @@ class Confirmations:
 
     A double click sends the same confirmation twice and the browser shows the answer to the
     second. That answer must be the same booking, with its manage link, not "someone just booked
-    this time". The value is bound to the browser's CSRF cookie and to what is being booked, and
-    is kept only in this process's memory: after a restart or on another server a repeat is
-    refused by the booking rules instead (the time is taken, or the client's limit is reached).
+    this time". The value is bound to the browser's CSRF cookie and to what is being booked.
+    This memory shares one booking task between the sends that reach this process while it
+    runs; the database remembers the booking made for the value (``submission_key``, the
+    booking_submissions table), so a repeat reaching another instance, or this one after a
+    restart, gets the same booking too.
     """
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
@@ -78,3 +80,8 @@ class Confirmations:
 def fingerprint_of(booking: BookingRequest) -> str:
     """What is being booked, so that the same one-time value with other answers is no repeat."""
     return hashlib.sha256(repr(booking).encode()).hexdigest()
+
+
+def submission_key(key: str, fingerprint: str) -> str:
+    """The key under which the database keeps the booking made for one send of a form."""
+    return hashlib.sha256(f"{key}:{fingerprint}".encode()).hexdigest()

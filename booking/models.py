@@ -66,3 +66,20 @@ class Booking(Base):
     status_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class BookingSubmission(Base):
+    """A booking made from a check-answers form, remembered for a few minutes by the form's
+    one-time value, so that a repeat of the same form on any instance, or after a restart,
+    shows the same confirmation instead of booking again or refusing (booking/confirmations.py).
+
+    ``key`` is a hash of the browser's CSRF cookie, the one-time value and what was booked; the
+    manage token is kept (encrypted) only to send the repeat to the same confirmation page.
+    """
+
+    __tablename__ = "booking_submissions"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    booking_id: Mapped[str] = mapped_column(ForeignKey("bookings.id"), index=True)
+    manage_token: Mapped[str] = mapped_column(EncryptedText("booking"))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

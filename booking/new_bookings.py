@@ -14,14 +14,15 @@ import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select, text
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.service import StaffMember
 from availability.slots import buffered, is_bookable
 from booking.client_checks import check_answers, check_client
-from booking.models import CANCELLED, CONFIRMED, Booking
+from booking.confirmations import CONFIRMATION_MEMORY_SECONDS
+from booking.models import CANCELLED, CONFIRMED, Booking, BookingSubmission
 from booking.records import BookingRecords, ChangeContext
 from booking.slot_search import SlotSearch, rules_of
 from booking.types import BookingCreated, BookingRequest, ClientDetails, SlotTaken
@@ -39,7 +40,43 @@ class NewBookings:
         self._slots = slots
         self._settings = settings
 
-    async def book(self, request: BookingRequest) -> BookingCreated:
+    async def book(
+        self, request: BookingRequest, *, submission: str | None = None
+    ) -> BookingCreated:
+        """Book, or with ``submission``, give the booking a form already made under it."""
+        if submission is None:
+            return await self._book(request, None)
+        made = await self._submitted(submission)
+        if made is not None:
+            return made
+        try:
+            return await self._book(request, submission)
+        except (SlotTaken, ValidationFailed):
+            # A repeat that lost to the first send (on another instance, say) finds its booking
+            # now: the time or the client's limit is taken by it.
+            made = await self._submitted(submission)
+            if made is None:
+                raise
+            return made
+
+    async def _submitted(self, submission: str) -> BookingCreated | None:
+        async with self._records.sessions() as session:
+            found = (
+                await session.execute(
+                    select(BookingSubmission.manage_token, Booking)
+                    .join(Booking, Booking.id == BookingSubmission.booking_id)
+                    .where(
+                        BookingSubmission.key == submission,
+                        BookingSubmission.expires_at > self._records.clock(),
+                    )
+                )
+            ).first()
+        if found is None:
+            return None
+        token, row = found
+        return BookingCreated(await self._records.view(row), token)
+
+    async def _book(self, request: BookingRequest, submission: str | None) -> BookingCreated:
         meeting_type, people = await self._slots.caseworkers_offering(
             request.meeting_type_id, caseworker_id=request.caseworker_id, unit_id=request.unit_id
         )
@@ -113,7 +150,7 @@ class NewBookings:
             blocked = buffered(row.starts_at, row.ends_at, rules)
             row.blocked_from, row.blocked_until = blocked.start, blocked.end
             context = await self._records.context(meeting_type, person)
-            if await self._insert(row, context, token):
+            if await self._insert(row, context, token, submission):
                 return BookingCreated(context.present(row), token)
         raise SlotTaken(await self._slots.alternatives(meeting_type, people, start))
 
@@ -128,8 +165,11 @@ class NewBookings:
             )
         return found is not None
 
-    async def _insert(self, row: Booking, context: ChangeContext, token: str) -> bool:
-        """Store the booking unless it overlaps a live one; False when another booking won."""
+    async def _insert(
+        self, row: Booking, context: ChangeContext, token: str, submission: str | None
+    ) -> bool:
+        """Store the booking unless it overlaps a live one; False when another booking won
+        (or, with ``submission``, another send of the same form)."""
         try:
             async with self._records.sessions.begin() as session:
                 await self._lock_client(session, row.client_key)
@@ -138,6 +178,8 @@ class NewBookings:
                     return False
                 session.add(row)
                 await session.flush()
+                if submission is not None:
+                    await self._remember(session, submission, row, token)
                 await self._records.announce(
                     session, "created", context.present(row), context.unit, token
                 )
@@ -145,6 +187,24 @@ class NewBookings:
             # PostgreSQL's exclusion constraint: a concurrent booking committed first.
             return False
         return True
+
+    async def _remember(
+        self, session: AsyncSession, submission: str, row: Booking, token: str
+    ) -> None:
+        """Keep the form's booking for a repeat; the key is the table's primary key, so of two
+        sends racing on two instances only one commits."""
+        now = self._records.clock()
+        # Forgotten ones go here rather than in a job: a few rows, each a few minutes old.
+        await session.execute(delete(BookingSubmission).where(BookingSubmission.expires_at <= now))
+        session.add(
+            BookingSubmission(
+                key=submission,
+                booking_id=row.id,
+                manage_token=token,
+                expires_at=now + timedelta(seconds=CONFIRMATION_MEMORY_SECONDS),
+            )
+        )
+        await session.flush()
 
     async def _lock_client(self, session: AsyncSession, client_key: str) -> None:
         # Two concurrent bookings by one client must not both pass the per-client limit.

@@ -22,7 +22,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from audit.service import RETENTION_DELETED, AuditLog
-from booking.models import Booking
+from booking.models import Booking, BookingSubmission
 from booking.records import BookingRecords
 from core.batches import in_batches
 
@@ -67,6 +67,9 @@ class BookingRetention:
         """Delete these bookings and, through the listeners, every row that refers to them."""
         for listener in self._listeners:
             await listener.bookings_removed(session, ids)
+        await session.execute(
+            delete(BookingSubmission).where(BookingSubmission.booking_id.in_(ids))
+        )
         await session.execute(delete(Booking).where(Booking.id.in_(ids)))
 
     async def ended_before(self, booking_ids: Collection[str], moment: datetime) -> set[str]:

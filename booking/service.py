@@ -124,8 +124,12 @@ class BookingService:
             last_day=last_day,
         )
 
-    async def book(self, request: BookingRequest) -> BookingCreated:
-        return await self._new_bookings.book(request)
+    async def book(
+        self, request: BookingRequest, *, submission: str | None = None
+    ) -> BookingCreated:
+        """Book; ``submission`` (booking.confirmations.submission_key) makes a repeat of the
+        same form, on any instance, give the same booking."""
+        return await self._new_bookings.book(request, submission=submission)
 
     async def has_live_booking(self, client_email: str) -> bool:
         return await self._new_bookings.has_live_booking(client_email)

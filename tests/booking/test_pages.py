@@ -28,6 +28,8 @@ from calendars.meeting_types import MeetingTypeFields, PreMeetingQuestion
 from calendars.working_time import OpeningInterval
 from core.app_keys import sessions_key
 from core.principal import Role
+from core.settings import Settings
+from server import create_app
 from tests.conftest import create_user
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
@@ -398,6 +400,23 @@ async def test_a_double_click_on_confirm_books_once_and_both_answers_show_the_bo
     assert first.status == second.status == 303
     assert first.headers["Location"] == second.headers["Location"]
     again = await client.post(confirm.action, data=confirm.fields, allow_redirects=False)
+    assert again.headers["Location"] == first.headers["Location"]
+    assert await bookings_count(client) == 1
+
+
+async def test_a_repeat_of_the_confirmation_on_another_instance_shows_the_same_booking(
+    client: TestClient[Any, Any], office: Office, aiohttp_client: Any, settings: Settings
+) -> None:
+    page = await to_check(client, office, tomorrow_at(13))
+    confirm = form_of(page, "Vahvista varaus")
+    first = await client.post(confirm.action, data=confirm.fields, allow_redirects=False)
+    # The same browser's repeat reaches another instance, which never saw the first send.
+    other: TestClient[Any, Any] = await aiohttp_client(create_app(settings))
+    other.session.cookie_jar.update_cookies(
+        {cookie.key: cookie.value for cookie in client.session.cookie_jar}
+    )
+    again = await other.post(confirm.action, data=confirm.fields, allow_redirects=False)
+    assert first.status == again.status == 303
     assert again.headers["Location"] == first.headers["Location"]
     assert await bookings_count(client) == 1
 
