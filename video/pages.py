@@ -24,6 +24,7 @@ from core.templating import render
 from identification.keys import client_identity
 from video.keys import guest_join_url, live_plans_key, meeting_service_key, rooms_key
 from video.service import (
+    MAX_GUESTS,
     Admission,
     IdentificationRequired,
     Meeting,
@@ -217,6 +218,7 @@ async def _settings_page(
         "times": times,
         "relay_only": service.ice_configuration(meeting, "")["iceTransportPolicy"] == "relay",
         "has_turn": service.has_turn,
+        "network_meetings": service.max_guests > MAX_GUESTS,
         "waiting": [person.name for person in waiting],
         "guests": await service.guests(viewer, meeting.id),
         "events": await service.events(viewer, meeting.id),

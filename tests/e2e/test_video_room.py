@@ -36,6 +36,8 @@ MEDIA_FLAGS = [
     "--use-fake-device-for-media-stream",
     "--use-fake-ui-for-media-stream",
     "--allow-loopback-in-peer-connection",
+    # Screen sharing picks the (fake) entire screen without asking.
+    "--auto-select-desktop-capture-source=Entire screen",
 ]
 WAIT_MS = 30_000
 CASEWORKER_NAME = "Maria Virtanen"

@@ -17,7 +17,7 @@ from tests.conftest import make_settings
 from tests.janus_gateway import JanusGateway
 from tests.janus_gateway import janus as janus
 from tests.janus_gateway import sfu_ice as sfu_ice
-from tests.video.conftest import People, VideoMeeting, invite_guest
+from tests.video.conftest import People, VideoMeeting, invite_guest, log_in_caseworker
 from tests.video.peers import BLUE, GREEN, RED, Participant, close_colour, until
 
 pytestmark = pytest.mark.fenced
@@ -134,3 +134,18 @@ async def test_an_old_page_is_asked_to_reload_when_the_room_moves_and_after(
     with pytest.raises(AssertionError):
         await again.join(within=3)
     assert again.close_code == 4426
+
+
+async def test_with_an_sfu_a_meeting_takes_fourteen_guests_and_the_host_is_told(
+    meeting: VideoMeeting, client: TestClient[Any, Any]
+) -> None:
+    await log_in_caseworker(client)
+    for number in range(14):
+        await invite_guest(client, meeting, f"Ammattilainen {number + 1}")
+    answer = await client.post(
+        f"/api/v1/meetings/{meeting.id}/guests", json={"display_name": "Viidestoista"}
+    )
+    assert answer.status == 409
+    assert (await answer.json())["detail"] == "Tapaamiseen voi kutsua enintään 14 osallistujaa."
+    page = await client.get(f"/caseworker/bookings/{meeting.id}/meeting/settings")
+    assert "enintään 14" in await page.text()

@@ -3,6 +3,7 @@
 
 import { Mesh } from "./mesh.js";
 import { PeopleList } from "./people.js";
+import { SfuMedia } from "./sfu.js";
 
 export class Meeting {
   #t;
@@ -15,6 +16,7 @@ export class Meeting {
   #ice = null;
   #admitted = false;
   #mesh = null;
+  #sfu = null;
   #peers = new Map();
   #away = new Set();
 
@@ -54,7 +56,12 @@ export class Meeting {
   }
 
   get connections() {
-    return this.#mesh?.connections ?? [];
+    return this.#sfu?.connections ?? this.#mesh?.connections ?? [];
+  }
+
+  /** Whether our media goes through the SFU (then incoming video can be turned off). */
+  get throughSfu() {
+    return this.#sfu !== null;
   }
 
   welcome(you, ice) {
@@ -66,10 +73,19 @@ export class Meeting {
     return this.#peers.has(id);
   }
 
-  /** The server let us in: offer a connection to everyone already here. */
-  enter(peers) {
+  /** The server let us in: through the SFU, or with a connection offered to everyone here. */
+  enter(peers, path) {
     this.disconnect();
     this.#admitted = true;
+    if (path === "sfu") {
+      this.#startSfu();
+      for (const peer of peers) {
+        this.#peers.set(peer.id, peer);
+        this.#tiles.show(peer, "connecting");
+      }
+      this.renderPeople();
+      return;
+    }
     this.#mesh = new Mesh({
       selfId: this.#self.id,
       ice: this.#ice,
@@ -91,10 +107,56 @@ export class Meeting {
     this.renderPeople();
   }
 
+  /** The room moved to the SFU: the connections to each peer give way to the SFU's. */
+  moveToSfu() {
+    if (!this.#admitted || this.#sfu) return;
+    this.#mesh?.closeAll();
+    this.#mesh = null;
+    for (const id of this.#peers.keys()) this.#tiles.setConnection(id, "connecting");
+    this.#startSfu();
+    this.#announce(this.#t("moved_to_sfu"));
+  }
+
+  #startSfu() {
+    this.#sfu = new SfuMedia({ ice: this.#ice, local: this.#media.outgoing, send: this.#send });
+    this.#sfu.setAudioOnly(this.#media.audioOnly);
+    this.#sfu.addEventListener("track", (event) => {
+      this.#tiles.setStream(event.detail.id, event.detail.stream);
+      this.#tiles.setConnection(event.detail.id, "connected");
+    });
+    this.#sfu.addEventListener("state", (event) => {
+      const { id, state } = event.detail;
+      if (state === "connected") this.#tiles.setConnection(id, "connected");
+    });
+    this.#sfu.addEventListener("speaker", (event) => this.#tiles.setSpeaker(event.detail.id));
+    this.#tiles.setThroughSfu(true);
+  }
+
+  /** The SFU's messages: our seat is ready, its answer, its offer, who speaks. */
+  sfuMessage(message) {
+    if (!this.#sfu) return;
+    if (message.type === "sfu-ready") this.#sfu.publish();
+    else if (message.type === "sfu-published") this.#sfu.published(message.description);
+    else if (message.type === "sfu-offer") this.#sfu.offer(message);
+    else if (message.type === "sfu-speaking") this.#sfu.speaking(message);
+  }
+
+  setIncomingVideo(on) {
+    this.#sfu?.setIncomingVideo(on);
+    this.#tiles.setIncomingVideo(on);
+  }
+
+  noteLoss(loss) {
+    this.#sfu?.noteLoss(loss);
+  }
+
   /** Close every peer connection and forget who was here. */
   disconnect() {
     this.#mesh?.closeAll();
     this.#mesh = null;
+    this.#sfu?.closeAll();
+    this.#sfu = null;
+    this.#tiles.setThroughSfu(false);
     this.#tiles.removeAll();
     this.#peers.clear();
     this.#away.clear();
@@ -103,12 +165,12 @@ export class Meeting {
   }
 
   peerJoined(peer) {
-    if (!this.#mesh) return;
+    if (!this.#mesh && !this.#sfu) return;
     const known = this.#peers.has(peer.id);
     this.#peers.set(peer.id, peer);
     this.#away.delete(peer.id);
     this.#tiles.show(peer, "connecting");
-    this.#mesh.expect(peer.id);
+    this.#mesh?.expect(peer.id);
     this.renderPeople();
     if (!known) this.#announce(this.#t("joined", { name: peer.name }));
   }
@@ -125,6 +187,7 @@ export class Meeting {
   peerLeft(id, reason) {
     const peer = this.#peers.get(id);
     this.#mesh?.drop(id);
+    this.#sfu?.forget(id);
     this.#tiles.remove(id);
     this.#peers.delete(id);
     this.#away.delete(id);
@@ -138,6 +201,7 @@ export class Meeting {
     const peer = this.#peers.get(from);
     if (!peer) return;
     peer.media = { audio, video, screen };
+    this.#sfu?.setSharing(from, screen);
     this.#tiles.show(peer);
     this.renderPeople();
   }
@@ -148,11 +212,12 @@ export class Meeting {
   }
 
   replaceVideoTrack(track) {
-    return this.#mesh?.replaceVideoTrack(track);
+    return (this.#sfu ?? this.#mesh)?.replaceVideoTrack(track);
   }
 
   setAudioOnly(on) {
     this.#mesh?.setAudioOnly(on);
+    this.#sfu?.setAudioOnly(on);
     this.#tiles.setAudioOnly(on);
   }
 

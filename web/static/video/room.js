@@ -181,6 +181,12 @@ class Room {
     bindEndMeeting((message) => this.signaling.send(message));
     const on = (id, handler) => document.getElementById(id)?.addEventListener("click", handler);
     on("lobby-leave", () => this.leave());
+    on("toggle-incoming-video", (event) => {
+      const off = event.currentTarget.getAttribute("aria-pressed") !== "true";
+      event.currentTarget.setAttribute("aria-pressed", String(off));
+      this.meeting.setIncomingVideo(!off);
+      this.announce(this.t(off ? "incoming_video_off" : "incoming_video_on"));
+    });
     on("room-leave", () => this.leave());
     on("sound-unblock", () => {
       byId("sound-blocked").hidden = true;
@@ -212,6 +218,13 @@ class Room {
         return this.meeting.peerLeft(message.id, message.reason);
       case "signal":
         return this.meeting.signal(message);
+      case "media-path":
+        return this.onMediaPath(message);
+      case "sfu-ready":
+      case "sfu-published":
+      case "sfu-offer":
+      case "sfu-speaking":
+        return this.meeting.sfuMessage(message);
       case "chat":
         return this.onChat(message);
       case "media":
@@ -244,14 +257,32 @@ class Room {
     byId("lobby-waiting").textContent = this.t("waiting", { name: this.caseworkerName });
   }
 
-  async onAdmitted({ peers }) {
+  async onAdmitted({ peers, path }) {
     await this.localReady;
     const arriving = this.stages.current !== "room";
-    this.meeting.enter(peers);
+    this.meeting.enter(peers, path);
+    this.showSfuControls();
     this.stages.show("room", { focus: arriving && !this.isHost });
     if (arriving && !this.isHost) this.announce(this.t("admitted"));
     this.meeting.sendOurMedia();
-    this.quality ??= new QualityMonitor(() => this.meeting.connections, (reading) => this.qualityBadge.show(reading));
+    this.quality ??= new QualityMonitor(
+      () => this.meeting.connections,
+      (reading) => {
+        this.qualityBadge.show(reading);
+        this.meeting.noteLoss(reading.loss);
+      },
+    );
+  }
+
+  onMediaPath({ path }) {
+    if (path === "sfu") this.meeting.moveToSfu();
+    this.showSfuControls();
+  }
+
+  /** Turning others' video off exists only through the SFU, which can stop sending it. */
+  showSfuControls() {
+    const button = document.getElementById("toggle-incoming-video");
+    if (button) button.hidden = !this.meeting.throughSfu;
   }
 
   onChat(message) {

@@ -86,7 +86,7 @@ export class Signaling extends EventTarget {
     }
     this.#socket = socket;
     socket.onopen = () => {
-      const hello = { type: "hello", v: 1 };
+      const hello = { type: "hello", v: 2 };
       if (this.#credential) hello.credential = this.#credential;
       if (this.#resume && !this.#resumeRefused) hello.resume = this.#resume;
       socket.send(JSON.stringify(hello));

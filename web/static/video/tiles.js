@@ -6,6 +6,8 @@ export class Tiles {
   #onSoundBlocked;
   #tiles = new Map();
   #audioOnly = false;
+  #incomingVideo = true;
+  #speaker = null;
 
   constructor({ list, t, onSoundBlocked }) {
     this.#list = list;
@@ -78,6 +80,23 @@ export class Tiles {
     for (const tile of this.#tiles.values()) this.#render(tile);
   }
 
+  /** Others' video turned off to save data: names instead of pictures, as in audio only. */
+  setIncomingVideo(on) {
+    this.#incomingVideo = on;
+    for (const tile of this.#tiles.values()) this.#render(tile);
+  }
+
+  /** Through the SFU the one speaking is shown large, first in the grid. */
+  setSpeaker(id) {
+    this.#speaker = id;
+    for (const tile of this.#tiles.values()) this.#render(tile);
+  }
+
+  setThroughSfu(on) {
+    this.#list.classList.toggle("video-grid--sfu", on);
+    if (!on) this.#speaker = null;
+  }
+
   #play(video) {
     if (!video.srcObject) return;
     video.play().catch((error) => {
@@ -97,7 +116,10 @@ export class Tiles {
     if (media.screen) notes.push(this.#t("tile_screen"));
     else if (!media.video) notes.push(this.#t("tile_camera_off"));
     tile.state.textContent = notes.join(" · ");
-    tile.item.classList.toggle("video-tile--no-video", this.#audioOnly || (!media.video && !media.screen));
+    const noVideo = this.#audioOnly || !this.#incomingVideo || (!media.video && !media.screen);
+    tile.item.classList.toggle("video-tile--no-video", noVideo);
+    // Through the SFU, the one speaking and a shared screen are shown large.
+    tile.item.classList.toggle("video-tile--large", participant.id === this.#speaker || media.screen);
     tile.item.classList.toggle("video-tile--away", tile.connection === "away");
   }
 }

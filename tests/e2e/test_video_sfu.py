@@ -1,0 +1,159 @@
+"""A network meeting in real browsers through a real Janus: the caseworker and the client see
+each other browser to browser; an interpreter who joins audio only moves the room to the SFU,
+and the two keep seeing each other without joining again; the caseworker shares her screen
+through the SFU; and a removed participant's media stops at once.
+
+Fenced (tests/run-fenced): Chromium, Janus and the service talk on loopback and on Janus's
+portless bridge only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from core.settings import Settings
+from tests.conftest import log_in, make_settings
+from tests.e2e.conftest import url_of
+from tests.e2e.test_video_room import (
+    CLIENT_NAME,
+    WAIT_MS,
+    admit,
+    open_as_client,
+    open_as_host,
+    wait_for_text,
+)
+from tests.e2e.test_video_room import media_browser as media_browser
+from tests.janus_gateway import JanusGateway
+from tests.janus_gateway import janus as janus
+from tests.video.conftest import CASEWORKER_EMAIL, invite_guest, make_video_meeting
+
+pytestmark = [pytest.mark.browser, pytest.mark.fenced]
+
+GUEST_NAME = "Tulkki Tuula"
+
+
+@pytest.fixture
+def settings(database_url: str, janus: JanusGateway) -> Settings:
+    return make_settings(
+        database_url,
+        janus_urls=janus.url,
+        janus_api_secret=janus.api_secret,
+        janus_admin_key=janus.admin_key,
+    )
+
+
+@pytest.fixture
+async def api(aiohttp_client: Any, live_server: TestServer) -> TestClient[Any, Any]:
+    client: TestClient[Any, Any] = await aiohttp_client(live_server)
+    return client
+
+
+# Whether the tile of ``name`` shows moving video: its picture has a size and its time runs.
+TILE_PLAYS = """
+async ([name, seconds]) => {
+  const deadline = Date.now() + seconds * 1000;
+  const tile = () => [...document.querySelectorAll('#video-tiles li[data-peer-id]')]
+    .find((item) => item.textContent.includes(name));
+  while (Date.now() < deadline) {
+    const video = tile()?.querySelector('video');
+    if (video && video.videoWidth > 0 && video.readyState >= 2) {
+      const before = video.currentTime;
+      await new Promise((resolve) => setTimeout(resolve, 800));
+      if (video.currentTime > before) return `playing ${video.videoWidth}x${video.videoHeight}`;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  const video = tile()?.querySelector('video');
+  return video ? `not playing (${video.videoWidth}x${video.videoHeight})` : 'no tile';
+}
+"""
+
+
+async def tile_plays(page: Any, name: str, seconds: int = 30) -> str:
+    state: str = await page.evaluate(TILE_PLAYS, [name, seconds])
+    return state
+
+
+async def until_true(read: Any, wanted: int, within: float) -> None:
+    deadline = asyncio.get_running_loop().time() + within
+    while (seen := await read()) != wanted:
+        assert asyncio.get_running_loop().time() < deadline, f"{seen}, not {wanted}"
+        await asyncio.sleep(0.05)
+
+
+async def through_sfu(page: Any) -> bool:
+    through: bool = await page.evaluate(
+        "() => document.querySelector('#video-tiles').classList.contains('video-grid--sfu')"
+    )
+    return through
+
+
+async def test_an_audio_only_third_participant_moves_the_meeting_to_the_sfu(
+    media_browser: Any, live_server: TestServer, api: TestClient[Any, Any]
+) -> None:
+    meeting = await make_video_meeting(api)
+    client = await open_as_client(media_browser, live_server, meeting)
+    host = await open_as_host(media_browser, live_server, meeting)
+    await admit(host, client)
+    assert (await tile_plays(host, CLIENT_NAME)).startswith("playing")
+    assert (await tile_plays(client, "Maria")).startswith("playing")
+    assert not await through_sfu(host)
+
+    await log_in(api, CASEWORKER_EMAIL)
+    token = await invite_guest(api, meeting, GUEST_NAME)
+    guest_context = await media_browser.new_context(locale="en-GB")
+    guest = await guest_context.new_page()
+    await guest.goto(url_of(live_server, f"/language?lang=en&next=/meetings/guest/{token}"))
+    await wait_for_text(host, "#lobby-list", GUEST_NAME)
+    await host.get_by_role("button", name=f"Admit {GUEST_NAME}").click()
+    await guest.locator("#room-stage").wait_for(state="visible", timeout=WAIT_MS)
+    await guest.get_by_role("button", name="Audio only").click()
+
+    # The host and the client renegotiate with the SFU by themselves and keep seeing each other.
+    for page in (host, client, guest):
+        await page.wait_for_function(
+            "() => document.querySelector('#video-tiles').classList.contains('video-grid--sfu')",
+            timeout=WAIT_MS,
+        )
+    await wait_for_text(client, "#video-announcer", "goes through the service's video server")
+    assert (await tile_plays(host, CLIENT_NAME)).startswith("playing")
+    assert (await tile_plays(client, "Maria")).startswith("playing")
+    # The interpreter is audio only: a tile with her name and no picture, heard by the others.
+    await wait_for_text(host, "#video-tiles", GUEST_NAME)
+    guest_tile = host.locator("#video-tiles li[data-peer-id]", has_text=GUEST_NAME)
+    await guest_tile.wait_for(timeout=WAIT_MS)
+    assert "video-tile--no-video" in (await guest_tile.get_attribute("class") or "")
+    await wait_for_text(guest, "#video-tiles", CLIENT_NAME)
+    assert await guest.evaluate("document.querySelector('#toggle-incoming-video').hidden") is False
+
+    # The caseworker shares her screen: it reaches the client through the SFU.
+    await host.get_by_role("button", name="Share screen").click()
+    await wait_for_text(client, "#video-tiles", "Sharing their screen")
+    await client.wait_for_function(
+        "() => [...document.querySelectorAll('#video-tiles li[data-peer-id] video')]"
+        ".some((video) => video.videoWidth >= 1000)",
+        timeout=WAIT_MS,
+    )
+
+    # Removed: the client's media stops for the others at once, and Janus drops their seat.
+    await (
+        host.locator("#people-list li", has_text=CLIENT_NAME)
+        .get_by_role("button", name="Remove")
+        .click()
+    )
+    await host.wait_for_function(
+        "(name) => ![...document.querySelectorAll('#video-tiles li[data-peer-id]')]"
+        ".some((item) => item.textContent.includes(name))",
+        arg=CLIENT_NAME,
+        timeout=1000,
+    )
+
+    async def seats_in_janus() -> int:
+        async with api.get("/healthz") as answer:
+            return int((await answer.json())["sfu"]["janus-1"]["participants"])
+
+    await until_true(lambda: seats_in_janus(), 2, within=1.0)
