@@ -10,6 +10,7 @@ import os
 import sys
 from collections.abc import AsyncIterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiohttp import web
@@ -97,6 +98,7 @@ from discussions.service import GroupSessions
 from identification.jwks import rotate as rotate_identity_keys
 from identification.keys import providers_key
 from identification.providers import load_providers
+from video.service import turn_credentials
 
 API_TITLE = "Kohtaamo API"
 API_VERSION = "1.0.0"
@@ -281,6 +283,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "keys",
         help="make or rotate the identification keys in KOHTAAMO_IDENTITY_KEYS (old ones kept)",
     )
+    credential = commands.add_parser(
+        "turn-credential",
+        help="print a long-lived TURN username and password (from KOHTAAMO_TURN_SECRET) for a "
+        "server such as Janus",
+    )
+    credential.add_argument("name", help="who uses it, e.g. janus")
+    credential.add_argument("--days", type=int, default=365, help="valid for this many days")
     arguments = parser.parse_args(argv)
     if arguments.command == "new-data-key":
         print(new_key())  # needs no settings: it is how the first production key is made
@@ -315,6 +324,14 @@ def _run(arguments: argparse.Namespace, settings: Settings) -> int:
     if arguments.command == "migrate":
         asyncio.run(_migrate(settings))
         print("kohtaamo: database is up to date")
+        return 0
+    if arguments.command == "turn-credential":
+        if not settings.turn_secret:
+            print("kohtaamo: configuration error: KOHTAAMO_TURN_SECRET is not set", file=sys.stderr)
+            return 2
+        expires = datetime.now(UTC) + timedelta(days=max(1, arguments.days))
+        username, password = turn_credentials(settings.turn_secret, arguments.name, expires)
+        print(f'turn_user = "{username}"\nturn_pwd = "{password}"')
         return 0
     if arguments.command == "create-user":
         password = sys.stdin.readline().rstrip("\n")

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import os
 import subprocess
 import sys
+import time
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,10 +21,13 @@ from tests.conftest import TEST_DATA_KEY, log_in, make_settings
 REPOSITORY = Path(__file__).resolve().parents[1]
 
 
-def run(database_url: str, *arguments: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+def run(
+    database_url: str, *arguments: str, stdin: str = "", **settings: str
+) -> subprocess.CompletedProcess[str]:
     environment = {
         key: value for key, value in os.environ.items() if not key.startswith("KOHTAAMO_")
     }
+    environment.update(settings)
     environment["KOHTAAMO_DATABASE_URL"] = database_url
     environment["KOHTAAMO_SECRET_KEY"] = "cli-test-secret-key-0123456789abcdef"
     environment["KOHTAAMO_DATA_KEYS"] = TEST_DATA_KEY
@@ -126,3 +133,27 @@ async def test_demo_calendars_have_meeting_types_bookings_and_free_slots(
         booked += len((await agenda.json())["bookings"])
         await client.post("/api/v1/auth/logout")
     assert booked == 4  # the demo's four clients, booked once even though the demo ran twice
+
+
+def test_turn_credential_prints_a_coturn_rest_credential_for_janus(database_url: str) -> None:
+    done = run(
+        database_url,
+        "turn-credential",
+        "janus",
+        "--days",
+        "30",
+        KOHTAAMO_TURN_URLS="turn:turn.example.fi:3478",
+        KOHTAAMO_TURN_SECRET="shared-turn-secret",
+    )
+    assert done.returncode == 0, done.stderr
+    user_line, password_line = done.stdout.splitlines()
+    username = user_line.split('"')[1]
+    expiry, name = username.split(":")
+    assert name == "janus"
+    assert 29 * 86400 < int(expiry) - time.time() <= 30 * 86400
+    digest = hmac.new(b"shared-turn-secret", username.encode(), hashlib.sha1).digest()
+    assert password_line == f'turn_pwd = "{base64.b64encode(digest).decode()}"'
+
+    missing = run(database_url, "turn-credential", "janus")
+    assert missing.returncode == 2
+    assert "KOHTAAMO_TURN_SECRET is not set" in missing.stderr
