@@ -7,7 +7,7 @@ from __future__ import annotations
 import dataclasses
 import secrets
 from collections.abc import Callable, Coroutine, Sequence
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,7 +19,7 @@ from accounts.keys import account_service_key
 from accounts.organisation import UnitInfo
 from accounts.service import StaffMember
 from booking.booking_draft import ANSWER_PREFIX, DETAIL_FIELDS, STEPS, Draft, Errors, asks_questions
-from booking.client_times import monday_of, parse_start, parse_week, start_value
+from booking.client_times import parse_start, parse_week, start_value, week_containing
 from booking.confirmations import SUBMISSION_FIELD
 from booking.keys import booking_service_key
 from booking.types import SlotTaken
@@ -301,7 +301,7 @@ async def show_time(
     times = client_times(request, who.zone)
     chosen = parse_start(draft.start)
     requested = parse_week(draft.week) or (
-        monday_of(times.day_of(chosen)) if chosen is not None else None
+        week_containing(times.today(), times.day_of(chosen)) if chosen is not None else None
     )
     week = await week_of_free_times(
         request,
@@ -316,6 +316,9 @@ async def show_time(
         {
             "week": week,
             "nav": _week_nav(request, draft, week),
+            "jump": _week_link(request, draft, "next-free", week.next_free.day)
+            if week.next_free
+            else None,
             "chosen": start_value(chosen) if chosen else "",
             "who": who,
             "who_label": who_label(request, who),
@@ -328,24 +331,24 @@ async def show_time(
 
 def _week_nav(request: web.Request, draft: Draft, week: Week) -> list[dict[str, Any]]:
     """Links to the weeks around, or, once the draft is personal, buttons that post it."""
-    nav = []
-    for kind, monday in (("previous", week.previous), ("next", week.next)):
-        if monday is None:
-            continue
-        if draft.is_personal():
-            nav.append(
-                {
-                    "kind": kind,
-                    "href": "",
-                    "action": step_url(request, "time", draft),
-                    "fields": [*draft.hidden("week"), ("week", monday.isoformat())],
-                }
-            )
-        else:
-            nav.append(
-                {"kind": kind, "href": step_url(request, "time", draft, week=monday.isoformat())}
-            )
-    return nav
+    return [
+        _week_link(request, draft, kind, first_day)
+        for kind, first_day in (("previous", week.previous), ("next", week.next))
+        if first_day is not None
+    ]
+
+
+def _week_link(request: web.Request, draft: Draft, kind: str, first_day: date) -> dict[str, Any]:
+    """A link to the week from ``first_day``; a button that posts the draft once it is personal
+    (its details must not travel in the address)."""
+    if draft.is_personal():
+        return {
+            "kind": kind,
+            "href": "",
+            "action": step_url(request, "time", draft),
+            "fields": [*draft.hidden("week"), ("week", first_day.isoformat())],
+        }
+    return {"kind": kind, "href": step_url(request, "time", draft, week=first_day.isoformat())}
 
 
 async def show_details(

@@ -39,19 +39,31 @@ class ClientTimes:
     def span(self, start: datetime, end: datetime) -> str:
         return f"{self.clock(start)}–{self.clock(end)}"
 
-    def week(self, monday: date) -> str:
-        return format_interval(monday, monday + timedelta(days=6), "yMMMMd", locale=self.locale)
+    def week(self, first_day: date) -> str:
+        return format_interval(
+            first_day, first_day + timedelta(days=6), "yMMMMd", locale=self.locale
+        )
+
+    def weekday_and_date(self, value: date) -> str:
+        """'Tuesday 15 December', 'tisdag 15 december', 'tiistai 15. joulukuuta'."""
+        pattern = _WEEKDAY_AND_DATE.get(self.locale.language, "EEEE d MMMM")
+        return format_date(value, pattern, locale=self.locale)
 
     def zone_name(self) -> str:
         return get_timezone_name(self.zone, locale=self.locale)
+
+
+# Babel's English is American ("Tuesday, December 15"); the service writes British English.
+_WEEKDAY_AND_DATE = {"fi": "EEEE d. MMMM", "sv": "EEEE d MMMM", "en": "EEEE d MMMM"}
 
 
 def _capitalised(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def monday_of(day: date) -> date:
-    return day - timedelta(days=day.weekday())
+def week_containing(today: date, day: date) -> date:
+    """The first day of the week (counted in sevens from today) that holds ``day``."""
+    return today + timedelta(days=7 * max(0, (day - today).days // 7))
 
 
 def start_value(moment: datetime) -> str:
@@ -70,7 +82,8 @@ def parse_start(raw: str) -> datetime | None:
 
 
 def parse_week(raw: str) -> date | None:
+    """The first day of the week asked for: a week starts on any day (today, or a free time's)."""
     try:
-        return monday_of(date.fromisoformat(raw))
+        return date.fromisoformat(raw)
     except ValueError:
         return None

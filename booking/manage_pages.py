@@ -127,10 +127,16 @@ async def _show_reschedule(
         {
             "week": week,
             "nav": [
-                {"kind": kind, "href": str(URL(path).with_query(week=monday.isoformat()))}
-                for kind, monday in (("previous", week.previous), ("next", week.next))
-                if monday is not None
+                {"kind": kind, "href": str(URL(path).with_query(week=first_day.isoformat()))}
+                for kind, first_day in (("previous", week.previous), ("next", week.next))
+                if first_day is not None
             ],
+            "jump": {
+                "kind": "next-free",
+                "href": str(URL(path).with_query(week=week.next_free.day.isoformat())),
+            }
+            if week.next_free
+            else None,
             "chosen": start_value(chosen) if chosen else "",
             "taken": taken is not None,
             "alternatives": alternative_times(request, times, taken.alternatives if taken else ()),
