@@ -151,6 +151,11 @@ class Organisation:
                 self._listener.unit_settings_changed(session, actor.user_id, unit.id, changes)
             return _info(unit)
 
+    async def unit(self, unit_id: str) -> UnitInfo | None:
+        async with self._sessions() as session:
+            row = await session.get(Unit, unit_id)
+            return _info(row) if row is not None else None
+
     async def units(self) -> list[UnitInfo]:
         async with self._sessions() as session:
             rows = await session.scalars(select(Unit).order_by(Unit.name_fi))

@@ -23,7 +23,7 @@ from availability.slots import buffered, is_bookable
 from booking.client_checks import check_answers, check_client
 from booking.confirmations import CONFIRMATION_MEMORY_SECONDS
 from booking.models import CANCELLED, CONFIRMED, Booking, BookingSubmission
-from booking.records import BookingRecords, ChangeContext
+from booking.records import CASEWORKER_LOCK, BookingRecords, ChangeContext
 from booking.slot_search import SlotSearch, rules_of
 from booking.types import BookingCreated, BookingRequest, ClientDetails, SlotTaken
 from calendars.meeting_types import MeetingTypeInfo
@@ -149,7 +149,9 @@ class NewBookings:
             )
             blocked = buffered(row.starts_at, row.ends_at, rules)
             row.blocked_from, row.blocked_until = blocked.start, blocked.end
-            context = await self._records.context(meeting_type, person)
+            context = await self._records.context(
+                meeting_type, person, calendar_only[person.id].zone
+            )
             if await self._insert(row, context, token, submission):
                 return BookingCreated(context.present(row), token)
         raise SlotTaken(await self._slots.alternatives(meeting_type, people, start))
@@ -172,9 +174,9 @@ class NewBookings:
         (or, with ``submission``, another send of the same form)."""
         try:
             async with self._records.sessions.begin() as session:
-                await self._lock_client(session, row.client_key)
+                await self._lock_client_and_caseworker(session, row)
                 await self._check_client_limit(session, row.client_key, context.meeting_type)
-                if await self._records.overlaps(session, row):
+                if await self._records.overlaps(session, row, locked=True):
                     return False
                 session.add(row)
                 await session.flush()
@@ -206,11 +208,14 @@ class NewBookings:
         )
         await session.flush()
 
-    async def _lock_client(self, session: AsyncSession, client_key: str) -> None:
-        # Two concurrent bookings by one client must not both pass the per-client limit.
+    async def _lock_client_and_caseworker(self, session: AsyncSession, row: Booking) -> None:
+        # Two concurrent bookings by one client must not both pass the per-client limit, and the
+        # caseworker's lock queues the overlap check (BookingRecords.overlaps); one round trip
+        # takes both, always the client's first. SQLite's write lock already does both.
         if not self._settings.is_sqlite:
             await session.execute(
-                text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": client_key}
+                text(f"SELECT pg_advisory_xact_lock(hashtext(:key)), {CASEWORKER_LOCK}"),
+                {"key": row.client_key, "caseworker": row.caseworker_id},
             )
 
     async def _check_client_limit(

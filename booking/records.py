@@ -11,6 +11,7 @@ import hashlib
 import hmac
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -40,6 +41,8 @@ from core.principal import Role
 
 # The first key of the advisory locks that queue the writers of one caseworker's calendar.
 CASEWORKER_LOCK_SPACE = 0x4B4F4341  # "KOCA"
+# The lock itself, as an SQL expression of the caseworker's id (``:caseworker``).
+CASEWORKER_LOCK = f"pg_advisory_xact_lock({CASEWORKER_LOCK_SPACE}, hashtext(:caseworker))"
 
 
 def present(
@@ -173,27 +176,24 @@ class BookingRecords:
             for row in rows
         ]
 
-    async def context(self, meeting_type: MeetingTypeInfo, person: StaffMember) -> ChangeContext:
-        """What presenting and announcing a booking needs, read before its write transaction.
+    async def context(
+        self, meeting_type: MeetingTypeInfo, person: StaffMember, zone: ZoneInfo | None = None
+    ) -> ChangeContext:
+        """What presenting and announcing a booking needs, read before its write transaction;
+        ``zone``, the caseworker's, when the caller has read it already.
 
         On SQLite a second connection inside a write transaction would wait for that very
         transaction's lock, so nothing inside one may open another session.
         """
-        zone = (await self.calendars.time_zones_of([person.id]))[person.id]
-        unit = next(
-            (
-                unit
-                for unit in await self.accounts.organisation.units()
-                if unit.id == person.unit_id
-            ),
-            None,
-        )
+        if zone is None:
+            zone = (await self.calendars.time_zones_of([person.id]))[person.id]
+        unit = await self.accounts.organisation.unit(person.unit_id) if person.unit_id else None
         return ChangeContext(meeting_type, person, zone.key, unit)
 
     # ---- changing --------------------------------------------------------------------------------
 
     @staticmethod
-    async def overlaps(session: AsyncSession, row: Booking) -> bool:
+    async def overlaps(session: AsyncSession, row: Booking, *, locked: bool = False) -> bool:
         """Whether ``row`` would overlap a live booking of its caseworker.
 
         On PostgreSQL the writers of one caseworker's calendar first queue on an advisory lock
@@ -201,12 +201,11 @@ class BookingRecords:
         it. The exclusion constraint alone would still refuse an overlap, but two transactions
         inserting overlapping rows at the same moment each wait for the other there, and
         PostgreSQL breaks that deadlock by failing one of them with an error instead of a
-        refusal.
+        refusal. ``locked``: the caller has taken that lock already (``lock_caseworker``).
         """
-        if session.get_bind().dialect.name == "postgresql":
+        if not locked and session.get_bind().dialect.name == "postgresql":
             await session.execute(
-                text("SELECT pg_advisory_xact_lock(:space, hashtext(:caseworker))"),
-                {"space": CASEWORKER_LOCK_SPACE, "caseworker": row.caseworker_id},
+                text(f"SELECT {CASEWORKER_LOCK}"), {"caseworker": row.caseworker_id}
             )
         query = select(Booking.id).where(
             Booking.caseworker_id == row.caseworker_id,
