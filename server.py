@@ -21,6 +21,7 @@ import accounts.passkey_routes
 import accounts.routes
 import accounts.second_factor_pages
 import agenda.pages
+import agenda.week_grid_pages
 import assessments.routes
 import audit.routes
 import booking.pages
@@ -141,6 +142,7 @@ def create_app(settings: Settings) -> web.Application:
     video.routes.setup(app)
     video.pages.setup(app)
     agenda.pages.setup(app)
+    agenda.week_grid_pages.setup(app)
     assessments.routes.setup(app)
     reports.routes.setup(app)
     audit.routes.setup(app)

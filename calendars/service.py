@@ -17,7 +17,13 @@ from availability.slots import Availability
 from calendars.calendar_imports import CalendarImports, IcsFetcher, ImportInfo
 from calendars.feed_tokens import FeedTokens
 from calendars.meeting_types import MeetingTypeFields, MeetingTypeInfo, MeetingTypes
-from calendars.working_time import AbsenceInfo, DayOverride, OpeningInterval, WorkingTime
+from calendars.working_time import (
+    AbsenceInfo,
+    BlockedTime,
+    DayOverride,
+    OpeningInterval,
+    WorkingTime,
+)
 from core.db import Sessions, utcnow
 from core.principal import Viewer
 
@@ -109,6 +115,17 @@ class CalendarService:
         self, viewer: Viewer | None, caseworker_id: str, absence_id: str
     ) -> None:
         await self._working_time.remove_absence(viewer, caseworker_id, absence_id)
+
+    async def blocked_times(
+        self,
+        viewer: Viewer | None,
+        caseworker_id: str,
+        window_start: datetime,
+        window_end: datetime,
+    ) -> list[BlockedTime]:
+        return await self._working_time.blocked_times(
+            viewer, caseworker_id, window_start, window_end
+        )
 
     async def availability(
         self, caseworker_ids: Sequence[str], window_start: datetime, window_end: datetime

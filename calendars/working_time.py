@@ -44,6 +44,17 @@ class AbsenceInfo:
     ends_at: datetime
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class BlockedTime:
+    """A stretch the caseworker cannot be booked, as their calendar shows it: an absence (with
+    its kind) or a busy time from an imported calendar (only the times are known)."""
+
+    source: str  # "absence" or "imported"
+    kind: str  # the absence's kind; empty for an imported busy time
+    starts_at: datetime
+    ends_at: datetime
+
+
 def check_intervals(intervals: Iterable[OpeningInterval]) -> list[OpeningInterval]:
     """Sorted intervals, or ValidationFailed if one is empty, reversed or overlaps another."""
     ordered = sorted(intervals, key=lambda item: (item.weekday, item.starts_at))
@@ -253,6 +264,34 @@ class WorkingTime:
             if absence is None or absence.caseworker_id != caseworker_id:
                 raise NotFound()
             await session.delete(absence)
+
+    async def blocked_times(
+        self,
+        viewer: Viewer | None,
+        caseworker_id: str,
+        window_start: datetime,
+        window_end: datetime,
+    ) -> list[BlockedTime]:
+        """The absences and imported busy times that overlap the window, earliest first."""
+        own_calendar(viewer, caseworker_id)
+        async with self._sessions() as session:
+            absences = await session.execute(
+                select(Absence.kind, Absence.starts_at, Absence.ends_at).where(
+                    Absence.caseworker_id == caseworker_id,
+                    Absence.ends_at > window_start,
+                    Absence.starts_at < window_end,
+                )
+            )
+            blocked = [BlockedTime("absence", kind, start, end) for kind, start, end in absences]
+            busy = await session.execute(
+                select(BusyTime.starts_at, BusyTime.ends_at).where(
+                    BusyTime.caseworker_id == caseworker_id,
+                    BusyTime.ends_at > window_start,
+                    BusyTime.starts_at < window_end,
+                )
+            )
+            blocked.extend(BlockedTime("imported", "", start, end) for start, end in busy)
+        return sorted(blocked, key=lambda stretch: (stretch.starts_at, stretch.ends_at))
 
     # ---- availability for the slot engine -----------------------------------------------------
 
