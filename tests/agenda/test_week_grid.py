@@ -226,3 +226,42 @@ async def test_only_caseworkers_have_the_calendar_and_visitors_are_sent_to_log_i
     await log_in(client, "intake@example.com")
     for path in ("/caseworker/week", f"/caseworker/day/{today}/print"):
         assert (await client.get(path)).status == 403
+
+
+def _last_sunday_of_october(year: int) -> date:
+    last = date(year, 10, 31)
+    return last - timedelta(days=(last.weekday() + 1) % 7)
+
+
+async def test_a_week_ending_on_the_change_to_winter_time_keeps_local_times(
+    client: TestClient[Any, Any], office: Office
+) -> None:
+    change = _last_sunday_of_october(helsinki_day(0).year)
+    saturday = change - timedelta(days=1)
+    calendars = client.app[calendar_service_key]
+    for day in (saturday, change):  # 09.00 is 06.00 UTC in summer time, 07.00 in winter time
+        await calendars.add_absence(
+            SYSTEM,
+            office.maria,
+            "training",
+            at(day, 9).astimezone(UTC),
+            at(day, 10).astimezone(UTC),
+        )
+    # Through the night of the change: nine hours, not eight.
+    await calendars.add_absence(
+        SYSTEM,
+        office.maria,
+        "other",
+        at(saturday, 22).astimezone(UTC),
+        at(change, 6).astimezone(UTC),
+    )
+    await log_in(client, "maria@example.com")
+    page = await (
+        await client.get(f"/caseworker/week?week={change.isoformat()}", headers=FI)
+    ).text()
+    assert len(re.findall(r'<li class="week-grid__day', page)) == 7
+    assert "9.00–10.00 Poissaolo: Koulutus" in text_of(day_of_grid(page, saturday))
+    assert "22.00–23.59 Poissaolo: Muu poissaolo" in text_of(day_of_grid(page, saturday))
+    sunday = text_of(day_of_grid(page, change))
+    assert "0.00–6.00 Poissaolo: Muu poissaolo" in sunday
+    assert "9.00–10.00 Poissaolo: Koulutus" in sunday

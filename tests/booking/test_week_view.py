@@ -14,6 +14,8 @@ from babel.dates import format_date
 
 from accounts.service import SYSTEM
 from booking.client_times import start_value
+from booking.keys import booking_service_key
+from booking.types import BookingRequest, ClientDetails
 from calendars.keys import calendar_service_key
 from calendars.meeting_types import MeetingTypeFields
 from tests.booking.test_pages import HELSINKI, Office, answer, forms_of, open_office, use_language
@@ -190,3 +192,30 @@ async def test_a_week_across_the_change_to_winter_time_keeps_seven_days_and_loca
     labels = re.findall(r'<label for="start[^"]*">([^<]+)</label>', page)
     assert labels[:8] == [f"{hour}.00" for hour in range(8, 16)]
     assert labels[-8:] == [f"{hour}.00" for hour in range(8, 16)]
+
+
+async def test_moving_a_booking_offers_the_next_free_time_too(
+    client: TestClient[Any, Any], office: Office
+) -> None:
+    today = _today()
+    created = await client.app[booking_service_key].book(
+        BookingRequest(
+            meeting_type_id=office.phone_call,
+            caseworker_id=office.maria,
+            start=datetime.combine(today + timedelta(days=1), time(9), HELSINKI),
+            mode="phone",
+            language="en",
+            client=ClientDetails(name="Liisa Asiakas", phone="040 123 4567"),
+        )
+    )
+    await _away(client, office, today, 12)
+    await use_language(client, "en")
+    path = f"/manage/{created.manage_token}/reschedule"
+    page = await (await client.get(path)).text()
+    free_again = today + timedelta(days=12)
+    assert "There are no free times this week." in _text(page)
+    expected = "The next free time is on " + format_date(free_again, "EEEE d MMMM", locale="en")
+    assert _links(page)[expected] == f"{path}?week={free_again.isoformat()}"
+    page = await (await client.get(_links(page)[expected])).text()
+    assert _day_headings(page)[0] == _full_day(free_again, "en")
+    assert 'name="start"' in page
