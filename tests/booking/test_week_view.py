@@ -18,7 +18,18 @@ from booking.keys import booking_service_key
 from booking.types import BookingRequest, ClientDetails
 from calendars.keys import calendar_service_key
 from calendars.meeting_types import MeetingTypeFields
-from tests.booking.test_pages import HELSINKI, Office, answer, forms_of, open_office, use_language
+from tests.booking.test_pages import (
+    HELSINKI,
+    Office,
+    answer,
+    form_of,
+    forms_of,
+    open_office,
+    send,
+    to_check,
+    tomorrow_at,
+    use_language,
+)
 
 
 @pytest.fixture
@@ -219,3 +230,28 @@ async def test_moving_a_booking_offers_the_next_free_time_too(
     page = await (await client.get(_links(page)[expected])).text()
     assert _day_headings(page)[0] == _full_day(free_again, "en")
     assert 'name="start"' in page
+
+
+async def test_once_details_are_typed_the_jump_posts_them_along_instead_of_a_link(
+    client: TestClient[Any, Any], office: Office
+) -> None:
+    today = _today()
+    page = await to_check(client, office, tomorrow_at(10))
+    await _away(client, office, today, 9)
+    change_time = next(
+        form
+        for form in forms_of(page)
+        if form.action.startswith("/book/time") and form.method == "post"
+    )
+    response, page = await send(client, change_time)
+    assert response.status == 200, page
+    assert "Tällä viikolla ei ole vapaita aikoja." in _text(page)
+    free_again = today + timedelta(days=9)
+    label = "Seuraava vapaa aika on " + format_date(free_again, "EEEE d. MMMM", locale="fi")
+    assert label not in _links(page)  # the details must not travel in an address
+    jump = form_of(page, label)
+    assert jump.method == "post" and ("week", free_again.isoformat()) in jump.fields
+    response, page = await send(client, jump)
+    assert response.status == 200, page
+    assert _day_headings(page)[0] == _full_day(free_again, "fi")
+    assert "liisa@example.com" not in str(response.url)
