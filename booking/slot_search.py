@@ -23,6 +23,7 @@ from availability.slots import (
 from booking.models import CANCELLED, Booking
 from booking.records import BookingRecords
 from calendars.meeting_types import MeetingTypeInfo
+from core.db import one_of
 from core.errors import NotFound, ValidationFailed
 from core.i18n import N_
 
@@ -182,7 +183,7 @@ class SlotSearch:
             query = select(
                 Booking.caseworker_id, Booking.blocked_from, Booking.blocked_until
             ).where(
-                Booking.caseworker_id.in_(list(availabilities)),
+                one_of(session, Booking.caseworker_id, list(availabilities)),
                 Booking.status != CANCELLED,
                 Booking.blocked_until > window_start,
                 Booking.blocked_from < window_end,

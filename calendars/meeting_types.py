@@ -10,7 +10,7 @@ from sqlalchemy import or_, select
 
 from calendars.caseworker_calendar import own_calendar
 from calendars.models import MeetingType
-from core.db import Sessions
+from core.db import Sessions, one_of
 from core.errors import NotFound, ValidationFailed
 from core.i18n import N_, SUPPORTED_LANGUAGES
 from core.principal import Role, Viewer, require_role
@@ -249,7 +249,8 @@ class MeetingTypes:
         async with self._sessions() as session:
             query = select(MeetingType).where(
                 or_(
-                    MeetingType.caseworker_id.in_(caseworker_ids), MeetingType.unit_id.in_(unit_ids)
+                    one_of(session, MeetingType.caseworker_id, caseworker_ids),
+                    one_of(session, MeetingType.unit_id, unit_ids),
                 )
             )
             if active_only:

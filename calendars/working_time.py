@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from availability.slots import Availability, Interval, Opening
 from calendars.caseworker_calendar import DEFAULT_ZONE, calendar_row, check_zone, own_calendar
 from calendars.models import Absence, BusyTime, CaseworkerCalendar, DateOverride, WorkingHours
-from core.db import Sessions, utcnow
+from core.db import Sessions, one_of, utcnow
 from core.errors import NotFound, ValidationFailed
 from core.i18n import N_, SUPPORTED_LANGUAGES
 from core.principal import Viewer
@@ -308,7 +308,7 @@ class WorkingTime:
                     await session.execute(
                         select(
                             CaseworkerCalendar.caseworker_id, CaseworkerCalendar.time_zone
-                        ).where(CaseworkerCalendar.caseworker_id.in_(caseworker_ids))
+                        ).where(one_of(session, CaseworkerCalendar.caseworker_id, caseworker_ids))
                     )
                 ).all()
             )
@@ -319,7 +319,7 @@ class WorkingTime:
                         WorkingHours.weekday,
                         WorkingHours.starts_at,
                         WorkingHours.ends_at,
-                    ).where(WorkingHours.caseworker_id.in_(caseworker_ids))
+                    ).where(one_of(session, WorkingHours.caseworker_id, caseworker_ids))
                 )
             ).all()
             overrides = (
@@ -330,7 +330,7 @@ class WorkingTime:
                         DateOverride.starts_at,
                         DateOverride.ends_at,
                     ).where(
-                        DateOverride.caseworker_id.in_(caseworker_ids),
+                        one_of(session, DateOverride.caseworker_id, caseworker_ids),
                         DateOverride.day >= (window_start - timedelta(days=1)).date(),
                         DateOverride.day <= (window_end + timedelta(days=1)).date(),
                     )
@@ -340,13 +340,13 @@ class WorkingTime:
                 await session.execute(
                     select(Absence.caseworker_id, Absence.starts_at, Absence.ends_at)
                     .where(
-                        Absence.caseworker_id.in_(caseworker_ids),
+                        one_of(session, Absence.caseworker_id, caseworker_ids),
                         Absence.ends_at > window_start,
                         Absence.starts_at < window_end,
                     )
                     .union_all(
                         select(BusyTime.caseworker_id, BusyTime.starts_at, BusyTime.ends_at).where(
-                            BusyTime.caseworker_id.in_(caseworker_ids),
+                            one_of(session, BusyTime.caseworker_id, caseworker_ids),
                             BusyTime.ends_at > window_start,
                             BusyTime.starts_at < window_end,
                         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -10,7 +11,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import DateTime, MetaData, TypeDecorator, event
+from sqlalchemy import ARRAY, DateTime, MetaData, TypeDecorator, any_, bindparam, event
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -18,7 +19,8 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute
+from sqlalchemy.sql.elements import ColumnElement
 
 from core.crypto import DataCipher
 from core.encrypted_columns import attach_cipher
@@ -120,6 +122,19 @@ class Sessions:
 
 def create_sessionmaker(engine: AsyncEngine) -> Sessions:
     return Sessions(engine)
+
+
+def one_of(
+    session: AsyncSession, column: InstrumentedAttribute[Any], values: Collection[Any]
+) -> ColumnElement[bool]:
+    """``column IN values``, as ``column = ANY(:values)`` with one array parameter on PostgreSQL.
+
+    SQLAlchemy renders an IN list anew at every execution, a cast parameter per value: for a
+    unit of 200 caseworkers that cost a slot search more than reading all its rows.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+    return column.in_(list(values))
 
 
 def _ensure_sqlite_directory(database_url: str) -> None:
