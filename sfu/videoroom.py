@@ -26,6 +26,14 @@ VIDEOROOM = "janus.plugin.videoroom"
 # Janus's VideoRoom error for a room id already taken.
 ROOM_EXISTS = 427
 _SESSION_NAME = re.compile(r"^s=.*$", re.MULTILINE)
+# Simulcast layers: 0 (a quarter of the resolution), 1 (half), 2 (full).
+HIGHEST_LAYER = 2
+# A slow link lowers a seat's layers at most one step in this long, and a quiet one raises them
+# one step after this long; a raise that brought the slow link back waits twice as long next
+# time (up to the longest), so that a link that cannot take more does not swing to and fro.
+SLOWLINK_STEP_SECONDS = 2.0
+RECOVER_AFTER_SECONDS = 15.0
+LONGEST_RECOVERY_SECONDS = 240.0
 
 
 def without_room_name(jsep: Message) -> Message:
@@ -154,6 +162,14 @@ class Seat:
         self.closed = False
         self._tasks: set[asyncio.Task[None]] = set()
         self._receiving = False
+        # The simulcast layer asked for per feed (None: no video), and the highest this seat
+        # gets while its link is slow.
+        self._wanted: dict[str, int | None] = {}
+        self.ceiling = HIGHEST_LAYER
+        self._lowered_at = -SLOWLINK_STEP_SECONDS
+        self._raised_at = -RECOVER_AFTER_SECONDS
+        self._recover_after = RECOVER_AFTER_SECONDS
+        self._recovery: asyncio.TimerHandle | None = None
 
     async def open(self, display: str) -> None:
         async with self._turn:
@@ -208,27 +224,63 @@ class Seat:
         await self._sync_subscription()
 
     async def receive(self, feed: str, substream: int | None) -> None:
-        """Receive ``feed``'s video at a simulcast layer (0 lowest), or not at all (None)."""
-        mids = [
-            s["mid"]
-            for s in self.streams
-            if s.get("feed_id") == feed and s.get("type") == "video" and s.get("active", True)
-        ]
-        if not mids or not self._subscriber:
-            return
+        """Receive ``feed``'s video at a simulcast layer (0 lowest), or not at all (None).
+
+        The layer sent is the lower of the one asked for and this seat's ceiling, which falls
+        while Janus reports that the seat loses what it receives (see ``_slow_link``).
+        """
+        self._wanted[feed] = substream
+        await self._apply_layers([feed])
+
+    async def _apply_layers(self, feeds: list[str]) -> None:
         streams: list[Message] = []
-        for mid in mids:
-            stream: Message = {"mid": mid, "send": substream is not None}
-            if substream is not None:
-                stream["substream"] = substream
-            streams.append(stream)
+        for stream in self.streams:
+            feed = str(stream.get("feed_id"))
+            if feed not in feeds or stream.get("type") != "video" or not stream.get("active", 1):
+                continue
+            wanted = self._wanted.get(feed, HIGHEST_LAYER)
+            entry: Message = {"mid": stream["mid"], "send": wanted is not None}
+            if wanted is not None:
+                entry["substream"] = min(wanted, self.ceiling)
+            streams.append(entry)
+        if not streams or not self._subscriber:
+            return
         async with self._turn:
             await self._janus.message(
                 self._session, self._subscriber, {"request": "configure", "streams": streams}
             )
 
+    def _slow_link(self) -> None:
+        """The seat loses what Janus sends it: everyone's video one simulcast layer lower, for
+        this seat alone, and back up one layer after a quiet while."""
+        now = asyncio.get_running_loop().time()
+        if self.ceiling > 0 and now - self._lowered_at >= SLOWLINK_STEP_SECONDS:
+            if now - self._raised_at < RECOVER_AFTER_SECONDS:
+                self._recover_after = min(LONGEST_RECOVERY_SECONDS, self._recover_after * 2)
+            self.ceiling -= 1
+            self._lowered_at = now
+            log.info("a slow link: seat %s now receives layer %d at most", self.feed, self.ceiling)
+            self._spawn(self._apply_layers(list(self._subscribed)))
+        if self._recovery is not None:
+            self._recovery.cancel()
+        self._recovery = asyncio.get_running_loop().call_later(self._recover_after, self._recover)
+
+    def _recover(self) -> None:
+        self._recovery = None
+        if self.closed or self.ceiling >= HIGHEST_LAYER:
+            return
+        self.ceiling += 1
+        self._raised_at = asyncio.get_running_loop().time()
+        self._spawn(self._apply_layers(list(self._subscribed)))
+        if self.ceiling < HIGHEST_LAYER:
+            self._recovery = asyncio.get_running_loop().call_later(
+                self._recover_after, self._recover
+            )
+
     async def close(self) -> None:
         self.closed = True
+        if self._recovery is not None:
+            self._recovery.cancel()
         for handle in (self._publisher, self._subscriber):
             self._janus.forget_handle(handle)
         if self._session:
@@ -261,6 +313,9 @@ class Seat:
             self._spawn(self._sync_subscription())
 
     def _subscriber_event(self, message: Message) -> None:
+        if message.get("janus") == "slowlink" and message.get("media", "video") == "video":
+            self._slow_link()
+            return
         # Janus renegotiates on its own when a subscribed feed goes away.
         jsep = message.get("jsep")
         data = message.get("plugindata", {}).get("data", {})

@@ -83,7 +83,10 @@ plugins: {{ disable = "{_libraries("plugins", OTHER_PLUGINS)}" }}
 transports: {{ disable = "{_libraries("transports", OTHER_TRANSPORTS)}" }}
 loggers: {{ disable = "libjanus_jsonlog.so" }}
 events: {{ broadcast = false }}
-media: {{ rtp_port_range = "{rtp_first}-{rtp_first + 399}" }}
+media: {{
+    rtp_port_range = "{rtp_first}-{rtp_first + 399}"
+    slowlink_threshold = 4
+}}
 nat: {{
     nice_debug = false
     ice_enforce_list = "{INTERFACE}"

@@ -29,7 +29,9 @@ from tests.e2e.test_video_room import (
 from tests.e2e.test_video_room import media_browser as media_browser
 from tests.janus_gateway import JanusGateway
 from tests.janus_gateway import janus as janus
-from tests.video.conftest import CASEWORKER_EMAIL, invite_guest, make_video_meeting
+from tests.janus_gateway import sfu_ice as sfu_ice
+from tests.video.conftest import CASEWORKER_EMAIL, People, invite_guest, make_video_meeting
+from tests.video.peers import Participant, until
 
 pytestmark = [pytest.mark.browser, pytest.mark.fenced]
 
@@ -157,3 +159,49 @@ async def test_an_audio_only_third_participant_moves_the_meeting_to_the_sfu(
             return int((await answer.json())["sfu"]["janus-1"]["participants"])
 
     await until_true(lambda: seats_in_janus(), 2, within=1.0)
+
+
+async def test_a_slow_receiver_gets_the_low_simulcast_layer_and_keeps_its_frame_rate(
+    media_browser: Any, live_server: TestServer, api: TestClient[Any, Any], sfu_ice: None
+) -> None:
+    """The caseworker's Chromium publishes in simulcast; two aiortc participants receive her.
+    One of them has a 200 kbit/s downlink: Janus reports its slow link,
+    Kohtaamo lowers what that one receives, and it keeps a steady picture at a lower
+    resolution while the other still gets the full one."""
+    meeting = await make_video_meeting(api)
+    host = await open_as_host(media_browser, live_server, meeting)
+    await log_in(api, CASEWORKER_EMAIL)
+    people = People(api)
+    try:
+        fast = people.client_of(meeting, label="fast")
+        token = await invite_guest(api, meeting, GUEST_NAME)
+        slow = people.guest(meeting, token, label="slow", incoming_kbps=200)
+        for participant, name in ((fast, CLIENT_NAME), (slow, GUEST_NAME)):
+            await participant.join()
+            await wait_for_text(host, "#lobby-list", name)
+            await host.get_by_role("button", name=f"Admit {name}").click()
+            await participant.wait_for("admitted", within=15)
+        host_id = await host.locator("#video-room").get_attribute("data-participant-id")
+
+        def receiving(participant: Participant) -> bool:
+            return participant.sfu is not None and participant.sfu.frames(host_id) > 30
+
+        for participant in (fast, slow):
+            await until(lambda p=participant: receiving(p), within=30, what="the host's video")
+        assert fast.sfu is not None and slow.sfu is not None and host_id is not None
+        # Chromium sends its camera's full 640 px once its estimate of the bandwidth allows.
+        full = 640
+        await until(lambda: fast.sfu.size(host_id)[0] == full, within=30, what="the full layer")
+        await until(
+            lambda: 0 < slow.sfu.size(host_id)[0] < full,
+            within=45,
+            what=f"the slow receiver on a lower layer than {full} px wide",
+        )
+        # Over the next 3 seconds: the slow one keeps its frame rate, the fast one its size.
+        before = slow.sfu.frames(host_id)
+        await asyncio.sleep(3)
+        assert (slow.sfu.frames(host_id) - before) / 3 >= 10
+        assert fast.sfu.size(host_id)[0] == full
+        assert slow.sfu.size(host_id)[0] < full
+    finally:
+        await people.close()

@@ -210,6 +210,7 @@ class Participant:
         protocol: int = 2,
         camera: bool = True,
         microphone: bool = True,
+        incoming_kbps: int = 0,
     ) -> None:
         self.http = http
         self.url = url
@@ -237,6 +238,7 @@ class Participant:
         self.protocol = protocol
         self.camera = camera
         self.microphone = microphone
+        self.incoming_kbps = incoming_kbps
         # "mesh" until the room moves to the SFU; then one SfuMedia instead of the peers.
         self.path = "mesh"
         self.sfu: SfuMedia | None = None
@@ -412,6 +414,7 @@ class Participant:
             fps=fps,
             video=self.camera,
             audio=self.microphone,
+            incoming_kbps=self.incoming_kbps,
         )
         await self.send({"type": "sfu-publish", "description": await self.sfu.publish_offer()})
         # aiortc puts every candidate in its description: there is nothing to trickle.

@@ -20,6 +20,25 @@ from tests.video.synthetic import ColourVideoTrack, Inbound, ToneAudioTrack, con
 Message = dict[str, Any]
 
 
+class TokenBucket:
+    """``bits_per_second``, with a burst of a fifth of a second."""
+
+    def __init__(self, bits_per_second: int) -> None:
+        self._rate = bits_per_second
+        self._capacity = bits_per_second / 5
+        self._tokens = self._capacity
+        self._at = time.monotonic()
+
+    def take(self, bits: int) -> bool:
+        now = time.monotonic()
+        self._tokens = min(self._capacity, self._tokens + (now - self._at) * self._rate)
+        self._at = now
+        if self._tokens < bits:
+            return False
+        self._tokens -= bits
+        return True
+
+
 class SfuMedia:
     def __init__(
         self,
@@ -32,6 +51,7 @@ class SfuMedia:
         fps: int = 15,
         video: bool = True,
         audio: bool = True,
+        incoming_kbps: int = 0,
     ) -> None:
         self.publisher = RTCPeerConnection(configuration)
         self.subscriber = RTCPeerConnection(configuration)
@@ -46,6 +66,10 @@ class SfuMedia:
         if audio:
             self.publisher.addTransceiver(ToneAudioTrack(hertz), "sendonly")
         self.subscriber.on("track", self._on_track)
+        # A poor downlink, made here since this kernel has no traffic shaping: video beyond
+        # this many kbit/s is dropped before aiortc sees it (a token bucket holding 0.2 s), as a
+        # congested link drops it; aiortc then asks for the lost packets again (NACK).
+        self._downlink = TokenBucket(incoming_kbps * 1000) if incoming_kbps else None
 
     async def publish_offer(self) -> Message:
         await self.publisher.setLocalDescription(await self.publisher.createOffer())
@@ -59,9 +83,26 @@ class SfuMedia:
         for stream in streams:
             self.feed_of_mid[str(stream["mid"])] = str(stream["feed"])
         await self.subscriber.setRemoteDescription(RTCSessionDescription(**offer))
+        if self._downlink is not None:
+            for transceiver in self.subscriber.getTransceivers():
+                if transceiver.kind == "video":
+                    self._cap(transceiver.receiver, self._downlink)
         await self.subscriber.setLocalDescription(await self.subscriber.createAnswer())
         local = self.subscriber.localDescription
         return {"type": local.type, "sdp": local.sdp}
+
+    @staticmethod
+    def _cap(receiver: Any, downlink: TokenBucket) -> None:
+        if getattr(receiver, "_kohtaamo_capped", False):
+            return
+        handle = receiver._handle_rtp_packet
+
+        async def capped(packet: Any, arrival_time_ms: int) -> None:
+            if downlink.take(8 * (len(packet.payload) + 40)):
+                await handle(packet, arrival_time_ms)
+
+        receiver._handle_rtp_packet = capped
+        receiver._kohtaamo_capped = True
 
     def _on_track(self, track: MediaStreamTrack) -> None:
         transceiver = next(
@@ -80,6 +121,10 @@ class SfuMedia:
     def colour(self, feed: str) -> tuple[int, int, int] | None:
         inbound = self.inbound.get((feed, "video"))
         return inbound.colour if inbound else None
+
+    def size(self, feed: str) -> tuple[int, int]:
+        inbound = self.inbound.get((feed, "video"))
+        return (inbound.width, inbound.height) if inbound else (0, 0)
 
     def first_frame_at(self, feed: str) -> float | None:
         inbound = self.inbound.get((feed, "video"))

@@ -106,6 +106,8 @@ class Inbound:
     first_at: float | None = None  # time.monotonic() of the first frame
     colour: tuple[int, int, int] | None = None  # mean RGB of a recent video frame
     loud_frames: int = 0  # audio frames that carry sound, not silence
+    width: int = 0  # of the last video frame
+    height: int = 0
 
 
 async def consume(track: MediaStreamTrack, inbound: Inbound) -> None:
@@ -116,6 +118,8 @@ async def consume(track: MediaStreamTrack, inbound: Inbound) -> None:
             if inbound.first_at is None:
                 inbound.first_at = time.monotonic()
             inbound.frames += 1
+            if isinstance(frame, VideoFrame):
+                inbound.width, inbound.height = frame.width, frame.height
             if isinstance(frame, VideoFrame) and inbound.frames % 15 == 1:
                 mean = frame.to_ndarray(format="rgb24").reshape(-1, 3).mean(axis=0)
                 inbound.colour = (int(mean[0]), int(mean[1]), int(mean[2]))
