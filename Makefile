@@ -53,12 +53,15 @@ $(OIDC_PROVIDER): tests/oidc_provider/package-lock.json
 local-identity: $(VENV)/.installed-test $(OIDC_PROVIDER)
 	$(BIN)/python -m tests.oidc_provider.local
 
-# Benchmarks print Markdown tables; docs/benchmarks.md records a run on the project machine.
+# Benchmarks print Markdown tables and write them into docs/benchmarks.md (issue 20's figures:
+# the engine, searches and bookings through the server with the ratio to hello, growth, outbox).
 bench: $(VENV)/.installed-test
-	$(BIN)/python bench/bench_slots.py
-	$(BIN)/python bench/bench_booking.py --database sqlite
-	$(BIN)/python bench/bench_booking.py --database postgresql
-	$(BIN)/python bench/bench_instances.py
+	$(BIN)/python bench/bench_slots.py --write
+	$(BIN)/python bench/bench_booking.py --database sqlite --write
+	$(BIN)/python bench/bench_booking.py --database postgresql --write
+	$(BIN)/python bench/bench_growth.py --database postgresql --write
+	$(BIN)/python bench/bench_outbox.py --write
+	$(BIN)/python bench/bench_instances.py --write
 
 # Refresh the lock after editing pyproject.toml; `make lock LOCK_ARGS=--upgrade` moves every
 # package to its newest release (docs/operations.md, "Upgrading dependencies").

@@ -6,9 +6,11 @@ Measures, with 50 concurrent HTTP clients:
 - plain aiohttp "hello" requests per second on this machine (the ceiling for any handler),
 - booking throughput (POST /api/v1/bookings, each client a different free slot),
 - slot search for one busy caseworker over 8 weeks (300 bookings, a year of weekly busy times),
-- slot search over a unit of 200 caseworkers (2 weeks),
-and prints a Markdown table (p50/p99 latency in ms and requests per second).
+- slot search over a unit of 200 caseworkers (2 weeks), and for one day (the first free time),
+and prints a Markdown table (p50/p99 latency in ms, requests per second, the share of hello's
+rate, and the server's CPU per request from /proc; on PostgreSQL also the database's).
 PostgreSQL is reached at KOHTAAMO_BENCH_POSTGRES (default: the local Unix socket, database test).
+With ``--write`` the table replaces its database's section of docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -42,6 +44,8 @@ from bench.common import (
     fresh_postgres,
     percentile,
     postgres_base_url,
+    process_seconds,
+    replace_section,
     server_environment,
     stop_process,
     video_booking,
@@ -107,16 +111,29 @@ async def prepare(database_url: str, caseworkers: int) -> dict[str, object]:
 
 
 @contextlib.asynccontextmanager
-async def server_process(database_url: str) -> AsyncIterator[str]:
+async def server_process(database_url: str) -> AsyncIterator[tuple[str, int]]:
     port = free_port()
     environment = server_environment(database_url, port)
     process = subprocess.Popen([sys.executable, "server.py", "serve"], cwd=ROOT, env=environment)
     base = f"http://127.0.0.1:{port}"
     try:
         await wait_until_healthy(base, process, within=20)
-        yield base
+        yield base, process.pid
     finally:
         stop_process(process)
+
+
+def postgres_seconds() -> float:
+    """CPU of every process named postgres on this machine (finished backends included, through
+    their parent); 0 where there is none, as with SQLite."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if stat.read_text().split("(", 1)[1].startswith("postgres)"):
+                total += process_seconds(int(stat.parent.name), children=True)
+        except (OSError, IndexError):
+            continue
+    return total
 
 
 @contextlib.asynccontextmanager
@@ -178,48 +195,109 @@ def post(url: str, body: dict[str, object]) -> Callable[[aiohttp.ClientSession],
     return send
 
 
-def row(name: str, latencies: list[float], per_second: float, statuses: dict[int, int]) -> str:
-    shown = ", ".join(f"{status}×{count}" for status, count in sorted(statuses.items()))
-    return f"| {name} | {len(latencies)} | {statistics.median(latencies):.1f} | {percentile(latencies, 0.99):.1f} | {per_second:.0f} | {shown} |"
+class Measured:
+    """One measurement's figures, with the server's and the database's CPU over it."""
+
+    def __init__(
+        self,
+        name: str,
+        latencies: list[float],
+        per_second: float,
+        statuses: dict[int, int],
+        server_cpu: float = 0.0,
+        database_cpu: float = 0.0,
+    ) -> None:
+        self.name, self.latencies, self.per_second = name, latencies, per_second
+        self.statuses, self.server_cpu, self.database_cpu = statuses, server_cpu, database_cpu
+
+    def line(self, hello_per_second: float) -> str:
+        shown = ", ".join(f"{status}×{count}" for status, count in sorted(self.statuses.items()))
+        count = len(self.latencies)
+        server = f"{self.server_cpu / count * 1000:.2f}" if self.server_cpu else "–"
+        database = f"{self.database_cpu / count * 1000:.2f}" if self.database_cpu else "–"
+        return (
+            f"| {self.name} | {count} | {statistics.median(self.latencies):.1f} "
+            f"| {percentile(self.latencies, 0.99):.1f} | {self.per_second:.0f} "
+            f"| {self.per_second / hello_per_second * 100:.2f} % | {server} | {database} | {shown} |"
+        )
+
+
+async def measured(
+    name: str,
+    requests: list[Callable[[aiohttp.ClientSession], Awaitable[int]]],
+    server_pid: int,
+    *,
+    on_postgres: bool = True,
+) -> Measured:
+    """Run the requests; with ``on_postgres``, PostgreSQL's CPU over them too (it counts
+    every postgres process of the machine, so anything else using it at the time counts)."""
+    server_before = process_seconds(server_pid)
+    database_before = postgres_seconds() if on_postgres else 0.0
+    latencies, per_second, statuses = await load(requests)
+    return Measured(
+        name,
+        latencies,
+        per_second,
+        statuses,
+        process_seconds(server_pid) - server_before,
+        postgres_seconds() - database_before if on_postgres else 0.0,
+    )
 
 
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--bookings", type=int, default=1000)
+    parser.add_argument("--searches", type=int, default=300, help="unit searches (default 300)")
+    parser.add_argument("--write", action="store_true", help="write docs/benchmarks.md")
     arguments = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="kohtaamo-bench-"))
     if arguments.database == "sqlite":
         database_url = f"sqlite+aiosqlite:///{workdir / 'bench.sqlite3'}"
     else:
         database_url = await fresh_postgres(postgres_base_url())
+    on_postgres = arguments.database == "postgresql"
     world = await prepare(database_url, caseworkers=200)
-    lines = [
-        f"Database: {arguments.database}; {CONCURRENCY} concurrent clients; Python {sys.version.split()[0]}; {os.cpu_count()} cores.",
-        "",
-        "| measurement | requests | p50 ms | p99 ms | per second | answers |",
-        "|---|---:|---:|---:|---:|---|",
-    ]
     async with hello_server() as hello:
-        lines.append(
-            row(
-                "plain aiohttp hello (same machine)",
-                *await load([get(hello + "/") for _ in range(5000)]),
-            )
+        hello_run = Measured(
+            "plain aiohttp hello (same machine)",
+            *await load([get(hello + "/") for _ in range(5000)]),
         )
-    async with server_process(database_url) as base:
+    rows = [hello_run]
+    async with server_process(database_url) as (base, pid):
         start_day = world["start_day"]
         assert isinstance(start_day, type(datetime.now().date()))
-        one = f"{base}/api/v1/slots?meeting_type_id={world['meeting_type']}&caseworker_id={world['busy']}&from={start_day}&to={start_day + timedelta(days=55)}"
-        lines.append(
-            row(
+        search = f"{base}/api/v1/slots?meeting_type_id={world['meeting_type']}"
+        one = f"{search}&caseworker_id={world['busy']}&from={start_day}&to={start_day + timedelta(days=55)}"
+        unit = (
+            f"{search}&unit_id={world['unit']}&from={start_day}&to={start_day + timedelta(days=13)}"
+        )
+        first = f"{search}&unit_id={world['unit']}&from={start_day}&to={start_day}"
+        for url in (one, unit, first):  # warm up: the first request of a kind loads its code
+            await load([get(url)])
+        rows.append(
+            await measured(
                 "slot search, 1 busy caseworker, 8 weeks",
-                *await load([get(one) for _ in range(200)]),
+                [get(one) for _ in range(500)],
+                pid,
+                on_postgres=on_postgres,
             )
         )
-        unit = f"{base}/api/v1/slots?meeting_type_id={world['meeting_type']}&unit_id={world['unit']}&from={start_day}&to={start_day + timedelta(days=13)}"
-        lines.append(
-            row("slot search, unit of 200, 2 weeks", *await load([get(unit) for _ in range(50)]))
+        rows.append(
+            await measured(
+                "slot search, unit of 200, 2 weeks",
+                [get(unit) for _ in range(arguments.searches)],
+                pid,
+                on_postgres=on_postgres,
+            )
+        )
+        rows.append(
+            await measured(
+                "first free time in the unit of 200 (one day's search)",
+                [get(first) for _ in range(500)],
+                pid,
+                on_postgres=on_postgres,
+            )
         )
         people = world["people"]
         assert isinstance(people, list)
@@ -239,8 +317,33 @@ async def main() -> None:
                 "client": {"name": f"Client {number}", "email": f"c{number}@example.com"},
             }
             bookings.append(post(f"{base}/api/v1/bookings", body))
-        lines.append(row("bookings (POST /api/v1/bookings)", *await load(bookings)))
+        rows.append(
+            await measured(
+                "bookings (POST /api/v1/bookings)", bookings, pid, on_postgres=on_postgres
+            )
+        )
+    title = "PostgreSQL" if arguments.database == "postgresql" else "SQLite"
+    lines = [
+        f"## Slot search and bookings on {title} (`bench/bench_booking.py --database {arguments.database}`)",
+        "",
+        f"Run on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {CONCURRENCY} concurrent clients; Python "
+        f"{sys.version.split()[0]}; {os.cpu_count()} cores shared with other work (figures are "
+        "noisy: compare rows of one run, and the share of hello's rate rather than raw rates). "
+        "Server CPU is the `server.py serve` process's user and system time over the "
+        "measurement, from /proc, divided by its requests"
+        + (
+            "; PostgreSQL's is every postgres process's, the same way."
+            if arguments.database == "postgresql"
+            else "."
+        ),
+        "",
+        "| measurement | requests | p50 ms | p99 ms | per second | of hello | server CPU ms per request | PostgreSQL CPU ms per request | answers |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+        *(measurement.line(hello_run.per_second) for measurement in rows),
+    ]
     print("\n".join(lines))
+    if arguments.write:
+        replace_section(lines[0], lines)
 
 
 if __name__ == "__main__":

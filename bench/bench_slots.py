@@ -1,7 +1,8 @@
 """How long the slot engine takes on a busy caseworker and on a large unit.
 
-Run ``.venv/bin/python bench/bench_slots.py [--runs N]``; it prints a Markdown table of the
-median (p50) and 99th percentile (p99) of repeated runs, in milliseconds. The data is random
+Run ``.venv/bin/python bench/bench_slots.py [--runs N] [--write]``; it prints a Markdown table
+of the median (p50) and 99th percentile (p99) of repeated runs, in milliseconds (and with
+``--write`` puts it in docs/benchmarks.md). The data is random
 with a fixed seed, so runs on one machine compare.
 """
 
@@ -33,6 +34,7 @@ from availability.slots import (
     free_slots_for_unit,
     free_times_for_unit,
 )
+from bench.common import replace_section
 
 ZONES = (ZoneInfo("Europe/Helsinki"), ZoneInfo("Europe/Stockholm"))
 FIRST_DAY = date(2027, 3, 1)  # a Monday; eight weeks from here span the spring clock change
@@ -111,7 +113,9 @@ def measure(run: Callable[[], list[Slot]], runs: int) -> tuple[int, float, float
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=200, help="runs per scenario (default 200)")
-    runs = parser.parse_args().runs
+    parser.add_argument("--write", action="store_true", help="write docs/benchmarks.md")
+    arguments = parser.parse_args()
+    runs = arguments.runs
     generator = random.Random(2027)
 
     busy_one = caseworker(generator, "cw-0", ZONES[0], weeks=8, bookings=300, weekly_busy=40)
@@ -136,15 +140,22 @@ def main() -> None:
             lambda: free_times_for_unit(unit, RULES, FIRST_DAY, two_weeks, NOW),
         ),
     ]
-    print(
-        f"Slot engine, {runs} runs per scenario, Python {platform.python_version()} "
-        f"on {platform.machine()}; 30-minute meetings every 15 minutes, 5-minute buffers.\n"
-    )
-    print("| Scenario | Free slots | p50 (ms) | p99 (ms) |")
-    print("|---|---:|---:|---:|")
+    lines = [
+        "## Slot engine (`bench/bench_slots.py`)",
+        "The pure engine, given everything up front (what the database reads feed it), on "
+        f"{datetime.now(UTC):%Y-%m-%d}, Python {platform.python_version()} on "
+        f"{platform.machine()}; {runs} runs each; 30-minute meetings every 15 minutes with "
+        "5-minute buffers.",
+        "",
+        "| Scenario | Free slots | p50 (ms) | p99 (ms) |",
+        "|---|---:|---:|---:|",
+    ]
     for name, run in scenarios:
         found, p50, p99 = measure(run, runs)
-        print(f"| {name} | {found} | {p50:.2f} | {p99:.2f} |")
+        lines.append(f"| {name} | {found} | {p50:.2f} | {p99:.2f} |")
+    print("\n".join(lines))
+    if arguments.write:
+        replace_section(lines[0], lines)
 
 
 if __name__ == "__main__":
