@@ -111,13 +111,19 @@ class NewBookings:
             raise ValidationFailed(
                 {"start": N_("This time cannot be booked. Choose one of the free times.")}
             )
-        with_bookings = await self._slots.with_bookings(calendar_only, *window)
-        candidates = [
-            person for person in people if is_bookable(with_bookings[person.id], rules, start, now)
-        ]
-        if not candidates:
-            raise SlotTaken(await self._slots.alternatives(meeting_type, people, start))
-        if request.unit_id is not None:
+        if request.unit_id is None:
+            # One caseworker: the overlap check in the booking's transaction decides, and
+            # reading their bookings first would only ask the same question once more.
+            candidates = list(people)
+        else:
+            with_bookings = await self._slots.with_bookings(calendar_only, *window)
+            candidates = [
+                person
+                for person in people
+                if is_bookable(with_bookings[person.id], rules, start, now)
+            ]
+            if not candidates:
+                raise SlotTaken(await self._slots.alternatives(meeting_type, people, start))
             candidates = await self._fairest_first(candidates, start)
 
         client_key = self._records.client_key(client)
