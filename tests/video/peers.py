@@ -105,6 +105,7 @@ class MediaEndpoint:
         width: int,
         height: int,
         fps: int,
+        motion: bool = False,
     ) -> None:
         self.pc = RTCPeerConnection(configuration)
         self.created_at = time.monotonic()
@@ -113,6 +114,7 @@ class MediaEndpoint:
         self._tasks: set[asyncio.Task[None]] = set()
         self._tracks_added = False
         self._colour = colour
+        self._motion = motion
         self._hertz = hertz
         self._size = (width, height, fps)
         self.pc.on("track", self._on_track)
@@ -123,7 +125,9 @@ class MediaEndpoint:
             return
         self._tracks_added = True
         width, height, fps = self._size
-        self.pc.addTrack(ColourVideoTrack(self._colour, width=width, height=height, fps=fps))
+        self.pc.addTrack(
+            ColourVideoTrack(self._colour, width=width, height=height, fps=fps, motion=self._motion)
+        )
         self.pc.addTrack(ToneAudioTrack(self._hertz))
 
     def _on_track(self, track: MediaStreamTrack) -> None:
@@ -211,6 +215,7 @@ class Participant:
         camera: bool = True,
         microphone: bool = True,
         incoming_kbps: int = 0,
+        motion: bool = False,
     ) -> None:
         self.http = http
         self.url = url
@@ -239,6 +244,7 @@ class Participant:
         self.camera = camera
         self.microphone = microphone
         self.incoming_kbps = incoming_kbps
+        self.motion = motion
         # "mesh" until the room moves to the SFU; then one SfuMedia instead of the peers.
         self.path = "mesh"
         self.sfu: SfuMedia | None = None
@@ -415,6 +421,7 @@ class Participant:
             video=self.camera,
             audio=self.microphone,
             incoming_kbps=self.incoming_kbps,
+            motion=self.motion,
         )
         await self.send({"type": "sfu-publish", "description": await self.sfu.publish_offer()})
         # aiortc puts every candidate in its description: there is nothing to trickle.
@@ -448,6 +455,7 @@ class Participant:
             width=width,
             height=height,
             fps=fps,
+            motion=self.motion,
         )
 
     async def _forget(self, peer_id: str) -> None:

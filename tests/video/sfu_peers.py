@@ -52,6 +52,7 @@ class SfuMedia:
         video: bool = True,
         audio: bool = True,
         incoming_kbps: int = 0,
+        motion: bool = False,
     ) -> None:
         self.publisher = RTCPeerConnection(configuration)
         self.subscriber = RTCPeerConnection(configuration)
@@ -61,7 +62,8 @@ class SfuMedia:
         self._tasks: set[asyncio.Task[None]] = set()
         if video:
             self.publisher.addTransceiver(
-                ColourVideoTrack(colour, width=width, height=height, fps=fps), "sendonly"
+                ColourVideoTrack(colour, width=width, height=height, fps=fps, motion=motion),
+                "sendonly",
             )
         if audio:
             self.publisher.addTransceiver(ToneAudioTrack(hertz), "sendonly")

@@ -38,15 +38,24 @@ async def until(condition: Callable[[], bool], *, within: float, what: str) -> N
 
 
 class ColourVideoTrack(MediaStreamTrack):
-    """A camera that films one solid colour at a steady frame rate."""
+    """A camera that films one solid colour at a steady frame rate; with ``motion``, a strip of
+    noise changes every frame, so that the encoder spends a camera's bitrate (the colour still
+    tells whose video it is)."""
 
     kind = "video"
 
     def __init__(
-        self, colour: tuple[int, int, int], *, width: int = 320, height: int = 240, fps: int = 30
+        self,
+        colour: tuple[int, int, int],
+        *,
+        width: int = 320,
+        height: int = 240,
+        fps: int = 30,
+        motion: bool = False,
     ) -> None:
         super().__init__()
         self._image = np.full((height, width, 3), colour, dtype=np.uint8)
+        self._motion = np.random.default_rng(1) if motion else None
         self._step = VIDEO_CLOCK_RATE // fps
         self._start = 0.0
         self._pts = -1
@@ -62,7 +71,12 @@ class ColourVideoTrack(MediaStreamTrack):
             await asyncio.sleep(
                 max(0.0, self._start + self._pts / VIDEO_CLOCK_RATE - time.monotonic())
             )
-        frame = VideoFrame.from_ndarray(self._image, format="rgb24")
+        image = self._image
+        if self._motion is not None:
+            image = image.copy()
+            strip = image.shape[0] // 8
+            image[:strip] = self._motion.integers(0, 256, image[:strip].shape, dtype=np.uint8)
+        frame = VideoFrame.from_ndarray(image, format="rgb24")
         frame.pts = self._pts
         frame.time_base = fractions.Fraction(1, VIDEO_CLOCK_RATE)
         return frame
