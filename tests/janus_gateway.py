@@ -133,16 +133,17 @@ def fenced_interface() -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def running_janus(directory: Path) -> Iterator[JanusGateway]:
-    """Janus on a free port, stopped (and its log kept in ``directory``) on the way out."""
+def running_janus(directory: Path, *, like: JanusGateway | None = None) -> Iterator[JanusGateway]:
+    """Janus on a free port, stopped (and its log kept in ``directory``) on the way out; with
+    ``like``, with that gateway's secrets (as the gateways of one deployment share them)."""
     if not Path(JANUS).exists():
         reason = "Janus is not installed (apt-get install janus)"
         if os.environ.get("KOHTAAMO_REQUIRE_BROWSER") == "1":
             pytest.fail(f"{reason}, and CI requires it")
         pytest.skip(reason)
     port = _free_tcp_port()
-    api_secret = f"janus-api-{os.urandom(8).hex()}"
-    admin_key = f"janus-rooms-{os.urandom(8).hex()}"
+    api_secret = like.api_secret if like else f"janus-api-{os.urandom(8).hex()}"
+    admin_key = like.admin_key if like else f"janus-rooms-{os.urandom(8).hex()}"
     write_config(
         directory,
         ws_port=port,

@@ -149,3 +149,64 @@ async def test_with_an_sfu_a_meeting_takes_fourteen_guests_and_the_host_is_told(
     assert (await answer.json())["detail"] == "Tapaamiseen voi kutsua enintään 14 osallistujaa."
     page = await client.get(f"/caseworker/bookings/{meeting.id}/meeting/settings")
     assert "enintään 14" in await page.text()
+
+
+async def test_descriptions_and_candidates_that_are_not_the_pages_own_are_refused(
+    meeting: VideoMeeting, sfu_people: People, client: TestClient[Any, Any]
+) -> None:
+    host = await sfu_people.host(meeting, auto_admit=True)
+    await host.join()
+    caller = sfu_people.client_of(meeting)
+    await caller.join()
+    token = await invite_guest(client, meeting)
+    guest = sfu_people.guest(meeting, token)
+    await guest.join()
+    await sees(caller, host)
+
+    mark = caller.mark()
+    await caller.send(
+        {
+            "type": "sfu-candidate",
+            "target": "publish",
+            "candidate": {
+                "candidate": "candidate:1 1 udp 2130706431 10.213.0.1 9 typ host",
+                "sdpMid": "0",
+                "sdpMLineIndex": 0,
+                "usernameFragment": "someone-elses",
+            },
+        }
+    )
+    error = await caller.wait_for("error", after=mark)
+    assert error["code"] == "sfu-foreign-ice"
+    two_sessions = (
+        "v=0\r\na=ice-ufrag:aaaa\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=ice-ufrag:bbbb\r\n"
+    )
+    await caller.send(
+        {"type": "sfu-publish", "description": {"type": "offer", "sdp": two_sessions}}
+    )
+    error = await caller.wait_for(
+        "error", after=mark, where=lambda m: m["code"] != "sfu-foreign-ice"
+    )
+    assert error["code"] == "sfu-bad-description"
+    # Refused messages change nothing: the connection and the media go on.
+    start = caller.sfu.frames(host.id) if caller.sfu else 0
+    await until(
+        lambda: caller.sfu is not None and caller.sfu.frames(host.id) > start + 5,
+        within=5,
+        what="media",
+    )
+
+    # /metrics counts the SFU's rooms and participants (refreshed every 5 s).
+    async def participants_metric() -> str:
+        async with client.get("/metrics") as answer:
+            text = await answer.text()
+        return next(
+            (line for line in text.splitlines() if line.startswith("kohtaamo_sfu_participants{")),
+            "",
+        )
+
+    deadline = asyncio.get_running_loop().time() + 8
+    while not (await participants_metric()).endswith(" 3.0"):
+        assert asyncio.get_running_loop().time() < deadline, await participants_metric()
+        await asyncio.sleep(0.5)
+    assert 'gateway="janus-1"' in await participants_metric()
