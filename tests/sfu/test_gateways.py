@@ -12,7 +12,8 @@ from aiortc import RTCConfiguration
 from redis.asyncio import Redis
 
 from sfu.gateways import Gateways, NoGateway
-from sfu.videoroom import RoomKeys, Seat
+from sfu.janus import Janus
+from sfu.videoroom import RoomControl, RoomKeys, Seat
 from tests.janus_gateway import JanusGateway, running_janus
 from tests.janus_gateway import janus as janus
 from tests.janus_gateway import sfu_ice as sfu_ice
@@ -122,3 +123,36 @@ async def test_without_a_reachable_gateway_no_room_is_made(
             await wrong.room_for("meeting-b", 16, HOUR)
     finally:
         await wrong.close()
+
+
+async def test_a_janus_that_records_a_room_takes_no_meeting(
+    http: aiohttp.ClientSession, janus: JanusGateway, tmp_path: Path
+) -> None:
+    # Someone made a recording room on this Janus behind Kohtaamo's back.
+    outsider = Janus(janus.url, janus.api_secret, http)
+    await outsider.start()
+    control = RoomControl(outsider, janus.admin_key)
+    await control.start()
+    await outsider.message(
+        control._session,
+        control._handle,
+        {
+            "request": "create",
+            "admin_key": janus.admin_key,
+            "room": "recorded",
+            "record": True,
+            "rec_dir": str(tmp_path),
+        },
+    )
+    try:
+        gateways = gateways_of(http, janus)
+        await gateways.start()
+        try:
+            assert not gateways.healthy()
+            assert (await gateways.health())["janus-1"]["status"] == "records 1 room(s): refused"
+            with pytest.raises(NoGateway):
+                await gateways.room_for("meeting-c", 16, HOUR)
+        finally:
+            await gateways.close()
+    finally:
+        await outsider.close()
