@@ -66,7 +66,12 @@ class Interval:
     def __post_init__(self) -> None:
         _require_aware(self.start, "start")
         _require_aware(self.end, "end")
-        if self.end < self.start:
+        start, end = self.start, self.end
+        if start.tzinfo is not UTC or end.tzinfo is not UTC:
+            # Python compares two times of one zone by their wall clocks, which across the
+            # autumn change is not their order in real time.
+            start, end = start.astimezone(UTC), end.astimezone(UTC)
+        if end < start:
             raise ValueError("an interval must not end before it starts")
 
 

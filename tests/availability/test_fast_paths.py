@@ -84,9 +84,7 @@ def blocked_intervals(draw: st.DrawFn, first_day: date) -> list[Interval]:
         start += timedelta(minutes=draw(st.sampled_from([0, 0, 5, 7])))
         length = draw(st.integers(0, 16)) * QUARTER
         zone = draw(st.sampled_from(ZONES))
-        # The end in UTC: Python compares two times of one zone by their wall clocks, so an
-        # interval across the autumn change given wholly in local time could seem reversed.
-        intervals.append(Interval(start.astimezone(zone), start + length))
+        intervals.append(Interval(start.astimezone(zone), (start + length).astimezone(zone)))
     return intervals
 
 

@@ -516,6 +516,15 @@ def test_bad_rule_values_are_refused(changes: dict[str, timedelta]) -> None:
         SlotRules(**values)
 
 
+def test_an_interval_across_the_autumn_change_given_in_local_time_is_not_reversed() -> None:
+    # 03:15 before the clocks go back (00:15 UTC) to 03:00 after it (01:00 UTC): 45 minutes.
+    start = datetime(2027, 10, 31, 3, 15, tzinfo=HELSINKI)
+    end = datetime(2027, 10, 31, 3, 0, fold=1, tzinfo=HELSINKI)
+    assert Interval(start, end).end.astimezone(UTC) - start.astimezone(UTC) == 45 * MINUTE
+    with pytest.raises(ValueError, match="must not end before"):
+        Interval(end, start)
+
+
 def test_bad_hours_and_naive_times_are_refused() -> None:
     with pytest.raises(ValueError):
         Opening(7, time(8), time(9))
