@@ -44,6 +44,7 @@ MEETING_TYPE_ORDER = (
     "assessment_template_id",
     "asks_pre_meeting_form",
     "requires_identification",
+    "network_meeting",
     "is_active",
 )
 
@@ -81,6 +82,7 @@ def meeting_type_values(info: MeetingTypeInfo | None) -> dict[str, Any]:
         modes=list(source.modes),
         asks_pre_meeting_form=source.asks_pre_meeting_form,
         requires_identification=source.requires_identification,
+        network_meeting=source.network_meeting,
         is_active=source.is_active,
     )
     return values
@@ -105,6 +107,7 @@ def read_meeting_type(
     values["modes"] = [mode for mode in MODES if mode in form.getall("modes", [])]
     values["asks_pre_meeting_form"] = form.get("asks_pre_meeting_form") == "yes"
     values["requires_identification"] = form.get("requires_identification") == "yes"
+    values["network_meeting"] = form.get("network_meeting") == "yes"
     values["is_active"] = form.get("is_active") == "yes"
     numbers: dict[str, int] = {}
     errors: Errors = {}
@@ -135,6 +138,7 @@ def read_meeting_type(
         reminder_minutes=reminders,
         assessment_template_id=values["assessment_template_id"] or None,
         requires_identification=values["requires_identification"],
+        network_meeting=values["network_meeting"],
         is_active=values["is_active"],
         **numbers,
     )

@@ -49,6 +49,7 @@ class MeetingTypeInfo:
     reminder_minutes: tuple[int, ...] = ()
     assessment_template_id: str | None = None
     requires_identification: bool = False
+    network_meeting: bool = False
 
     def name_in(self, language: str) -> str:
         return self.names.get(language) or self.names["en"]
@@ -76,6 +77,7 @@ class MeetingTypeFields:
     reminder_minutes: tuple[int, ...] = ()  # empty: the service's default reminders
     assessment_template_id: str | None = None
     requires_identification: bool = False
+    network_meeting: bool = False
 
     def check(self) -> None:
         fields: dict[str, str] = {}
@@ -135,6 +137,7 @@ def _meeting_type_info(row: MeetingType) -> MeetingTypeInfo:
         reminder_minutes=tuple(row.reminder_minutes or ()),
         assessment_template_id=row.assessment_template_id,
         requires_identification=row.requires_identification,
+        network_meeting=row.network_meeting,
     )
 
 
@@ -162,6 +165,7 @@ def _apply_fields(row: MeetingType, fields: MeetingTypeFields) -> None:
     row.reminder_minutes = sorted(set(fields.reminder_minutes), reverse=True)
     row.assessment_template_id = fields.assessment_template_id or None
     row.requires_identification = fields.requires_identification
+    row.network_meeting = fields.network_meeting
 
 
 class MeetingTypes:

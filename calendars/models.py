@@ -141,5 +141,7 @@ class MeetingType(Base):
     requires_identification: Mapped[bool] = mapped_column(
         Boolean, default=False, server_default=false()
     )
+    # A network meeting (several professionals): the room goes through the SFU from the start.
+    network_meeting: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

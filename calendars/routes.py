@@ -252,6 +252,7 @@ def meeting_type_fields(body: MeetingTypeBody) -> MeetingTypeFields:
         reminder_minutes=tuple(body.reminder_minutes),
         assessment_template_id=body.assessment_template_id,
         requires_identification=body.requires_identification,
+        network_meeting=body.network_meeting,
     )
 
 
@@ -276,6 +277,7 @@ def meeting_type_body(info: MeetingTypeInfo) -> MeetingTypeBody:
         reminder_minutes=list(info.reminder_minutes),
         assessment_template_id=info.assessment_template_id,
         requires_identification=info.requires_identification,
+        network_meeting=info.network_meeting,
     )
 
 

@@ -70,6 +70,10 @@ class MeetingTypeBody(Strict):
     requires_identification: bool = Field(
         default=False, description="the client identifies strongly to join the video meeting"
     )
+    network_meeting: bool = Field(
+        default=False,
+        description="a network meeting: its video goes through the SFU from the start",
+    )
 
 
 class MeetingTypePatch(Strict):
@@ -89,6 +93,7 @@ class MeetingTypePatch(Strict):
     reminder_minutes: list[int] | None = Field(default=None, max_length=4)
     assessment_template_id: str | None = Field(default=None, max_length=64)
     requires_identification: bool | None = None
+    network_meeting: bool | None = None
 
 
 class MeetingTypeDetail(MeetingTypeBody):

@@ -61,7 +61,8 @@ log = logging.getLogger("kohtaamo.video")
 # A mesh (every camera sent to every other participant) holds 6; through the SFU, more.
 ROOM_CAPACITY = 6
 RESUME_GRACE_SECONDS = 60.0
-# The third admitted participant moves a room to the SFU, when there is one.
+# The third admitted participant moves a room to the SFU, when there is one; in a network
+# meeting, the first one after the host (the host alone has nobody to send to).
 SFU_FROM = 3
 
 
@@ -279,7 +280,8 @@ class RoomRegistry:
         """Tell an admitted participant who is there (it makes the offers) and the rest of it."""
         if participant.admitted_at is None:
             participant.admitted_at = time.monotonic()
-        if room.path == "mesh" and self._sfu is not None and len(room.admitted()) >= SFU_FROM:
+        threshold = 2 if room.meeting.network else SFU_FROM
+        if room.path == "mesh" and self._sfu is not None and len(room.admitted()) >= threshold:
             self._move_to_sfu(room, besides=participant)
         # Only the connected: one away since a drop makes the offers itself when it comes back
         # (two seats restored together would otherwise both offer, and collide).

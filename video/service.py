@@ -103,6 +103,8 @@ class Meeting:
     cancelled: bool
     # The client identifies strongly to join (the meeting type says so).
     requires_identification: bool = False
+    # A network meeting: the room goes through the SFU from the start, not from the third.
+    network: bool = False
     # Whom the booking belongs to (a keyed hash of the identity code), if known.
     client_identity_hash: str | None = None
 
@@ -420,6 +422,7 @@ class MeetingService:
             protected=view.protected,
             cancelled=view.status == CANCELLED,
             requires_identification=view.meeting_type.requires_identification,
+            network=view.meeting_type.network_meeting,
             client_identity_hash=view.client_identity_hash,
         )
 

@@ -150,10 +150,13 @@ async def test_meeting_types_are_created_and_patched(
     assert created.status == 201, await created.text()
     meeting_type = await created.json()
     assert meeting_type["caseworker_id"] == world.maria
+    assert meeting_type["network_meeting"] is False
     patched = await client.patch(
-        f"/api/v1/me/meeting-types/{meeting_type['id']}", json={"duration_minutes": 20}
+        f"/api/v1/me/meeting-types/{meeting_type['id']}",
+        json={"duration_minutes": 20, "network_meeting": True},
     )
     assert (await patched.json())["duration_minutes"] == 20
+    assert (await patched.json())["network_meeting"] is True
     listed = await (await client.get("/api/v1/me/meeting-types")).json()
     assert {item["name"]["en"] for item in listed["meeting_types"]} == {
         "Follow-up meeting",

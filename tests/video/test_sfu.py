@@ -11,13 +11,22 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
+from sqlalchemy import update
 
+from calendars.models import MeetingType
+from core.app_keys import sessions_key
 from core.settings import Settings
 from tests.conftest import make_settings
 from tests.janus_gateway import JanusGateway
 from tests.janus_gateway import janus as janus
 from tests.janus_gateway import sfu_ice as sfu_ice
-from tests.video.conftest import People, VideoMeeting, invite_guest, log_in_caseworker
+from tests.video.conftest import (
+    People,
+    VideoMeeting,
+    invite_guest,
+    log_in_caseworker,
+    make_video_meeting,
+)
 from tests.video.peers import BLUE, GREEN, RED, Participant, close_colour, until
 
 pytestmark = pytest.mark.fenced
@@ -210,3 +219,23 @@ async def test_descriptions_and_candidates_that_are_not_the_pages_own_are_refuse
         assert asyncio.get_running_loop().time() < deadline, await participants_metric()
         await asyncio.sleep(0.5)
     assert 'gateway="janus-1"' in await participants_metric()
+
+
+async def test_a_network_meeting_goes_through_the_sfu_from_the_first_admission(
+    sfu_people: People, client: TestClient[Any, Any]
+) -> None:
+    meeting = await make_video_meeting(client)
+    async with client.app[sessions_key].begin() as session:
+        await session.execute(
+            update(MeetingType)
+            .where(MeetingType.id == meeting.world.meeting_type_id)
+            .values(network_meeting=True)
+        )
+    host = await sfu_people.host(meeting, colour=RED)
+    await host.join()
+    caller = sfu_people.client_of(meeting, colour=GREEN)
+    await admitted(host, caller)
+    assert caller.messages[-1]["path"] == "sfu" or caller.path == "sfu"
+    await host.wait_for("media-path", where=lambda m: m["path"] == "sfu")
+    await sees(caller, host)
+    await sees(host, caller)
