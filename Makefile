@@ -62,6 +62,7 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/bench_growth.py --database postgresql --write
 	$(BIN)/python bench/bench_outbox.py --write
 	$(BIN)/python bench/bench_instances.py --write
+	$(FENCE) $(BIN)/python bench/bench_sfu.py --write
 
 # Refresh the lock after editing pyproject.toml; `make lock LOCK_ARGS=--upgrade` moves every
 # package to its newest release (docs/operations.md, "Upgrading dependencies").
