@@ -22,14 +22,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -37,16 +35,11 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.bench_video import SERVER_SCRIPT, Meeting, Server, prepare, staff_session
+from bench.bench_video import Meeting, Server, prepare, server_process, staff_session
 from bench.common import (
-    ROOT,
-    free_port,
     percentile,
     process_seconds,
     replace_section,
-    server_environment,
-    stop_process,
-    wait_until_healthy,
 )
 
 SIZES = (4, 8, 16)
@@ -55,21 +48,6 @@ VIDEO = {"width": 160, "height": 120, "fps": 15, "microphone": False, "motion": 
 # For the uplink: a picture that changes, so that the encoder spends a camera's bitrate.
 MOVING = VIDEO | {"motion": True}
 HEADING = "## Video through the SFU"
-
-
-@contextlib.asynccontextmanager
-async def server_with(database_url: str, **settings: str) -> AsyncIterator[Server]:
-    port = free_port()
-    environment = server_environment(database_url, port, login_attempt_limit="1000", **settings)
-    process = subprocess.Popen(
-        [sys.executable, SERVER_SCRIPT, "--serve"], cwd=ROOT, env=environment
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        await wait_until_healthy(base, process, within=20)
-        yield Server(base, process.pid)
-    finally:
-        stop_process(process)
 
 
 async def invite(staff: aiohttp.ClientSession, server: Server, meeting: Meeting, name: str) -> str:
@@ -197,7 +175,7 @@ async def meeting_of(
 
 async def mesh_uplink(database_url: str, meeting: Meeting) -> float:
     """One participant's uplink in a mesh of 6 (a server without Janus)."""
-    async with server_with(database_url) as server:
+    async with server_process(database_url) as server:
         staff = await staff_session(server)
         try:
             people = await seat_everyone(server, staff, meeting, 6, MOVING)
@@ -242,8 +220,7 @@ async def main() -> None:
     meetings = await prepare(database_url, len(SIZES) + 2)
     results = []
     with fenced_interface(), running_janus(workdir / "janus") as janus:
-        settings = {key.removeprefix("KOHTAAMO_").lower(): v for key, v in janus.settings().items()}
-        async with server_with(database_url, **settings) as server:
+        async with server_process(database_url, **janus.settings()) as server:
             staff = await staff_session(server)
             try:
                 for size, meeting in zip(SIZES, meetings, strict=False):

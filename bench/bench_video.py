@@ -152,15 +152,19 @@ class Server:
 
 
 @contextlib.asynccontextmanager
-async def server_process(database_url: str) -> AsyncIterator[Server]:
+async def server_process(database_url: str, **settings: str) -> AsyncIterator[Server]:
+    """``server.py serve`` on a free port, with ``settings`` besides the benchmark's own."""
     port = free_port()
     environment = server_environment(
         database_url,
         port,
-        login_attempt_limit="1000",
-        log_level=os.environ.get("KOHTAAMO_LOG_LEVEL", "WARNING"),
-        video_test_limit="8",
-        video_heartbeat_seconds=str(HEARTBEAT_SECONDS),
+        **{
+            "login_attempt_limit": "1000",
+            "log_level": os.environ.get("KOHTAAMO_LOG_LEVEL", "WARNING"),
+            "video_test_limit": "8",
+            "video_heartbeat_seconds": str(HEARTBEAT_SECONDS),
+        }
+        | settings,
     )
     process = subprocess.Popen(
         [sys.executable, SERVER_SCRIPT, "--serve"], cwd=ROOT, env=environment

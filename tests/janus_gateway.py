@@ -45,11 +45,11 @@ class JanusGateway:
         return self.log.read_text(errors="replace")
 
     def settings(self) -> dict[str, str]:
-        """The service's settings that point at this Janus."""
+        """The service's settings that point at this Janus (``make_settings`` overrides)."""
         return {
-            "KOHTAAMO_JANUS_URLS": self.url,
-            "KOHTAAMO_JANUS_API_SECRET": self.api_secret,
-            "KOHTAAMO_JANUS_ADMIN_KEY": self.admin_key,
+            "janus_urls": self.url,
+            "janus_api_secret": self.api_secret,
+            "janus_admin_key": self.admin_key,
         }
 
 

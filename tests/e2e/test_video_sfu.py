@@ -40,12 +40,7 @@ GUEST_NAME = "Tulkki Tuula"
 
 @pytest.fixture
 def settings(database_url: str, janus: JanusGateway) -> Settings:
-    return make_settings(
-        database_url,
-        janus_urls=janus.url,
-        janus_api_secret=janus.api_secret,
-        janus_admin_key=janus.admin_key,
-    )
+    return make_settings(database_url, **janus.settings())
 
 
 @pytest.fixture

@@ -29,6 +29,8 @@ from booking.models import Booking
 from core.app_keys import sessions_key
 from tests.booking.conftest import BookingWorld, booking_body, make_world
 from tests.conftest import PASSWORD, log_in
+from tests.janus_gateway import janus as janus  # the fixtures of the SFU tests
+from tests.janus_gateway import sfu_ice as sfu_ice
 from tests.video.peers import BLUE, GREEN, RED, Participant
 
 CASEWORKER_EMAIL = "maria@example.com"
@@ -189,6 +191,16 @@ class People:
 
 @pytest.fixture
 async def people(client: TestClient[Any, Any], loopback_ice: None) -> AsyncIterator[People]:
+    made = People(client)
+    try:
+        yield made
+    finally:
+        await made.close()
+
+
+@pytest.fixture
+async def sfu_people(client: TestClient[Any, Any], sfu_ice: None) -> AsyncIterator[People]:
+    """People of a meeting through the SFU: their ICE on Janus's fenced interface."""
     made = People(client)
     try:
         yield made

@@ -37,7 +37,30 @@ async def until(condition: Callable[[], bool], *, within: float, what: str) -> N
 # ---- synthetic media -------------------------------------------------------------------------
 
 
-class ColourVideoTrack(MediaStreamTrack):
+class PacedTrack(MediaStreamTrack):
+    """A live source that hands out one frame every ``step`` ticks of a ``rate`` Hz clock, on
+    time as a device would: the first at once, each later one when it is due."""
+
+    def __init__(self, step: int, rate: int) -> None:
+        super().__init__()
+        self._step = step
+        self._rate = rate
+        self._start = 0.0
+        self._pts = -1
+
+    async def next_pts(self) -> int:
+        if self.readyState != "live":
+            raise MediaStreamError
+        if self._pts < 0:
+            self._start = time.monotonic()
+            self._pts = 0
+        else:
+            self._pts += self._step
+            await asyncio.sleep(max(0.0, self._start + self._pts / self._rate - time.monotonic()))
+        return self._pts
+
+
+class ColourVideoTrack(PacedTrack):
     """A camera that films one solid colour at a steady frame rate; with ``motion``, a strip of
     noise changes every frame, so that the encoder spends a camera's bitrate (the colour still
     tells whose video it is)."""
@@ -53,59 +76,38 @@ class ColourVideoTrack(MediaStreamTrack):
         fps: int = 30,
         motion: bool = False,
     ) -> None:
-        super().__init__()
+        super().__init__(VIDEO_CLOCK_RATE // fps, VIDEO_CLOCK_RATE)
         self._image = np.full((height, width, 3), colour, dtype=np.uint8)
         self._motion = np.random.default_rng(1) if motion else None
-        self._step = VIDEO_CLOCK_RATE // fps
-        self._start = 0.0
-        self._pts = -1
 
     async def recv(self) -> VideoFrame:
-        if self.readyState != "live":
-            raise MediaStreamError
-        if self._pts < 0:
-            self._start = time.monotonic()
-            self._pts = 0
-        else:
-            self._pts += self._step
-            await asyncio.sleep(
-                max(0.0, self._start + self._pts / VIDEO_CLOCK_RATE - time.monotonic())
-            )
+        pts = await self.next_pts()
         image = self._image
         if self._motion is not None:
             image = image.copy()
             strip = image.shape[0] // 8
             image[:strip] = self._motion.integers(0, 256, image[:strip].shape, dtype=np.uint8)
         frame = VideoFrame.from_ndarray(image, format="rgb24")
-        frame.pts = self._pts
+        frame.pts = pts
         frame.time_base = fractions.Fraction(1, VIDEO_CLOCK_RATE)
         return frame
 
 
-class ToneAudioTrack(MediaStreamTrack):
+class ToneAudioTrack(PacedTrack):
     """A microphone that hears a steady tone (a frequency dividing 48 kHz into whole frames)."""
 
     kind = "audio"
 
     def __init__(self, hertz: int = 400) -> None:
-        super().__init__()
+        super().__init__(AUDIO_SAMPLES, AUDIO_RATE)
         sample = np.arange(AUDIO_SAMPLES)
         wave = 8000 * np.sin(2 * np.pi * hertz * sample / AUDIO_RATE)
         self._samples = wave.astype(np.int16).reshape(1, -1)
-        self._start = 0.0
-        self._pts = -1
 
     async def recv(self) -> AudioFrame:
-        if self.readyState != "live":
-            raise MediaStreamError
-        if self._pts < 0:
-            self._start = time.monotonic()
-            self._pts = 0
-        else:
-            self._pts += AUDIO_SAMPLES
-            await asyncio.sleep(max(0.0, self._start + self._pts / AUDIO_RATE - time.monotonic()))
+        pts = await self.next_pts()
         frame = AudioFrame.from_ndarray(self._samples, format="s16", layout="mono")
-        frame.pts = self._pts
+        frame.pts = pts
         frame.sample_rate = AUDIO_RATE
         frame.time_base = fractions.Fraction(1, AUDIO_RATE)
         return frame

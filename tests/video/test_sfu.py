@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -18,8 +17,6 @@ from core.app_keys import sessions_key
 from core.settings import Settings
 from tests.conftest import make_settings
 from tests.janus_gateway import JanusGateway
-from tests.janus_gateway import janus as janus
-from tests.janus_gateway import sfu_ice as sfu_ice
 from tests.video.conftest import (
     People,
     VideoMeeting,
@@ -34,21 +31,7 @@ pytestmark = pytest.mark.fenced
 
 @pytest.fixture
 def settings(database_url: str, janus: JanusGateway) -> Settings:
-    return make_settings(
-        database_url,
-        janus_urls=janus.url,
-        janus_api_secret=janus.api_secret,
-        janus_admin_key=janus.admin_key,
-    )
-
-
-@pytest.fixture
-async def sfu_people(client: TestClient[Any, Any], sfu_ice: None) -> AsyncIterator[People]:
-    made = People(client)
-    try:
-        yield made
-    finally:
-        await made.close()
+    return make_settings(database_url, **janus.settings())
 
 
 async def admitted(host: Participant, newcomer: Participant) -> None:

@@ -3,7 +3,6 @@ and a protected meeting whose media goes only through TURN."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -12,8 +11,6 @@ from aiohttp.test_utils import TestClient
 from core.settings import Settings
 from tests.conftest import make_settings
 from tests.janus_gateway import ADDRESS, JanusGateway
-from tests.janus_gateway import janus as janus
-from tests.janus_gateway import sfu_ice as sfu_ice
 from tests.video.conftest import Coturn, People, invite_guest, make_video_meeting
 from tests.video.peers import Participant, nominated_pairs, sdp_candidate_types, until
 
@@ -43,22 +40,11 @@ def coturn_relay_ip(janus: JanusGateway) -> str:
 def settings(database_url: str, janus: JanusGateway, coturn: Coturn, relay_only: bool) -> Settings:
     return make_settings(
         database_url,
-        janus_urls=janus.url,
-        janus_api_secret=janus.api_secret,
-        janus_admin_key=janus.admin_key,
+        **janus.settings(),
         turn_urls=coturn.url,
         turn_secret=coturn.secret,
         video_relay_only="true" if relay_only else "false",
     )
-
-
-@pytest.fixture
-async def sfu_people(client: TestClient[Any, Any], sfu_ice: None) -> AsyncIterator[People]:
-    made = People(client)
-    try:
-        yield made
-    finally:
-        await made.close()
 
 
 def decoded_from(viewer: Participant, others: list[Participant], frames: int) -> bool:
