@@ -31,6 +31,7 @@ COPY privacy privacy
 COPY consents consents
 COPY plans plans
 COPY documents documents
+COPY figures figures
 COPY messaging messaging
 COPY mypages mypages
 COPY chat chat

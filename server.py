@@ -39,6 +39,7 @@ import discussions.routes
 import discussions.staff_pages
 import documents.pages
 import documents.routes
+import figures.pages
 import identification.pages
 import identification.routes
 import messaging.admin_pages
@@ -150,6 +151,7 @@ def create_app(settings: Settings) -> web.Application:
     publicinfo.pages.setup(app)
     publicinfo.lost_link_pages.setup(app)
     publicinfo.admin_pages.setup(app)
+    figures.pages.setup(app)
     # The identified client's features, then what reads across them (in their layers' order).
     messaging.routes.setup(app)
     messaging.admin_pages.setup(app)

@@ -15,6 +15,7 @@ from accounts.service import AccountService, StaffMember
 from audit.service import AuditLog
 from availability.slots import Slot
 from booking.caseworker_bookings import CaseworkerBookings
+from booking.counts import BookingCount, BookingCounts
 from booking.invitation import Invitation
 from booking.links import BookingLinks
 from booking.lost_links import Channel, LinkDelivery, LostLinks
@@ -78,6 +79,7 @@ class BookingService:
         )
         self._person_bookings = PersonBookings(self._records, self._retention)
         self._lost_links = LostLinks(self._records)
+        self._counts = BookingCounts(self._records)
 
     # ---- free slots and booking ------------------------------------------------------------------
 
@@ -194,6 +196,13 @@ class BookingService:
         return await self._caseworker_bookings.bookings_of_same_client(viewer, booking_id)
 
     # ---- retention (booking.retention) ---------------------------------------------------------
+
+    async def counts(
+        self, caseworker_ids: Sequence[str], start: datetime, end: datetime
+    ) -> list[BookingCount]:
+        """Numbers of bookings starting in [start, end), for the statistics (figures/); the
+        caller has checked the viewer may see them."""
+        return await self._counts.starting_between(caseworker_ids, start, end)
 
     async def delete_expired(self, batch: int = BATCH) -> int:
         return await self._retention.delete_expired(batch)

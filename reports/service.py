@@ -25,6 +25,7 @@ from core.principal import Viewer
 from core.settings import Settings
 from core.uploads import Upload
 from reports import key_rotation
+from reports.counts import ReportCounting, ReportCounts
 from reports.feedback import ReporterFeedback
 from reports.intake import ReportIntake
 from reports.listener import ReportListener
@@ -58,6 +59,7 @@ class ConcernReportService:
         self._feedback = ReporterFeedback(self._records, listener)
         self._retention = ReportRetention(self._records)
         self._person_reports = PersonReports(self._records)
+        self._counting = ReportCounting(self._records)
 
     def _now(self) -> datetime:
         # The parts read the time through here, so replacing this service's clock (as tests
@@ -154,6 +156,11 @@ class ConcernReportService:
         purpose: str,
     ) -> list[PersonReport]:
         return await self._person_reports.of_person(viewer, contact_hashes, identity_hash, purpose)
+
+    async def counts(self, start: datetime, end: datetime) -> ReportCounts:
+        """Numbers of the reports received in [start, end), for the statistics (figures/); the
+        caller has checked the viewer may see them."""
+        return await self._counting.received_between(start, end)
 
     async def delete_expired(self) -> list[str]:
         """Delete reports that led to nothing once the retention period has passed since the

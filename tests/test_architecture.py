@@ -26,7 +26,7 @@ LAYERS: list[set[str]] = [
     {"calendars"},
     {"booking"},
     {"reports"},
-    {"video", "notifications"},
+    {"video", "notifications", "figures"},
     {"publicinfo"},
     {"assessments"},
     {"agenda"},
