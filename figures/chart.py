@@ -12,12 +12,12 @@ from collections.abc import Sequence
 
 from markupsafe import Markup, escape
 
-WIDTH = 560
-LABEL_WIDTH = 230
+WIDTH = 580
+LABEL_WIDTH = 250
 VALUE_WIDTH = 50
 ROW = 28
 BAR = 18
-LABEL_CHARACTERS = 34
+LABEL_CHARACTERS = 30
 BAR_COLOUR = "#1d4f91"
 TEXT_COLOUR = "#0b0c0c"
 
