@@ -10,8 +10,9 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
+from accounts.keys import account_service_key
 from core.principal import Role
-from tests.booking.conftest import BookingWorld
+from tests.booking.conftest import BookingWorld, accounts_set_unit
 from tests.conftest import create_user, log_in
 from tests.figures.conftest import add_booking, add_report, local
 
@@ -113,14 +114,33 @@ async def test_csv_has_the_same_numbers_and_the_same_rule(
     assert all(row[0] == MARCH for row in rows[1:])
 
 
-async def test_another_units_bookings_are_not_counted(
+async def test_a_unit_counts_only_its_own_caseworkers_bookings(
     client: TestClient[Any, Any], world: BookingWorld, admin: str
 ) -> None:
     await march_of_bookings(client, world)
-    response = await client.get(
-        f"/admin/statistics?month={MARCH}", headers={"Accept-Language": "en"}
+    accounts = client.app[account_service_key]
+    municipality = await accounts.organisation.ensure_municipality("Testikunta")
+    other_unit = await accounts.organisation.ensure_unit(
+        municipality, name_fi="Aikuissosiaalityö", name_sv="Vuxensocialarbete", name_en="Adults"
     )
-    assert cell(await response.text(), "Video") == "6"  # all units: the same unit's six
+    other = await create_user(client.app, Role.CASEWORKER, "other@example.com")
+    await accounts_set_unit(client, other, other_unit)
+    for day in (5, 6):
+        await add_booking(client.app, other, world.meeting_type_id, local(2026, 3, day))
+
+    async def video(query: str) -> str:
+        response = await client.get(
+            f"/admin/statistics?month={MARCH}{query}", headers={"Accept-Language": "en"}
+        )
+        return cell(await response.text(), "Video")
+
+    assert await video(f"&unit={world.unit_id}") == "6"
+    assert await video(f"&unit={other_unit}") == "&lt; 5"
+    assert await video("") == "8"  # every unit
+    response = await client.get(
+        f"/admin/statistics?month={MARCH}&unit=no-such-unit", headers={"Accept-Language": "en"}
+    )
+    assert response.status == 422
 
 
 async def test_concern_report_figures_of_a_month_and_its_year(
