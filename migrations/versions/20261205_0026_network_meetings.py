@@ -16,10 +16,12 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("meeting_types") as batch:
-        batch.add_column(
-            sa.Column("network_meeting", sa.Boolean(), server_default=sa.false(), nullable=False)
-        )
+    # Plain ADD COLUMN: rebuilding a table others refer to cannot run with SQLite's foreign
+    # keys on (see 0009 and 0012).
+    op.add_column(
+        "meeting_types",
+        sa.Column("network_meeting", sa.Boolean(), server_default=sa.false(), nullable=False),
+    )
 
 
 def downgrade() -> None:
