@@ -10,6 +10,8 @@
 //
 // Events: "track" {id, stream}, "state" {id, state} (the connection's connectionState).
 
+import { candidateInit, describe } from "./rtc-messages.js";
+
 const DISCONNECTED_GRACE_MS = 3000;
 
 export class Mesh extends EventTarget {
@@ -209,15 +211,4 @@ export class Mesh extends EventTarget {
   #emit(type, detail) {
     this.dispatchEvent(new CustomEvent(type, { detail }));
   }
-}
-
-// The protocol accepts exactly these fields, so build them rather than send the browser's objects.
-function describe(description) {
-  return { type: description.type, sdp: description.sdp };
-}
-
-function candidateInit(candidate) {
-  const init = { candidate: candidate.candidate, sdpMid: candidate.sdpMid, sdpMLineIndex: candidate.sdpMLineIndex };
-  if (candidate.usernameFragment) init.usernameFragment = candidate.usernameFragment;
-  return init;
 }

@@ -8,6 +8,8 @@
 //
 // Events: "track" {id, stream}, "state" {id, state}, "speaker" {id}.
 
+import { candidateInit, describe } from "./rtc-messages.js";
+
 const SIMULCAST = [
   { rid: "h", active: true, maxBitrate: 900_000 },
   { rid: "m", active: true, maxBitrate: 300_000, scaleResolutionDownBy: 2 },
@@ -176,14 +178,4 @@ export class SfuMedia extends EventTarget {
   #emit(type, detail) {
     this.dispatchEvent(new CustomEvent(type, { detail }));
   }
-}
-
-function describe(description) {
-  return { type: description.type, sdp: description.sdp };
-}
-
-function candidateInit(candidate) {
-  const init = { candidate: candidate.candidate, sdpMid: candidate.sdpMid, sdpMLineIndex: candidate.sdpMLineIndex };
-  if (candidate.usernameFragment) init.usernameFragment = candidate.usernameFragment;
-  return init;
 }
