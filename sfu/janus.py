@@ -84,6 +84,7 @@ class Janus:
         self._keepalive = asyncio.create_task(self._keep_sessions_alive())
 
     async def close(self) -> None:
+        self._on_lost = lambda: None  # closed on purpose: nothing was lost
         for task in (self._keepalive, self._reader):
             if task is not None:
                 task.cancel()
