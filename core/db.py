@@ -11,7 +11,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import ARRAY, DateTime, MetaData, TypeDecorator, any_, bindparam, event
+from sqlalchemy import ARRAY, DateTime, MetaData, TypeDecorator, any_, bindparam, event, text
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -135,6 +135,20 @@ def one_of(
     if session.get_bind().dialect.name == "postgresql":
         return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
     return column.in_(list(values))
+
+
+async def lock_until_commit(session: AsyncSession, space: int, key: str) -> None:
+    """Queue this transaction behind any other that holds ``(space, key)``, until it ends.
+
+    A count followed by an insert (at most so many of something) is only right when two such
+    transactions cannot run side by side: on PostgreSQL an advisory lock makes them take turns.
+    SQLite's writing transactions take turns already (``Sessions.begin``).
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(
+            text("SELECT pg_advisory_xact_lock(:space, hashtext(:key))"),
+            {"space": space, "key": key},
+        )
 
 
 def _ensure_sqlite_directory(database_url: str) -> None:

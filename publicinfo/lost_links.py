@@ -24,7 +24,7 @@ from booking.lost_links import Channel, ReissuedLinks
 from booking.service import BookingService
 from core import validators
 from core.background import Background
-from core.db import Sessions, utcnow
+from core.db import Sessions, lock_until_commit, utcnow
 from core.errors import ValidationFailed
 from core.i18n import N_
 from core.lookup import PersonHasher
@@ -37,6 +37,8 @@ log = logging.getLogger("kohtaamo.publicinfo")
 
 PER_RECIPIENT = 3
 WINDOW = timedelta(days=1)
+# The first key of the advisory locks that make one recipient's requests take turns.
+RECIPIENT_LOCK_SPACE = 0x4B4F4C4C  # "KOLL"
 KIND = "lost-links"
 ENTER_CONTACT = N_(
     "Enter the email address or phone number you booked with, like name@example.com or "
@@ -90,6 +92,8 @@ class LostLinkRequests:
         recipient_hash = self._hasher.contact(channel, contact) or ""
         now = self._clock()
         async with self._sessions.begin() as session:
+            # Requests for one recipient take turns, or five at once would all count two before.
+            await lock_until_commit(session, RECIPIENT_LOCK_SPACE, recipient_hash)
             await session.execute(
                 delete(LostLinkRequest).where(LostLinkRequest.requested_at < now - WINDOW)
             )
