@@ -14,6 +14,9 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from aiosmtpd.controller import Controller
 
+from core.settings import Settings
+from tests.conftest import make_settings
+
 
 class Inbox:
     def __init__(self) -> None:
@@ -75,3 +78,15 @@ async def sms_gateway(aiohttp_server: Any) -> tuple[list[dict[str, Any]], TestSe
     gateway = web.Application()
     gateway.router.add_post("/sms", receive)
     return received, await aiohttp_server(gateway, host="127.0.0.1")
+
+
+def delivering_settings(database_url: str, smtp: SmtpServer, sms_gateway: TestServer) -> Settings:
+    """Settings that send email through the test's SMTP server and SMS through its gateway."""
+    return make_settings(
+        database_url,
+        smtp_host="127.0.0.1",
+        smtp_port=str(smtp.port),
+        mail_from="ajanvaraus@demokunta.example",
+        sms_url=str(sms_gateway.make_url("/sms")),
+        sms_token="gateway-token",
+    )

@@ -15,7 +15,7 @@ from notifications.keys import outbox_sender_key
 from server import create_app
 from tests.booking.conftest import BookingWorld, booking_body, make_world
 from tests.conftest import make_settings
-from tests.notifications.conftest import Inbox, SmtpServer
+from tests.notifications.conftest import Inbox, SmtpServer, delivering_settings
 
 
 @pytest.fixture
@@ -27,14 +27,7 @@ async def messaging(
 ) -> tuple[TestClient[Any, Any], BookingWorld, Inbox, list[dict[str, Any]], SmtpServer]:
     inbox, controller = smtp
     received, gateway = sms_gateway
-    settings = make_settings(
-        database_url,
-        smtp_host="127.0.0.1",
-        smtp_port=str(controller.port),
-        mail_from="ajanvaraus@demokunta.example",
-        sms_url=str(gateway.make_url("/sms")),
-        sms_token="gateway-token",
-    )
+    settings = delivering_settings(database_url, controller, gateway)
     client = await aiohttp_client(create_app(settings))
     world = await make_world(client)
     return client, world, inbox, received, controller

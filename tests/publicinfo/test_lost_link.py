@@ -18,7 +18,7 @@ from publicinfo.keys import lost_link_requests_key
 from server import create_app
 from tests.booking.conftest import BookingWorld, booking_body, make_world
 from tests.conftest import make_settings
-from tests.notifications.conftest import Inbox, SmtpServer
+from tests.notifications.conftest import Inbox, SmtpServer, delivering_settings
 
 MANAGE = re.compile(r"http://127\.0\.0\.1:8080/manage/([A-Za-z0-9_-]+)")
 
@@ -32,14 +32,7 @@ async def booked(
 ) -> Any:
     inbox, controller = smtp
     received, gateway = sms_gateway
-    settings = make_settings(
-        database_url,
-        smtp_host="127.0.0.1",
-        smtp_port=str(controller.port),
-        mail_from="ajanvaraus@demokunta.example",
-        sms_url=str(gateway.make_url("/sms")),
-        sms_token="gateway-token",
-    )
+    settings = delivering_settings(database_url, controller, gateway)
     client = await aiohttp_client(create_app(settings))
     world = await make_world(client)
     first = await client.post("/api/v1/bookings", json=booking_body(world, world.tomorrow_at(10)))
